@@ -1,0 +1,1 @@
+"""Checkout plugins, one folder per payment provider."""

@@ -1,0 +1,1 @@
+"""Cartwheel: the store, and everything that is not about one payment provider."""
