@@ -11,9 +11,11 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from shop.payments.contract import (
+    AdminAction,
     CallbackOutcome,
     Capability,
     OrderSnapshot,
+    PaymentAttempt,
     PaymentOption,
     PluginRuntime,
 )
@@ -37,6 +39,11 @@ class PluginBase:
     has_read_back: ClassVar[bool] = True
     # The plugin's own templates, reachable in Jinja as "<plugin id>/<file>".
     templates_dir: ClassVar[Path | None] = None
+    # True where the callback is where the sale is confirmed (SeQura's IPN): the core then
+    # checks the order against its cart and the stock before calling fetch().
+    confirms_on_callback: ClassVar[bool] = False
+    # What a sales person can show with this plugin: (flow, how to show it) pairs for /demo.
+    demo_flows: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, settings: Any, runtime: PluginRuntime) -> None:
         self.settings = settings
@@ -54,6 +61,18 @@ class PluginBase:
 
     def sandbox(self) -> ASGIApp | None:
         return None
+
+    def admin_actions(self, payment: PaymentAttempt) -> Sequence[AdminAction]:
+        """Provider-specific back-office buttons for this payment, beyond capture/refund/cancel."""
+        return []
+
+    async def admin_action(self, name: str, payment: PaymentAttempt, form: dict[str, str]):
+        """Run one of ``admin_actions``: return an Observation for the ledger, or a sentence to show."""
+        raise NotImplementedError(name)
+
+    def admin_routes(self) -> Sequence[BaseRoute]:
+        """Back-office pages of this plugin, mounted behind the login at /admin/<id>/."""
+        return []
 
     async def aclose(self) -> None:
         """Release what the plugin opened (clients, background tasks)."""

@@ -269,6 +269,17 @@ class CallbackOutcome(enum.StrEnum):
     UNSUPPORTED = "unsupported"  # an event kind the plugin does not handle (SeQura 501)
 
 
+@dataclass(frozen=True)
+class AdminAction:
+    """A provider-specific button on the back office's order page (SEQR "update invoice",
+    bank transfer "mark received"). ``fields`` are (name, label, input type) triples."""
+
+    name: str
+    label: str
+    fields: tuple[tuple[str, str, str], ...] = ()
+    confirm: str = ""  # a question to confirm before running it, if any
+
+
 # --------------------------------------------------------------------------- errors
 
 

@@ -1,0 +1,237 @@
+"""The back office at /admin: orders, their payments and events, and the merchant's actions."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from decimal import InvalidOperation
+
+from sqlmodel import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+
+from shop.models import Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Refund
+from shop.money import Money
+from shop.payments.attempts import ActionRefused
+from shop.payments.contract import Capability, Observation, ProviderError, RefundSeen
+from shop.security import checked_form
+from shop.sequence import sequence_svg
+from shop.web import flash, render
+
+ORDER_STATUSES = ("awaiting_payment", "authorized", "paid", "refunded", "expired", "cancelled")
+
+
+def is_admin(request: Request) -> bool:
+    return request.session.get("admin") is True
+
+
+def admin_only(endpoint):
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        if not is_admin(request):
+            return RedirectResponse(f"/admin/login?next={request.url.path}", status_code=303)
+        return await endpoint(request)
+
+    return guarded
+
+
+async def login_page(request: Request) -> Response:
+    return render(request, "admin/login.html", {"next": request.query_params.get("next", "/admin")})
+
+
+async def login(request: Request) -> Response:
+    form = await checked_form(request)
+    expected = request.app.state.settings.admin_password
+    given = str(form.get("password", ""))
+    target = str(form.get("next", "/admin"))
+    if not target.startswith("/admin"):
+        target = "/admin"
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return render(request, "admin/login.html", {"next": target, "error": "That password is not right."},
+                      status_code=401)
+    request.session["admin"] = True
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    request.session.pop("admin", None)
+    return RedirectResponse("/", status_code=303)
+
+
+@admin_only
+async def order_list(request: Request) -> Response:
+    status = request.query_params.get("status", "")
+    provider = request.query_params.get("provider", "")
+    with request.app.state.db() as session:
+        query = select(Order)
+        if status in ORDER_STATUSES:
+            query = query.where(Order.status == status)
+        if provider:
+            query = query.where(Order.id.in_(select(Payment.order_id).where(Payment.plugin == provider)))
+        orders = session.exec(query.order_by(Order.needs_attention.desc(), Order.id.desc()).limit(200)).all()
+        providers = {}
+        for payment in session.exec(select(Payment).where(Payment.order_id.in_([o.id for o in orders]))):
+            providers.setdefault(payment.order_id, []).append(payment.plugin)
+    return render(request, "admin/orders.html", {
+        "orders": orders, "providers": providers, "status": status, "provider": provider,
+        "statuses": ORDER_STATUSES, "plugins": request.app.state.plugins})
+
+
+def _order_by_number(session, number: str) -> Order:
+    order = session.exec(select(Order).where(Order.number == number)).first()
+    if order is None:
+        raise HTTPException(404, "There is no such order.")
+    return order
+
+
+@admin_only
+async def order_detail(request: Request) -> Response:
+    state = request.app.state
+    with state.db() as session:
+        order = _order_by_number(session, request.path_params["number"])
+        lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+        payments = session.exec(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).all()
+        refunds = session.exec(select(Refund).where(Refund.payment_id.in_([p.id for p in payments]))).all()
+        events = session.exec(select(PaymentEvent).where(PaymentEvent.order_id == order.id)
+                              .order_by(PaymentEvent.id)).all()
+        outbox = session.exec(select(OutboxMessage).where(OutboxMessage.order_id == order.id)).all()
+        actions = {}
+        for payment in payments:
+            plugin = state.plugins.get(payment.plugin)
+            if plugin is not None:
+                actions[payment.id] = plugin.admin_actions(state.attempts.attempt_of(session, payment, order))
+    refunded = {p.id: sum(r.amount_cents for r in refunds if r.payment_id == p.id and r.done) for p in payments}
+    return render(request, "admin/order.html", {
+        "order": order, "lines": lines, "payments": payments, "refunds": refunds, "events": events,
+        "refunded": refunded, "outbox": outbox, "actions": actions, "plugins": state.plugins,
+        "Capability": Capability, "diagram": sequence_svg(events, payments, state.plugins),
+        "total": Money(order.total_cents, order.currency)})
+
+
+def _payment_of(request: Request) -> Payment:
+    with request.app.state.db() as session:
+        order = _order_by_number(session, request.path_params["number"])
+        payment = session.get(Payment, int(request.path_params["payment_id"]))
+    if payment is None or payment.order_id != order.id:
+        raise HTTPException(404, "There is no such payment on this order.")
+    return payment
+
+
+def _back(request: Request) -> Response:
+    return RedirectResponse(f"/admin/orders/{request.path_params['number']}", status_code=303)
+
+
+async def _run(request: Request, action) -> Response:
+    try:
+        message = await action()
+    except ActionRefused as exc:
+        flash(request, str(exc), "error")
+    except ProviderError as exc:
+        flash(request, f"The provider refused: {exc.message}", "error")
+    else:
+        flash(request, message)
+    return _back(request)
+
+
+@admin_only
+async def refund(request: Request) -> Response:
+    form = await checked_form(request)
+    payment = _payment_of(request)
+
+    async def act() -> str:
+        try:
+            amount = Money.from_decimal(str(form.get("amount", "")).replace(",", "."), payment.currency)
+        except (InvalidOperation, ValueError):
+            raise ActionRefused("Enter the amount to refund, like 12.50.") from None
+        done = await request.app.state.attempts.refund(payment.id, amount, str(form.get("reason", ""))[:200])
+        return f"Refunded {done.amount.display()}."
+
+    return await _run(request, act)
+
+
+@admin_only
+async def cancel(request: Request) -> Response:
+    await checked_form(request)
+    payment = _payment_of(request)
+
+    async def act() -> str:
+        observation = await request.app.state.attempts.cancel(payment.id)
+        return f"Cancel sent: the provider says {observation.raw_status}."
+
+    return await _run(request, act)
+
+
+@admin_only
+async def capture(request: Request) -> Response:
+    await checked_form(request)
+    payment = _payment_of(request)
+
+    async def act() -> str:
+        observation = await request.app.state.attempts.capture(payment.id)
+        return f"Capture sent: the provider says {observation.raw_status}."
+
+    return await _run(request, act)
+
+
+@admin_only
+async def plugin_action(request: Request) -> Response:
+    form = await checked_form(request)
+    payment = _payment_of(request)
+    state = request.app.state
+    name = request.path_params["name"]
+
+    async def act() -> str:
+        from shop.payments import recorder
+
+        plugin = state.plugins[payment.plugin]
+        _, attempt = state.attempts.load(payment.id)
+        if name not in {a.name for a in plugin.admin_actions(attempt)}:
+            raise ActionRefused("That action is not available for this payment now.")
+        fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+        with recorder.about(payment.id, payment.order_id) as call:
+            result = await plugin.admin_action(name, attempt, fields)
+            if isinstance(result, Observation):
+                applied = await state.ledger.apply(payment.id, result, correlation_id=call.correlation_id,
+                                                   source=f"merchant: {name}")
+                return f"Done: the payment is {applied.status}."
+            if isinstance(result, RefundSeen):
+                await state.ledger.record_refund(payment.id, result, f"merchant: {name}", call.correlation_id)
+                return f"Refund of {result.amount.display()} recorded."
+        return str(result or "Done.")
+
+    return await _run(request, act)
+
+
+@admin_only
+async def outbox(request: Request) -> Response:
+    with request.app.state.db() as session:
+        messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
+    return render(request, "admin/outbox.html", {"messages": messages})
+
+
+def mount(plugins) -> Mount:
+    routes = [
+        Route("/", order_list, name="admin_orders"),
+        Route("/login", login_page, name="admin_login"),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"], name="admin_logout"),
+        Route("/outbox", outbox, name="admin_outbox"),
+        Route("/orders/{number}", order_detail, name="admin_order"),
+        Route("/orders/{number}/payments/{payment_id:int}/refund", refund, methods=["POST"]),
+        Route("/orders/{number}/payments/{payment_id:int}/cancel", cancel, methods=["POST"]),
+        Route("/orders/{number}/payments/{payment_id:int}/capture", capture, methods=["POST"]),
+        Route("/orders/{number}/payments/{payment_id:int}/action/{name}", plugin_action, methods=["POST"]),
+    ]
+    for plugin in plugins:
+        plugin_routes = [_guard(route) for route in plugin.admin_routes()]
+        if plugin_routes:
+            routes.append(Mount(f"/{plugin.id}", routes=plugin_routes, name=f"admin_{plugin.id}"))
+    return Mount("/admin", routes=routes)
+
+
+def _guard(route: Route) -> Route:
+    """A plugin's back-office route behind the same login."""
+    return Route(route.path, admin_only(route.endpoint), methods=list(route.methods or ["GET"]), name=route.name)

@@ -1,0 +1,133 @@
+"""create_app(settings) -> the Starlette app: routes, middleware, plugins and their sandboxes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from shop import admin, cart, catalog, checkout, demo, orders
+from shop.db import make_engine
+from shop.db import session as db_session
+from shop.payments.attempts import Attempts
+from shop.payments.bus import make_bus
+from shop.payments.callbacks import plugin_mount
+from shop.payments.contract import PluginRuntime
+from shop.payments.ledger import Ledger
+from shop.payments.reconciler import Reconciler
+from shop.payments.recorder import Recorder
+from shop.payments.registry import Plugins, discover
+from shop.security import SecurityHeaders
+from shop.settings import Settings
+from shop.web import STATIC_DIR, make_templates
+
+log = logging.getLogger(__name__)
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return _error_page(request, 404, getattr(exc, "detail", "") or "There is nothing at this address.")
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    return _error_page(request, exc.status_code, exc.detail)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_page(request, 500, "Something went wrong on our side. Nothing was charged twice; please try again.")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    from shop.web import render
+
+    try:
+        return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    except Exception:  # the error page itself must never fail
+        return PlainTextResponse(message, status_code=status)
+
+
+def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_process: bool = False,
+               run_background: bool = True) -> Starlette:
+    """The store. ``in_process`` routes every provider call to this same app (tests, the
+    contract kit) instead of over the network; ``run_background`` starts the reconciler."""
+    engine = make_engine(settings.database_url)
+    bus = make_bus(settings.redis_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await bus.start()
+        if run_background:
+            app.state.reconciler.start()
+        try:
+            yield
+        finally:
+            await app.state.reconciler.stop()
+            await app.state.plugins.aclose()
+            for client in app.state.clients:
+                await client.aclose()
+            await bus.stop()
+            engine.dispose()
+
+    app = Starlette(
+        debug=settings.debug,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="cartwheel",
+                       same_site="lax", https_only=settings.callback_base_url.startswith("https"),
+                       max_age=14 * 24 * 3600),
+        ],
+        exception_handlers={404: not_found, HTTPException: http_error, 500: server_error},
+        lifespan=lifespan,
+    )
+    state = app.state
+    state.settings = settings
+    state.engine = engine
+    state.db = lambda: db_session(engine)
+    state.bus = bus
+    state.recorder = Recorder(engine)
+    state.ledger = Ledger(engine, bus)
+    state.attempts = Attempts(state)
+    state.reconciler = Reconciler(state)
+
+    transport = httpx.ASGITransport(app=app) if in_process else None
+    sandbox_http = httpx.AsyncClient(timeout=settings.provider_timeout_seconds, transport=transport)
+    state.clients = [sandbox_http]
+
+    def runtime_for(plugin_id: str) -> PluginRuntime:
+        client = state.recorder.client(settings.provider_timeout_seconds, transport)
+        state.clients.append(client)
+        return PluginRuntime(http=client, public_url=settings.callback_base_url,
+                             sandbox_url=f"{settings.base_url}/sandbox/{plugin_id}", sandbox_http=sandbox_http,
+                             services=state)
+
+    state.plugins = Plugins.build(discover(plugin_ids), settings.env, runtime_for)
+    state.templates = make_templates({p.id: p.templates_dir for p in state.plugins if p.templates_dir})
+
+    routes = [
+        Route("/health", health),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        *catalog.routes, *cart.routes, *checkout.routes, *orders.routes, *demo.routes,
+        admin.mount(state.plugins),
+    ]
+    state.sandboxes = {}
+    for plugin in state.plugins:
+        routes.append(plugin_mount(plugin))
+        sandbox = plugin.sandbox()
+        if sandbox is not None:
+            state.sandboxes[plugin.id] = sandbox
+            routes.append(Mount(f"/sandbox/{plugin.id}", app=sandbox, name=f"sandbox_{plugin.id}"))
+    app.router.routes.extend(routes)
+    return app

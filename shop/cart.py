@@ -1,0 +1,231 @@
+"""The cart: bound to the signed session cookie, stored in the database, priced on the server."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlmodel import Session, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from shop.models import Cart, CartLine, Product, utcnow
+from shop.payments.contract import LineKind, OrderLine
+from shop.pricing import basket_lines, find_discount, total_of
+from shop.security import checked_form
+from shop.web import flash, is_htmx, render
+
+MAX_QUANTITY = 99
+
+
+class CartError(HTTPException):
+    """Bad input about the cart: shown to the shopper, changes nothing."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(status_code, message)
+
+
+def cart_id(request: Request, *, create: bool = False) -> str | None:
+    found = request.session.get("cart")
+    if found or not create:
+        return found
+    new_id = secrets.token_hex(16)
+    with request.app.state.db() as session:
+        session.add(Cart(id=new_id))
+        session.commit()
+    request.session["cart"] = new_id
+    return new_id
+
+
+def items_of(session: Session, cart: str | None) -> list[tuple[Product, int]]:
+    if not cart:
+        return []
+    rows = session.exec(select(Product, CartLine.quantity).join(CartLine, CartLine.product_id == Product.id)
+                        .where(CartLine.cart_id == cart).order_by(CartLine.id)).all()
+    return [(product, quantity) for product, quantity in rows]
+
+
+def cart_hash_of(session: Session, cart: str) -> str:
+    """A fingerprint of what is in a cart: changes when any product, quantity or code does."""
+    row = session.get(Cart, cart)
+    parts = sorted(f"{p.sku}:{q}:{p.price_cents}" for p, q in items_of(session, cart))
+    parts.append(f"code:{row.discount_code if row else ''}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def priced_lines(session: Session, cart: str | None, settings) -> tuple[OrderLine, ...]:
+    code = ""
+    if cart and (row := session.get(Cart, cart)):
+        code = row.discount_code
+    return basket_lines(items_of(session, cart), code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
+
+
+def parse_quantity(raw: object, *, allow_zero: bool = False) -> int:
+    try:
+        quantity = int(str(raw).strip())
+    except ValueError:
+        raise CartError("Quantity must be a whole number.") from None
+    low = 0 if allow_zero else 1
+    if not low <= quantity <= MAX_QUANTITY:
+        raise CartError(f"Quantity must be between {low} and {MAX_QUANTITY}.")
+    return quantity
+
+
+def product_by_sku(session: Session, sku: object) -> Product:
+    product = session.exec(select(Product).where(Product.sku == str(sku or ""))).first()
+    if product is None:
+        raise CartError("That product does not exist.", 404)
+    return product
+
+
+def _touch(session: Session, cart: str) -> None:
+    row = session.get(Cart, cart)
+    row.updated_at = utcnow()
+    session.add(row)
+
+
+def add_to_cart(session: Session, cart: str, product: Product, quantity: int) -> None:
+    line = session.exec(select(CartLine).where(CartLine.cart_id == cart, CartLine.product_id == product.id)).first()
+    new_quantity = quantity + (line.quantity if line else 0)
+    if new_quantity > MAX_QUANTITY:
+        raise CartError(f"At most {MAX_QUANTITY} of one product fit in a cart.")
+    if new_quantity > product.stock:
+        raise CartError(f"Only {product.stock} of {product.name} in stock.", 409)
+    line = line or CartLine(cart_id=cart, product_id=product.id, quantity=0)
+    line.quantity = new_quantity
+    session.add(line)
+    _touch(session, cart)
+
+
+def set_quantity(session: Session, cart: str, product: Product, quantity: int) -> None:
+    line = session.exec(select(CartLine).where(CartLine.cart_id == cart, CartLine.product_id == product.id)).first()
+    if line is None:
+        raise CartError("That product is not in your cart.", 404)
+    if quantity == 0:
+        session.delete(line)
+    elif quantity > product.stock:
+        raise CartError(f"Only {product.stock} of {product.name} in stock.", 409)
+    else:
+        line.quantity = quantity
+        session.add(line)
+    _touch(session, cart)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def cart_context(request: Request) -> dict:
+    settings = request.app.state.settings
+    cart = cart_id(request)
+    with request.app.state.db() as session:
+        items = items_of(session, cart)
+        lines = priced_lines(session, cart, settings)
+        code = (session.get(Cart, cart).discount_code if cart and session.get(Cart, cart) else "")
+    return {"items": items, "lines": lines, "total": total_of(lines, settings.currency),
+            "extra_lines": [line for line in lines if line.kind != LineKind.PRODUCT],
+            "count": sum(q for _, q in items), "discount_code": code}
+
+
+async def show_cart(request: Request) -> Response:
+    if request.query_params.get("count"):  # the header's item count, refreshed after an htmx change
+        return render(request, "cart_count.html")
+    return render(request, "cart.html", cart_context(request))
+
+
+def _after_change(request: Request, message: str = "", fragment: str = "cart_body.html") -> Response:
+    if is_htmx(request):
+        response = render(request, fragment, {**cart_context(request), "message": message})
+        response.headers["HX-Trigger"] = "cart-changed"
+        return response
+    if message:
+        flash(request, message)
+    return RedirectResponse(request.headers.get("x-return-to") or "/cart", status_code=303)
+
+
+async def _cart_error(request: Request, exc: CartError) -> Response:
+    if is_htmx(request):
+        response = render(request, "cart_message.html", {"error": exc.detail}, status_code=exc.status_code)
+        response.headers["HX-Retarget"] = "#cart-message"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    flash(request, exc.detail, "error")
+    return RedirectResponse("/cart", status_code=303)
+
+
+async def add(request: Request) -> Response:
+    form = await checked_form(request)
+    try:
+        quantity = parse_quantity(form.get("quantity", "1"))
+        cart = cart_id(request, create=True)  # its own transaction, before this one reads
+        with request.app.state.db() as session:
+            product = product_by_sku(session, form.get("sku"))
+            add_to_cart(session, cart, product, quantity)
+            session.commit()
+    except CartError as exc:
+        return await _cart_error(request, exc)
+    message = f"Added {quantity} × {product.name} to your cart."
+    if is_htmx(request):
+        response = render(request, "cart_badge.html", {**cart_context(request), "message": message})
+        response.headers["HX-Trigger"] = "cart-changed"
+        return response
+    flash(request, message)
+    return RedirectResponse("/cart", status_code=303)
+
+
+async def update(request: Request) -> Response:
+    form = await checked_form(request)
+    cart = cart_id(request)
+    try:
+        if not cart:
+            raise CartError("Your cart is empty.", 404)
+        quantity = parse_quantity(form.get("quantity"), allow_zero=True)
+        with request.app.state.db() as session:
+            product = product_by_sku(session, form.get("sku"))
+            set_quantity(session, cart, product, quantity)
+            session.commit()
+    except CartError as exc:
+        return await _cart_error(request, exc)
+    return _after_change(request, f"Removed {product.name}." if quantity == 0 else "Cart updated.")
+
+
+async def remove(request: Request) -> Response:
+    form = await checked_form(request)
+    cart = cart_id(request)
+    try:
+        if not cart:
+            raise CartError("Your cart is empty.", 404)
+        with request.app.state.db() as session:
+            product = product_by_sku(session, form.get("sku"))
+            set_quantity(session, cart, product, 0)
+            session.commit()
+    except CartError as exc:
+        return await _cart_error(request, exc)
+    return _after_change(request, f"Removed {product.name}.")
+
+
+async def apply_code(request: Request) -> Response:
+    form = await checked_form(request)
+    code = str(form.get("code", "")).strip().upper()
+    try:
+        if code and find_discount(code) is None:
+            raise CartError(f"The code {code} is not valid.", 422)
+        cart = cart_id(request, create=True)
+        with request.app.state.db() as session:
+            row = session.get(Cart, cart)
+            row.discount_code = code
+            session.add(row)
+            session.commit()
+    except CartError as exc:
+        return await _cart_error(request, exc)
+    return _after_change(request, f"Code {code} applied." if code else "Code removed.")
+
+
+routes = [
+    Route("/cart", show_cart, name="cart"),
+    Route("/cart/add", add, methods=["POST"], name="cart_add"),
+    Route("/cart/update", update, methods=["POST"], name="cart_update"),
+    Route("/cart/remove", remove, methods=["POST"], name="cart_remove"),
+    Route("/cart/code", apply_code, methods=["POST"], name="cart_code"),
+]

@@ -1,0 +1,38 @@
+"""The catalog: the product list and each product's page."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shop.models import Product
+from shop.web import render
+
+
+async def product_list(request: Request) -> Response:
+    with request.app.state.db() as session:
+        products = session.exec(select(Product).order_by(Product.id)).all()
+    return render(request, "catalog.html", {"products": products})
+
+
+async def product_page(request: Request) -> Response:
+    with request.app.state.db() as session:
+        product = session.exec(select(Product).where(Product.sku == request.path_params["sku"])).first()
+    if product is None:
+        raise HTTPException(404, "There is no such product.")
+    # Plugins may show something on a product page (SEQR's Instant Checkout code).
+    extras = []
+    for plugin in request.app.state.plugins:
+        hook = getattr(plugin, "product_extra", None)
+        if hook is not None:
+            extras.append(await hook(product))
+    return render(request, "product.html", {"product": product, "extras": [e for e in extras if e]})
+
+
+routes = [
+    Route("/", product_list, name="home"),
+    Route("/products/{sku}", product_page, name="product"),
+]

@@ -1,0 +1,227 @@
+"""The checkout: customer details, addresses, the payment method; then the frozen order."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import asdict
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
+from shop.models import Order, OrderLine, Payment, Product, utcnow
+from shop.payments.contract import Address, Channel, LineKind, PaymentOption, PaymentStatus, StartContext
+from shop.pricing import total_of
+from shop.security import checked_form
+from shop.web import flash, render
+
+COUNTRIES = {"DE": "Germany", "ES": "Spain", "AT": "Austria", "FR": "France", "IT": "Italy", "NL": "Netherlands",
+             "PT": "Portugal", "SE": "Sweden", "BE": "Belgium", "CH": "Switzerland"}
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+POSTAL = re.compile(r"^[A-Za-z0-9 -]{3,10}$")
+MOBILE_UA = re.compile(r"Mobile|Android|iPhone|iPad", re.IGNORECASE)
+ADDRESS_FIELDS = ("given_names", "surname", "line1", "line2", "postal_code", "city", "country_code", "company")
+
+
+class CheckoutForm:
+    """The posted checkout form, cleaned, with one message per field that is wrong."""
+
+    def __init__(self, form) -> None:
+        self.raw = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+        self.errors: dict[str, str] = {}
+        self.same_invoice = self.raw.get("invoice_same", "") == "on" or "invoice_line1" not in self.raw
+        self._validate()
+
+    def get(self, name: str) -> str:
+        return self.raw.get(name, "")
+
+    def _need(self, name: str, label: str, max_length: int = 80) -> str:
+        value = self.get(name)
+        if not value:
+            self.errors[name] = f"Please enter {label}."
+        elif len(value) > max_length:
+            self.errors[name] = f"{label.capitalize()} is too long (at most {max_length} characters)."
+        return value
+
+    def _address(self, prefix: str) -> None:
+        self._need(f"{prefix}given_names", "the first name")
+        self._need(f"{prefix}surname", "the last name")
+        self._need(f"{prefix}line1", "the street and number", 120)
+        self._need(f"{prefix}city", "the city")
+        postal = self._need(f"{prefix}postal_code", "the postcode", 10)
+        if postal and not POSTAL.match(postal):
+            self.errors[f"{prefix}postal_code"] = "This postcode does not look right."
+        if self.get(f"{prefix}country_code") not in COUNTRIES:
+            self.errors[f"{prefix}country_code"] = "Please choose a country we deliver to."
+
+    def _validate(self) -> None:
+        email = self._need("email", "your e-mail address", 254)
+        if email and not EMAIL.match(email):
+            self.errors["email"] = "This e-mail address does not look right (name@example.com)."
+        phone = self._need("phone", "a phone number", 20)
+        if phone and not PHONE.match(phone):
+            self.errors["phone"] = "Use digits, spaces and an optional leading +."
+        birth = self.get("date_of_birth")
+        if birth:
+            try:
+                born = date.fromisoformat(birth)
+                if not date(1900, 1, 1) < born < date.today() - timedelta(days=365 * 18):
+                    self.errors["date_of_birth"] = "You must be at least 18 years old."
+            except ValueError:
+                self.errors["date_of_birth"] = "Use the form YYYY-MM-DD."
+        self._address("")
+        if not self.same_invoice:
+            self._address("invoice_")
+        if ":" not in self.get("method"):
+            self.errors["method"] = "Please choose how to pay."
+
+    def address(self, prefix: str = "") -> Address:
+        if prefix == "invoice_" and self.same_invoice:
+            prefix = ""
+        values = {name: self.get(f"{prefix}{name}") for name in ADDRESS_FIELDS}
+        return Address(**values, phone=self.get("phone"))
+
+    @property
+    def method(self) -> tuple[str, str]:
+        plugin_id, _, option = self.get("method").partition(":")
+        return plugin_id, option
+
+
+def start_context(request: Request) -> StartContext:
+    agent = request.headers.get("user-agent", "")
+    return StartContext(user_agent=agent, ip_address=request.client.host if request.client else "",
+                        is_mobile=bool(MOBILE_UA.search(agent)), locale="en")
+
+
+async def payment_options(request: Request, snapshot_lines, total) -> list[PaymentOption]:
+    """The options every plugin offers for an order of these lines; one failing plugin hides only itself."""
+    from shop.payments.contract import Customer, OrderSnapshot
+
+    draft = OrderSnapshot("draft", tuple(snapshot_lines), Customer("", "", ""), _blank_address(), _blank_address(),
+                          "", utcnow())
+    options: list[PaymentOption] = []
+    for plugin in request.app.state.plugins:
+        try:
+            options.extend(await plugin.options(draft))
+        except Exception:  # a provider that cannot list options is left out, not the whole checkout
+            import logging
+
+            logging.getLogger(__name__).exception("%s: listing payment options failed", plugin.id)
+    return options
+
+
+def _blank_address() -> Address:
+    return Address("", "", "", "", "", "")
+
+
+async def show_checkout(request: Request, form: CheckoutForm | None = None, status_code: int = 200,
+                        error: str = "") -> Response:
+    settings = request.app.state.settings
+    cart = cart_id(request)
+    with request.app.state.db() as session:
+        lines = priced_lines(session, cart, settings)
+    if not lines:
+        flash(request, "Your cart is empty: add something first.")
+        return RedirectResponse("/", status_code=303)
+    options = await payment_options(request, lines, total_of(lines, settings.currency))
+    values = form.raw if form else request.session.get("checkout_details", {})
+    return render(request, "checkout.html", {
+        "lines": lines, "total": total_of(lines, settings.currency), "options": options, "countries": COUNTRIES,
+        "values": values, "errors": form.errors if form else {}, "error": error,
+        "same_invoice": form.same_invoice if form else values.get("invoice_same", "on") == "on"},
+        status_code=status_code)
+
+
+def place_order(session: Session, settings, cart: str | None, form: CheckoutForm,
+                channel: Channel = Channel.ONLINE) -> Order:
+    """Freeze the cart into an order and hold its stock; raise ValueError with a sentence if it cannot."""
+    items = items_of(session, cart)
+    if not items:
+        raise ValueError("Your cart is empty.")
+    for product, quantity in items:
+        if product.stock < quantity:
+            raise ValueError(f"Only {product.stock} of {product.name} left in stock: please change your cart.")
+    lines = priced_lines(session, cart, settings)
+    _cancel_abandoned_orders(session, cart)
+    number = _next_number(session)
+    order = Order(number=number, public_id=secrets.token_urlsafe(16), cart_id=cart,
+                  cart_hash=cart_hash_of(session, cart), channel=channel, currency=settings.currency,
+                  total_cents=total_of(lines, settings.currency).minor, email=form.get("email"),
+                  given_names=form.get("given_names"), surname=form.get("surname"), phone=form.get("phone"),
+                  date_of_birth=form.get("date_of_birth"), delivery_address=asdict(form.address()),
+                  invoice_address=asdict(form.address("invoice_")),
+                  expires_at=utcnow() + timedelta(seconds=settings.order_expiry_seconds))
+    session.add(order)
+    session.flush()
+    by_sku = {product.sku: product for product, _ in items}
+    for line in lines:
+        product = by_sku.get(line.reference) if line.kind == LineKind.PRODUCT else None
+        session.add(OrderLine(order_id=order.id, kind=line.kind, reference=line.reference, name=line.name,
+                              quantity=line.quantity, unit_price_cents=line.unit_price.minor,
+                              tax_rate=str(line.tax_rate), product_id=product.id if product else None))
+        if product:
+            product.stock -= line.quantity  # held for this order until it is paid or expires
+            session.add(product)
+    return order
+
+
+def _cancel_abandoned_orders(session: Session, cart: str | None) -> None:
+    """A shopper checking out the same cart again gives up the earlier unpaid orders whose
+    attempts have all ended; their stock goes back first."""
+    if not cart:
+        return
+    for order in session.exec(select(Order).where(Order.cart_id == cart, Order.status == "awaiting_payment")):
+        statuses = session.exec(select(Payment.status).where(Payment.order_id == order.id)).all()
+        if any(s in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID) for s in statuses):
+            continue
+        order.status = "cancelled"
+        if order.stock_held:
+            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
+                                                             OrderLine.product_id.is_not(None))):
+                product = session.get(Product, line.product_id)
+                product.stock += line.quantity
+                session.add(product)
+            order.stock_held = False
+        session.add(order)
+    session.flush()
+
+
+def _next_number(session: Session) -> str:
+    year = utcnow().year
+    count = len(session.exec(select(Order.id).where(Order.number.startswith(f"CW{year}-"))).all())
+    return f"CW{year}-{count + 1:05d}"
+
+
+async def submit_checkout(request: Request) -> Response:
+    form = CheckoutForm(await checked_form(request))
+    state = request.app.state
+    plugin_id, option = form.method
+    if plugin_id and plugin_id not in state.plugins:
+        form.errors["method"] = "Please choose one of the payment methods shown."
+    if form.errors:
+        return await show_checkout(request, form, status_code=422)
+    request.session["checkout_details"] = {k: v for k, v in form.raw.items() if k not in ("csrf_token", "method")}
+    cart = cart_id(request)
+    with state.db() as session:
+        try:
+            order = place_order(session, state.settings, cart, form)
+        except ValueError as exc:
+            session.rollback()
+            return await show_checkout(request, form, status_code=409, error=str(exc))
+        session.commit()
+    from shop.orders import grant_access, start_and_show
+
+    grant_access(request, order)
+    return await start_and_show(request, order, plugin_id, option)
+
+
+routes = [
+    Route("/checkout", show_checkout, name="checkout"),
+    Route("/checkout", submit_checkout, methods=["POST"], name="checkout_submit"),
+]
+

@@ -1,0 +1,141 @@
+"""The `shop` command: serve, db upgrade, seed, sandbox NAME."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+from shop.settings import Settings, SettingsError
+
+SECRET_FILE = Path("var/secret_key")
+
+
+def persistent_secret() -> str:
+    """A SECRET_KEY kept in var/ so that sessions and payment links survive a restart of the demo."""
+    if SECRET_FILE.is_file():
+        return SECRET_FILE.read_text().strip()
+    SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    SECRET_FILE.write_text(key)
+    SECRET_FILE.chmod(0o600)
+    return key
+
+
+def load_settings(**overrides) -> Settings:
+    settings = Settings.from_env(**overrides)
+    if not settings.env.get("SECRET_KEY"):
+        settings = Settings.from_env(**overrides, secret_key=persistent_secret())
+    return settings
+
+
+def upgrade(settings: Settings) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    if settings.is_sqlite:
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(config, "head")
+
+
+def seed(settings: Settings) -> int:
+    from shop.db import make_engine, session
+    from shop.seed import seed as seed_catalog
+
+    engine = make_engine(settings.database_url)
+    with session(engine) as db:
+        added = seed_catalog(db)
+    engine.dispose()
+    return added
+
+
+def serve(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    base = settings.base_url
+    print(f"Cartwheel is serving at {base}/", flush=True)
+    print(f"  back office: {base}/admin/  (password: {settings.admin_password})", flush=True)
+    print(f"  demo guide:  {base}/demo", flush=True)
+    from shop.payments.registry import discover
+
+    for plugin_id in discover():
+        print(f"  sandbox:     {base}/sandbox/{plugin_id}/", flush=True)
+    uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
+                proxy_headers=False, ws_ping_interval=20)
+
+
+def sandbox(settings: Settings, name: str, port: int) -> None:
+    """One provider's sandbox served alone, for pointing a plugin (or anything) at it."""
+    import uvicorn
+
+    from shop.payments.registry import discover
+
+    classes = discover([name])
+    import httpx
+
+    from shop.payments.contract import PluginRuntime
+    from shop.settings import load_plugin_settings
+
+    sandbox_url = f"http://{settings.host}:{port}"
+    client = httpx.AsyncClient(timeout=settings.provider_timeout_seconds)
+    runtime = PluginRuntime(http=client, public_url=settings.callback_base_url, sandbox_url=sandbox_url,
+                            sandbox_http=client)
+    plugin_cls = classes[name]
+    plugin = plugin_cls(load_plugin_settings(plugin_cls.settings_model, name, settings.env, sandbox_url), runtime)
+    app = plugin.sandbox()
+    if app is None:
+        raise SettingsError(f"{name}: this plugin has no sandbox")
+    print(f"The {plugin.name} sandbox is serving at {sandbox_url}/", flush=True)
+    uvicorn.run(app, host=settings.host, port=port, log_level="info")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="shop", description="Cartwheel, the demo shop with pluggable checkout.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve the store and every sandbox")
+    serve_cmd.add_argument("--host")
+    serve_cmd.add_argument("--port", type=int)
+    serve_cmd.add_argument("--workers", type=int, default=1)
+    db_cmd = commands.add_parser("db", help="database tasks")
+    db_cmd.add_argument("action", choices=["upgrade"])
+    commands.add_parser("seed", help="add the demo catalog (idempotent)")
+    sandbox_cmd = commands.add_parser("sandbox", help="serve one provider's sandbox alone")
+    sandbox_cmd.add_argument("name")
+    sandbox_cmd.add_argument("--port", type=int, default=9000)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        overrides = {}
+        if getattr(args, "host", None):
+            overrides["host"] = args.host
+        if getattr(args, "port", None) and args.command == "serve":
+            overrides["port"] = args.port
+        settings = load_settings(**overrides)
+        if args.command == "serve":
+            import os
+
+            # The workers import shop.asgi and read the same environment; pass what the flags set.
+            os.environ.update({"HOST": settings.host, "PORT": str(settings.port), "SECRET_KEY": settings.secret_key})
+            serve(settings, args.workers)
+        elif args.command == "db":
+            upgrade(settings)
+            print("database is up to date")
+        elif args.command == "seed":
+            print(f"seeded the demo catalog ({seed(settings)} new products)")
+        elif args.command == "sandbox":
+            sandbox(settings, args.name, args.port)
+    except SettingsError as exc:
+        print(f"shop: setting error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The database engine, sessions, and the one locked transaction the ledger needs.
+
+Sessions are synchronous and short: the store's queries take well under a millisecond, and
+no transaction is ever held open across an ``await`` (provider calls happen outside)."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+_immediate = contextvars.ContextVar("immediate_transaction", default=False)
+
+
+def make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        _make_sqlite_transactions_explicit(engine)
+        return engine
+    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _make_sqlite_transactions_explicit(engine: Engine) -> None:
+    # pysqlite begins transactions lazily and never as IMMEDIATE; take that over so that a
+    # ledger transaction takes the write lock before it reads (no lost updates between workers).
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+@contextlib.contextmanager
+def locked_session(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction holds the write lock from its start (SQLite) — on
+    PostgreSQL rows are locked with SELECT ... FOR UPDATE by the caller instead."""
+    token = _immediate.set(True)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        _immediate.reset(token)
+
+
+def session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)

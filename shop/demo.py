@@ -1,0 +1,34 @@
+"""The sales person's start page: every provider's flows, the scenario that shows each, and a reset."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from shop.admin import admin_only
+from shop.seed import reset
+from shop.security import checked_form
+from shop.web import flash, render
+
+
+async def demo_page(request: Request) -> Response:
+    state = request.app.state
+    return render(request, "demo.html", {"plugins": list(state.plugins), "sandboxed": set(state.sandboxes)})
+
+
+@admin_only
+async def demo_reset(request: Request) -> Response:
+    await checked_form(request)
+    with request.app.state.db() as session:
+        reset(session)
+    request.session.pop("cart", None)
+    request.session.pop("orders", None)
+    flash(request, "The demo is reset: catalog and stock restored, orders and carts cleared.")
+    return RedirectResponse("/demo", status_code=303)
+
+
+routes = [
+    Route("/demo", demo_page, name="demo"),
+    Route("/demo/reset", demo_reset, methods=["POST"], name="demo_reset"),
+]

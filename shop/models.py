@@ -1,0 +1,140 @@
+"""The store's tables. Money is stored as integer minor units with its currency beside it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Product(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(unique=True, index=True, max_length=40)
+    name: str = Field(max_length=120)
+    description: str = ""
+    price_cents: int  # gross, tax included
+    currency: str = Field(default="EUR", max_length=3)
+    tax_rate: str = Field(default="19", max_length=8)  # percent, a decimal string
+    stock: int = 0
+    image: str = Field(default="", max_length=80)  # file under static/products/
+
+
+class Cart(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=32)
+    discount_code: str = Field(default="", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CartLine(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cart_id", "product_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cart_id: str = Field(foreign_key="cart.id", index=True, max_length=32)
+    product_id: int = Field(foreign_key="product.id")
+    quantity: int
+
+
+class Order(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True, max_length=24)  # shown to people, sent to providers
+    public_id: str = Field(unique=True, index=True, max_length=32)  # unguessable, in URLs
+    cart_id: str | None = Field(default=None, index=True, max_length=32)
+    cart_hash: str = Field(max_length=64)
+    status: str = Field(default="awaiting_payment", index=True, max_length=24)
+    channel: str = Field(default="online", max_length=12)
+    currency: str = Field(default="EUR", max_length=3)
+    total_cents: int
+    email: str = Field(max_length=254)
+    given_names: str = Field(max_length=80)
+    surname: str = Field(max_length=80)
+    phone: str = Field(default="", max_length=32)
+    date_of_birth: str = Field(default="", max_length=10)
+    delivery_address: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    invoice_address: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    stock_held: bool = True  # its products are taken off the shelf until it expires or is cancelled
+    needs_attention: bool = Field(default=False, index=True)
+    attention_reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    expires_at: datetime | None = None
+    paid_at: datetime | None = None
+
+
+class OrderLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    kind: str = Field(max_length=12)  # product | shipping | discount
+    reference: str = Field(max_length=40)
+    name: str = Field(max_length=120)
+    quantity: int
+    unit_price_cents: int
+    tax_rate: str = Field(max_length=8)
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+
+
+class Payment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    plugin: str = Field(index=True, max_length=40)
+    option: str = Field(default="", max_length=40)
+    channel: str = Field(default="online", max_length=12)
+    status: str = Field(default="created", index=True, max_length=12)
+    amount_cents: int
+    currency: str = Field(default="EUR", max_length=3)
+    token_hash: str = Field(unique=True, index=True, max_length=64)  # sha256 of the URL token
+    token_salt: str = Field(max_length=32)  # the token is HMAC(SECRET_KEY, salt): never stored
+    reference: str | None = Field(default=None, index=True, max_length=80)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: str = ""  # the last human sentence about it (decline reason...)
+    late_payment: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    status_changed_at: datetime = Field(default_factory=utcnow, index=True)
+    last_fetched_at: datetime | None = None
+
+
+class Refund(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("payment_id", "provider_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    provider_id: str = Field(max_length=80)
+    amount_cents: int
+    currency: str = Field(default="EUR", max_length=3)
+    done: bool = True
+    reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PaymentEvent(SQLModel, table=True):
+    """One thing that happened to a payment: a provider call either way, a transition, a note."""
+
+    __table_args__ = (UniqueConstraint("payment_id", "dedupe_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int | None = Field(default=None, foreign_key="payment.id", index=True)
+    order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    kind: str = Field(max_length=16)  # call | callback | transition | ignored | note
+    direction: str = Field(default="", max_length=4)  # out (to provider) | in (from provider)
+    operation: str = Field(default="", max_length=120)
+    http_status: int | None = None
+    duration_ms: int | None = None
+    body: str = ""  # redacted
+    correlation_id: str = Field(default="", index=True, max_length=32)
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to a customer: kept here, and sent by SMTP when one is configured."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=200)
+    body: str
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    error: str = ""

@@ -1,0 +1,192 @@
+"""The shopper's order page: lines, totals, the payment's next step and its live status.
+
+The status reaches the browser two ways, both rendered by ``panel``: pushed over a websocket
+as the ledger publishes a change, or fetched every second when the socket cannot be used."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from sqlmodel import select
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from shop.models import Order, OrderLine, OutboxMessage, Payment, Refund
+from shop.money import Money
+from shop.payments.attempts import next_step_from_dict, snapshot_of
+from shop.payments.contract import Embed, PaymentStatus, Redirect, ShowCode
+from shop.payments.ledger import OPEN
+from shop.qr import qr_svg
+from shop.security import allow_in_csp, checked_form
+from shop.web import flash, render
+
+MAX_REMEMBERED_ORDERS = 20
+RETRYABLE = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED})
+
+
+def grant_access(conn: HTTPConnection, order: Order) -> None:
+    """This browser may see this order from now on (it placed it, or came back from paying it)."""
+    owned = [pid for pid in conn.session.get("orders", []) if pid != order.public_id]
+    conn.session["orders"] = (owned + [order.public_id])[-MAX_REMEMBERED_ORDERS:]
+
+
+def owned_order(conn: HTTPConnection) -> Order:
+    public_id = conn.path_params["public_id"]
+    if public_id not in conn.session.get("orders", []):
+        raise HTTPException(404, "There is no such order.")  # another shopper's order: as if it did not exist
+    with conn.app.state.db() as session:
+        order = session.exec(select(Order).where(Order.public_id == public_id)).first()
+    if order is None:
+        raise HTTPException(404, "There is no such order.")
+    return order
+
+
+def panel_context(conn: HTTPConnection, order: Order) -> dict:
+    """Everything the payment panel shows: the latest attempt, its next step, the receipt."""
+    state = conn.app.state
+    with state.db() as session:
+        session.add(order)
+        session.refresh(order)
+        payments = session.exec(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())).all()
+        refunds = session.exec(select(Refund).where(Refund.payment_id.in_([p.id for p in payments]))).all()
+    latest = payments[0] if payments else None
+    status = PaymentStatus(latest.status) if latest else PaymentStatus.CREATED
+    step = next_step_from_dict(latest.data.get("_next")) if latest and status in OPEN else None
+    plugin = state.plugins.get(latest.plugin) if latest else None
+    return {
+        "order": order, "payment": latest, "status": status, "step": step, "plugin": plugin,
+        "qr": qr_svg(step.qr_payload) if isinstance(step, ShowCode) or getattr(step, "qr_payload", None) else None,
+        "paid_payment": next((p for p in payments if p.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)), None),
+        "refunds": refunds, "can_retry": order.status == "awaiting_payment" and (latest is None or status in RETRYABLE),
+        "final": order.status in ("paid", "refunded", "expired", "cancelled"),
+    }
+
+
+async def retry_options(conn: HTTPConnection, order: Order):
+    from shop.checkout import payment_options
+
+    with conn.app.state.db() as session:
+        snapshot = snapshot_of(session, session.get(Order, order.id))
+    return await payment_options(conn, snapshot.lines, snapshot.total)
+
+
+async def panel(conn: HTTPConnection, order: Order) -> tuple[str, str]:
+    """(status, html) of the payment panel: the one source for the page, the poll and the socket."""
+    context = panel_context(conn, order)
+    if context["can_retry"]:
+        context["options"] = await retry_options(conn, order)
+    template = conn.app.state.templates.env.get_template("payment_panel.html")
+    html = template.render({**context, "request": conn})
+    return f"{context['status']}:{order.status}", html
+
+
+async def order_page(request: Request) -> Response:
+    order = owned_order(request)
+    context = panel_context(request, order)
+    if isinstance(context["step"], Embed):
+        allow_in_csp(request, dict(context["step"].csp))
+    with request.app.state.db() as session:
+        lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+    _, panel_html = await panel(request, order)
+    return render(request, "order.html", {**context, "lines": lines, "panel_html": panel_html,
+                                          "total": Money(order.total_cents, order.currency)})
+
+
+async def order_status(request: Request) -> Response:
+    order = owned_order(request)
+    status, html = await panel(request, order)
+    return HTMLResponse(html, headers={"X-Status": status, "Cache-Control": "no-store"})
+
+
+async def order_socket(websocket: WebSocket) -> None:
+    try:
+        order = owned_order(websocket)
+    except HTTPException:
+        await websocket.close(code=4404)
+        return
+    await websocket.accept()
+    bus = websocket.app.state.bus
+    async with bus.subscribe(order.public_id) as queue:
+        status, html = await panel(websocket, order)  # after subscribing: no change can slip between
+        await websocket.send_json({"status": status, "html": html})
+
+        async def push() -> None:
+            last = status
+            while True:
+                await queue.get()
+                new_status, new_html = await panel(websocket, order)
+                if new_status != last:
+                    last = new_status
+                    await websocket.send_json({"status": new_status, "html": new_html})
+
+        async def until_closed() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+
+        tasks = [asyncio.create_task(push()), asyncio.create_task(until_closed())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await task
+
+
+async def start_and_show(request: Request, order: Order, plugin_id: str, option: str) -> Response:
+    """Start an attempt and take the shopper to what comes next."""
+    from shop.checkout import CheckoutForm, show_checkout, start_context
+
+    state = request.app.state
+    if plugin_id not in state.plugins:
+        flash(request, "Please choose one of the payment methods shown.", "error")
+        return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+    payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
+    if started is None:
+        with state.db() as session:
+            field_errors = session.get(Payment, payment.id).data.get("_errors") or {}
+        if field_errors and request.url.path == "/checkout":
+            form = CheckoutForm(await request.form())
+            form.errors.update(field_errors)
+            return await show_checkout(request, form, status_code=422, error=error)
+        flash(request, error, "error")
+        return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+    if isinstance(started.next_step, Redirect):
+        return RedirectResponse(started.next_step.url, status_code=303)
+    return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+
+
+async def pay_again(request: Request) -> Response:
+    order = owned_order(request)
+    form = await checked_form(request)
+    context = panel_context(request, order)
+    if not context["can_retry"]:
+        flash(request, "This order cannot take a new payment now.", "error")
+        return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+    plugin_id, _, option = str(form.get("method", "")).partition(":")
+    return await start_and_show(request, order, plugin_id, option)
+
+
+async def receipt_mail(request: Request) -> Response:
+    """The confirmation e-mail as sent, for shoppers who want it on screen."""
+    order = owned_order(request)
+    with request.app.state.db() as session:
+        message = session.exec(select(OutboxMessage).where(OutboxMessage.order_id == order.id)).first()
+    if message is None:
+        raise HTTPException(404, "No confirmation has been sent for this order yet.")
+    return render(request, "receipt_mail.html", {"order": order, "message": message})
+
+
+routes = [
+    Route("/orders/{public_id}", order_page, name="order"),
+    Route("/orders/{public_id}/status", order_status, name="order_status"),
+    Route("/orders/{public_id}/pay", pay_again, methods=["POST"], name="order_pay"),
+    Route("/orders/{public_id}/confirmation", receipt_mail, name="order_confirmation"),
+    WebSocketRoute("/orders/{public_id}/ws", order_socket, name="order_ws"),
+]

@@ -1,0 +1,161 @@
+"""The one pipeline every provider callback and every return URL goes through.
+
+Callback: find the payment by its token (404 if none) -> verify (403 if forged) -> where the
+plugin confirms inside the callback, check the order still matches its cart and the stock
+(conflict if not) -> fetch the truth from the provider (503 so it retries, nothing changed, if
+that fails) -> apply through the ledger (amount and currency checked there) -> reply in the
+provider's own form. Every callback is recorded with the reply it got."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+
+from shop.models import Order, Payment
+from shop.payments import recorder
+from shop.payments.attempts import find_by_token
+from shop.payments.contract import (
+    CallbackOutcome,
+    CallbackRejected,
+    CartChanged,
+    Observation,
+    PaymentStatus,
+    ProviderError,
+    ProviderUnavailable,
+    ReadBackUnavailable,
+)
+from shop.payments.ledger import OPEN
+
+log = logging.getLogger(__name__)
+
+
+def confirms_on_callback(plugin) -> bool:
+    """Plugins whose callback is where the sale is confirmed (SeQura's IPN) get the cart
+    checked before they are asked to confirm."""
+    return bool(getattr(plugin, "confirms_on_callback", False))
+
+
+async def handle_callback(request: Request) -> Response:
+    state = request.app.state
+    plugin = state.plugins[request.scope["plugin_id"]]
+    token = request.path_params["token"]
+    body = await request.body()
+    correlation_id = recorder.new_correlation_id()
+    with state.db() as session:
+        payment = find_by_token(session, plugin.id, token)
+        attempt = state.attempts.attempt_of(session, payment) if payment else None
+
+    outcome, detail = CallbackOutcome.UNKNOWN, "no payment has this token"
+    if payment is not None:
+        with recorder.about(payment.id, payment.order_id, correlation_id):
+            outcome, detail = await _process(request, state, plugin, payment, attempt, body, correlation_id)
+    reply = plugin.callback_reply(outcome)
+    operation = f"callback {request.method}: {outcome}" + (f" ({detail})" if detail else "")
+    state.recorder.record(kind="callback", direction="in", operation=operation, http_status=reply.status_code,
+                          body=recorder.redact(body, request.headers.get("content-type", "")),
+                          payment_id=payment.id if payment else None, order_id=payment.order_id if payment else None,
+                          correlation_id=correlation_id)
+    log.info("%s callback -> %s %s", plugin.id, reply.status_code, operation)
+    return reply
+
+
+async def _process(request, state, plugin, payment: Payment, attempt, body: bytes, correlation_id: str):
+    try:
+        claim = await plugin.verify_callback(request, body, attempt)
+    except CallbackRejected as exc:
+        log.warning("%s: refused a callback for payment %s: %s", plugin.id, payment.id, exc)
+        return CallbackOutcome.REJECTED, str(exc)
+    if claim is None:
+        return CallbackOutcome.IGNORED, "nothing the shop tracks"
+
+    if confirms_on_callback(plugin) and PaymentStatus(payment.status) in OPEN:
+        problem = order_problem(state, payment.order_id)
+        if problem:
+            await _fail_for_cart(state, payment, claim.dedupe_key, problem, correlation_id)
+            return CallbackOutcome.CONFLICT, problem
+
+    try:
+        observation = await plugin.fetch(attempt, claim)
+    except CartChanged as exc:
+        await _fail_for_cart(state, payment, claim.dedupe_key, exc.message, correlation_id)
+        return CallbackOutcome.CONFLICT, exc.message
+    except ProviderUnavailable as exc:
+        return CallbackOutcome.RETRY, f"read-back failed: {exc.message}"
+    except ReadBackUnavailable as exc:
+        return CallbackOutcome.UNSUPPORTED, str(exc)
+    except ProviderError as exc:
+        return CallbackOutcome.REJECTED, f"provider refused: {exc.message}"
+    await state.ledger.apply(payment.id, observation, correlation_id=correlation_id, source="callback")
+    return CallbackOutcome.ACCEPTED, observation.raw_status
+
+
+async def _fail_for_cart(state, payment: Payment, key: str, problem: str, correlation_id: str) -> None:
+    await state.ledger.apply(payment.id, Observation(
+        PaymentStatus.FAILED, "cart changed", f"cart-changed:{key}",
+        detail=f"Your order changed while you were paying ({problem}). Please check out again."),
+        correlation_id=correlation_id, source="callback")
+
+
+def order_problem(state, order_id: int) -> str:
+    """Why an order no longer matches the cart and stock it was made from, or ""."""
+    from shop.cart import cart_hash_of, items_of
+    from shop.models import OrderLine, Product
+    from sqlmodel import select
+
+    with state.db() as session:
+        order = session.get(Order, order_id)
+        if order.cart_id and items_of(session, order.cart_id) and cart_hash_of(session, order.cart_id) != order.cart_hash:
+            return "the cart was changed"
+        if not order.stock_held:
+            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
+                                                             OrderLine.product_id.is_not(None))):
+                product = session.get(Product, line.product_id)
+                if product.stock < line.quantity:
+                    return f"{product.name} is no longer in stock"
+    return ""
+
+
+async def handle_return(request: Request) -> Response:
+    """The shopper's browser back from the provider: read back, apply, show the order."""
+    state = request.app.state
+    plugin = state.plugins[request.scope["plugin_id"]]
+    outcome = request.path_params["outcome"]
+    with state.db() as session:
+        payment = find_by_token(session, plugin.id, request.path_params["token"])
+        order = session.get(Order, payment.order_id) if payment else None
+    if payment is None:
+        from starlette.exceptions import HTTPException
+
+        raise HTTPException(404, "This payment link is not known to the shop.")
+    from shop.orders import grant_access
+
+    grant_access(request, order)
+    if plugin.has_read_back and PaymentStatus(payment.status) in OPEN:
+        await state.attempts.refresh(payment.id, source=f"return: {outcome}")
+    if outcome == "abort":
+        from shop.web import flash
+
+        flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
+        return RedirectResponse("/checkout", status_code=303)
+    return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+
+
+def plugin_mount(plugin) -> Mount:
+    """/pay/<id>/: the core's callback and return routes, then the plugin's own."""
+
+    def bound(endpoint):
+        async def with_plugin(request: Request) -> Response:
+            request.scope["plugin_id"] = plugin.id
+            return await endpoint(request)
+
+        return with_plugin
+
+    routes = [
+        Route("/cb/{token}", bound(handle_callback), methods=["GET", "POST", "PUT"], name="callback"),
+        Route("/return/{token}/{outcome}", bound(handle_return), methods=["GET", "POST"], name="return"),
+        *plugin.routes(),
+    ]
+    return Mount(f"/pay/{plugin.id}", routes=routes, name=plugin.id)

@@ -1,0 +1,331 @@
+"""The one writer of payment state.
+
+Every observation of a provider (a callback's read-back, a return URL, the reconciler, a
+merchant's action) goes through ``Ledger.apply``: one transaction that locks the payment,
+re-reads it, records the observation under a unique (payment, dedupe key), moves the state
+along a legal path, keeps the order in step, commits, and only then publishes on the bus."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from shop.db import locked_session
+from shop.models import Cart, CartLine, Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Product, Refund, utcnow
+from shop.money import Money
+from shop.payments.contract import Observation, PaymentStatus, RefundSeen
+
+log = logging.getLogger(__name__)
+S = PaymentStatus
+
+# Legal moves, as DESIGN.md gives them. paid -> refunded happens only through refunds.
+MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    S.CREATED: frozenset({S.PENDING, S.FAILED, S.CANCELLED}),
+    S.PENDING: frozenset({S.AUTHORIZED, S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
+    S.AUTHORIZED: frozenset({S.PAID, S.CANCELLED, S.EXPIRED, S.FAILED}),
+    S.PAID: frozenset({S.REFUNDED}),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+ENDED_WITHOUT_MONEY = frozenset({S.FAILED, S.CANCELLED, S.EXPIRED})
+MONEY_HELD = frozenset({S.AUTHORIZED, S.PAID})
+OPEN = frozenset({S.CREATED, S.PENDING, S.AUTHORIZED})
+
+
+def path(current: PaymentStatus, target: PaymentStatus) -> list[PaymentStatus] | None:
+    """The states to pass through from current to target (target last), or None if illegal.
+
+    A payment seen paid while still ``created`` passes through ``pending``: each hop is
+    legal and recorded, and there is still exactly one move into ``paid``."""
+    if target == current:
+        return []
+    if target in MOVES[current]:
+        return [target]
+    if target == S.REFUNDED:
+        return None
+    for step in sorted(MOVES[current]):
+        if step in OPEN and target in MOVES[step]:
+            return [step, target]
+    return None
+
+
+@dataclass(frozen=True)
+class Applied:
+    status: PaymentStatus
+    changed: bool
+    duplicate: bool = False
+    late: bool = False
+    ignored_reason: str = ""
+
+
+class Ledger:
+    def __init__(self, engine: Engine, bus, *, on_paid=None) -> None:
+        self.engine = engine
+        self.bus = bus
+        self._postgres = engine.dialect.name == "postgresql"
+        self._on_paid = on_paid  # called with (session, order) inside the transaction
+
+    # ------------------------------------------------------------------ locking
+
+    def _lock(self, session: Session, payment_id: int) -> tuple[Payment, Order]:
+        payment_query = select(Payment).where(Payment.id == payment_id)
+        if self._postgres:
+            payment_query = payment_query.with_for_update()
+        payment = session.exec(payment_query).one()
+        order_query = select(Order).where(Order.id == payment.order_id)
+        if self._postgres:
+            order_query = order_query.with_for_update()
+        return payment, session.exec(order_query).one()
+
+    # ------------------------------------------------------------------ observations
+
+    async def apply(self, payment_id: int, observation: Observation, *, correlation_id: str = "",
+                    source: str = "") -> Applied:
+        with locked_session(self.engine) as session:
+            payment, order = self._lock(session, payment_id)
+            result = self._apply_locked(session, payment, order, observation, correlation_id, source)
+            session.commit()
+        if result.changed:
+            await self.publish(order, payment)
+        return result
+
+    def _apply_locked(self, session: Session, payment: Payment, order: Order, obs: Observation,
+                      correlation_id: str, source: str) -> Applied:
+        current = S(payment.status)
+        key = obs.dedupe_key
+
+        def note(kind: str, operation: str, body: str = "", dedupe: str | None = None) -> None:
+            session.add(PaymentEvent(payment_id=payment.id, order_id=order.id, kind=kind,
+                                     operation=operation, body=body, correlation_id=correlation_id,
+                                     dedupe_key=dedupe))
+
+        if key and session.exec(select(PaymentEvent.id).where(
+                PaymentEvent.payment_id == payment.id, PaymentEvent.dedupe_key == key)).first():
+            note("ignored", f"duplicate: {obs.raw_status}", f"seen before as {key} ({source})")
+            return Applied(current, changed=False, duplicate=True)
+
+        if obs.reference and not payment.reference:
+            payment.reference = obs.reference
+        if obs.data:
+            payment.data = {**payment.data, **obs.data}
+        if obs.detail:
+            payment.detail = obs.detail
+        payment.last_fetched_at = utcnow()
+        new_refunds = [self._record_refund(session, payment, refund, "reported by the provider", correlation_id)
+                       for refund in obs.refunds]
+
+        target = obs.status
+        if target in MONEY_HELD and not self._amount_matches(payment, obs):
+            seen = f"{obs.amount.display()}" if obs.amount else "no amount"
+            reason = f"amount mismatch: expected {payment.amount_cents} {payment.currency}, provider says {seen}"
+            self._flag(order, reason)
+            note("ignored", f"{obs.raw_status}: amount mismatch", reason, key or None)
+            session.add(payment)
+            session.add(order)
+            return Applied(current, changed=False, ignored_reason=reason)
+
+        late = False
+        if target in MONEY_HELD and current in ENDED_WITHOUT_MONEY:
+            # Money after expiry or cancellation is never dropped: keep it, flag it.
+            steps = [S.PAID]
+            late = True
+            payment.late_payment = True
+            self._flag(order, f"late payment: money arrived after the payment was {current}")
+        elif target == S.REFUNDED and current == S.PAID:
+            steps = self._refund_remainder(session, payment, obs, correlation_id)
+        else:
+            steps = path(current, target)
+        if not steps:
+            word = "repeated" if target == current else "backward or illegal"
+            note("ignored", f"{word}: {current} -> {target} ({obs.raw_status})", source, key or None)
+            settled = self._settle_refunds(session, payment, order)
+            session.add(payment)
+            session.add(order)
+            return Applied(S(payment.status), changed=settled or any(new_refunds), ignored_reason=word)
+
+        for step in steps:
+            note("transition", f"{payment.status} -> {step}", f"{obs.raw_status} ({source})")
+            payment.status = step
+        if key:
+            note("observed", obs.raw_status, source, key)
+        payment.status_changed_at = utcnow()
+        self._settle_refunds(session, payment, order)
+        self._update_order(session, order, payment)
+        session.add(payment)
+        session.add(order)
+        return Applied(S(payment.status), changed=True, late=late)
+
+    @staticmethod
+    def _amount_matches(payment: Payment, obs: Observation) -> bool:
+        if obs.amount is None:
+            return True  # the provider did not say: the plugin checked it against the stored invoice
+        return obs.amount.minor == payment.amount_cents and obs.amount.currency == payment.currency
+
+    # ------------------------------------------------------------------ refunds
+
+    async def record_refund(self, payment_id: int, refund: RefundSeen, reason: str = "",
+                            correlation_id: str = "") -> Applied:
+        with locked_session(self.engine) as session:
+            payment, order = self._lock(session, payment_id)
+            new = self._record_refund(session, payment, refund, reason, correlation_id)
+            changed = self._settle_refunds(session, payment, order) or new
+            session.add(payment)
+            session.add(order)
+            session.commit()
+        await self.publish(order, payment)
+        return Applied(S(payment.status), changed=changed)
+
+    def _record_refund(self, session: Session, payment: Payment, refund: RefundSeen, reason: str,
+                       correlation_id: str) -> bool:
+        """Keep a refund once per provider id; True if it is new or newly done."""
+        row = session.exec(select(Refund).where(Refund.payment_id == payment.id,
+                                                Refund.provider_id == refund.provider_id)).first()
+        if row is None:
+            session.add(Refund(payment_id=payment.id, provider_id=refund.provider_id,
+                               amount_cents=refund.amount.minor, currency=refund.amount.currency,
+                               done=refund.done, reason=reason))
+            session.add(PaymentEvent(payment_id=payment.id, order_id=payment.order_id, kind="refund",
+                                     operation=f"refund {refund.provider_id}: {refund.amount.display()}",
+                                     body=reason, correlation_id=correlation_id))
+            session.flush()
+            return True
+        if refund.done and not row.done:
+            row.done = True
+            session.add(row)
+            session.flush()
+            return True
+        return False
+
+    def _refund_remainder(self, session: Session, payment: Payment, obs: Observation,
+                          correlation_id: str) -> list[PaymentStatus]:
+        # The provider says "refunded" without itemising: book what is not yet booked.
+        remaining = payment.amount_cents - refunded_cents(session, payment.id)
+        if remaining > 0:
+            self._record_refund(session, payment, RefundSeen(f"external:{obs.dedupe_key}",
+                                                             Money(remaining, payment.currency)),
+                                "refunded outside the shop", correlation_id)
+        return []
+
+    def _settle_refunds(self, session: Session, payment: Payment, order: Order) -> bool:
+        """paid -> refunded once done refunds reach the amount. Partial refunds keep it paid."""
+        if payment.status != S.PAID or refunded_cents(session, payment.id) < payment.amount_cents:
+            return False
+        session.add(PaymentEvent(payment_id=payment.id, order_id=order.id, kind="transition",
+                                 operation="paid -> refunded", body="refunds reached the amount"))
+        payment.status = S.REFUNDED
+        payment.status_changed_at = utcnow()
+        self._update_order(session, order, payment)
+        return True
+
+    # ------------------------------------------------------------------ the order in step
+
+    def _update_order(self, session: Session, order: Order, payment: Payment) -> None:
+        status = S(payment.status)
+        if status in MONEY_HELD:
+            others_paid = session.exec(select(Payment.id).where(
+                Payment.order_id == order.id, Payment.id != payment.id,
+                Payment.status.in_([S.PAID, S.AUTHORIZED]))).first()
+            if others_paid:
+                self._flag(order, "double payment: more than one payment holds money for this order")
+            if order.status in ("expired", "cancelled") or not order.stock_held:
+                self._take_stock(session, order)
+            order.status = "paid" if status == S.PAID else "authorized"
+            if status == S.PAID and order.paid_at is None:
+                order.paid_at = utcnow()
+                self._empty_cart(session, order)
+                self._queue_confirmation(session, order)
+                if self._on_paid:
+                    self._on_paid(session, order)
+        elif status == S.REFUNDED:
+            all_refunded = not session.exec(select(Payment.id).where(
+                Payment.order_id == order.id, Payment.status.in_([S.PAID, S.AUTHORIZED]))).first()
+            if all_refunded:
+                order.status = "refunded"
+
+    @staticmethod
+    def _flag(order: Order, reason: str) -> None:
+        order.needs_attention = True
+        order.attention_reason = f"{order.attention_reason}; {reason}" if order.attention_reason else reason
+
+    @staticmethod
+    def _take_stock(session: Session, order: Order) -> None:
+        for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
+                                                         OrderLine.product_id.is_not(None))):
+            product = session.get(Product, line.product_id)
+            product.stock -= line.quantity
+            if product.stock < 0:
+                Ledger._flag(order, f"oversold: {product.sku} stock is {product.stock}")
+            session.add(product)
+        order.stock_held = True
+
+    @staticmethod
+    def _empty_cart(session: Session, order: Order) -> None:
+        # Only if the shopper has not started another basket in it since.
+        from shop.cart import cart_hash_of
+
+        if not order.cart_id or session.get(Cart, order.cart_id) is None:
+            return
+        if cart_hash_of(session, order.cart_id) == order.cart_hash:
+            for line in session.exec(select(CartLine).where(CartLine.cart_id == order.cart_id)):
+                session.delete(line)
+
+    @staticmethod
+    def _queue_confirmation(session: Session, order: Order) -> None:
+        total = Money(order.total_cents, order.currency)
+        session.add(OutboxMessage(
+            order_id=order.id, recipient=order.email, subject=f"Your order {order.number} is confirmed",
+            body=(f"Hello {order.given_names},\n\nthank you: we received {total.display()} for order "
+                  f"{order.number} and are packing it now.\n\nCartwheel")))
+
+    # ------------------------------------------------------------------ expiry
+
+    async def expire_order(self, order_id: int, reason: str, now: datetime | None = None) -> bool:
+        """Expire an unpaid order: its open payments expire and its stock goes back on the shelf."""
+        with locked_session(self.engine) as session:
+            query = select(Order).where(Order.id == order_id)
+            if self._postgres:
+                query = query.with_for_update()
+            order = session.exec(query).one()
+            if order.status != "awaiting_payment":
+                return False
+            payments = session.exec(select(Payment).where(Payment.order_id == order.id)).all()
+            for payment in payments:
+                if S(payment.status) in OPEN - {S.AUTHORIZED}:
+                    session.add(PaymentEvent(payment_id=payment.id, order_id=order.id, kind="transition",
+                                             operation=f"{payment.status} -> expired", body=reason))
+                    payment.status = S.EXPIRED
+                    payment.status_changed_at = now or utcnow()
+                    session.add(payment)
+            order.status = "expired"
+            if order.stock_held:
+                for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
+                                                                 OrderLine.product_id.is_not(None))):
+                    product = session.get(Product, line.product_id)
+                    product.stock += line.quantity
+                    session.add(product)
+                order.stock_held = False
+            session.add(order)
+            session.commit()
+        for payment in payments:
+            await self.publish(order, payment)
+        return True
+
+    # ------------------------------------------------------------------ the bus
+
+    async def publish(self, order: Order, payment: Payment) -> None:
+        try:
+            await self.bus.publish(order.public_id, {"order": order.public_id, "payment": payment.id,
+                                                     "status": payment.status, "order_status": order.status})
+        except Exception:  # the state is committed; a browser still sees it on its next poll
+            log.exception("status bus: publishing order %s failed", order.number)
+
+
+def refunded_cents(session: Session, payment_id: int) -> int:
+    rows = session.exec(select(Refund.amount_cents).where(Refund.payment_id == payment_id, Refund.done)).all()
+    return sum(rows)

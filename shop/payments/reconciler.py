@@ -1,0 +1,83 @@
+"""A background task that asks providers about payments left pending, cancels attempts that
+ran out of time, and expires unpaid orders (their stock goes back on the shelf)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlmodel import select
+
+from shop.models import Order, Payment, utcnow
+from shop.payments.contract import Capability, PaymentStatus, ProviderError
+
+log = logging.getLogger(__name__)
+
+
+class Reconciler:
+    def __init__(self, app_state) -> None:
+        self.state = app_state
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="reconciler")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.state.settings.reconcile_every_seconds)
+            try:
+                await self.run_once()
+            except Exception:  # keep going: one bad provider answer must not stop reconciliation
+                log.exception("reconciler: a pass failed")
+
+    async def run_once(self) -> dict[str, int]:
+        """One pass; returns how many payments it read, cancelled and orders it expired."""
+        settings = self.state.settings
+        now = utcnow()
+        stale = now - timedelta(seconds=settings.reconcile_after_seconds)
+        counts = {"read": 0, "timed_out": 0, "expired": 0}
+        with self.state.db() as session:
+            open_payments = session.exec(select(Payment).where(
+                Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]))).all()
+            due_orders = session.exec(select(Order).where(
+                Order.status == "awaiting_payment", Order.expires_at.is_not(None), Order.expires_at < now)).all()
+
+        for payment in open_payments:
+            plugin = self.state.plugins.get(payment.plugin)
+            if plugin is None:
+                continue
+            timeout = getattr(plugin.settings, "payment_timeout_seconds", 0)
+            if (payment.status == PaymentStatus.PENDING and timeout
+                    and payment.created_at < now - timedelta(seconds=timeout)):
+                # Read first: the money may have arrived a moment ago.
+                if plugin.has_read_back:
+                    await self.state.attempts.refresh(payment.id, source="reconciler: before time-out")
+                if self._still(payment.id, PaymentStatus.PENDING) and Capability.CANCEL in plugin.capabilities:
+                    try:
+                        await self.state.attempts.cancel(payment.id)
+                        counts["timed_out"] += 1
+                    except ProviderError as exc:
+                        log.warning("reconciler: cancelling payment %s failed: %s", payment.id, exc.message)
+                continue
+            last_look = payment.last_fetched_at or payment.status_changed_at
+            if plugin.has_read_back and last_look < stale:
+                await self.state.attempts.refresh(payment.id, source="reconciler")
+                counts["read"] += 1
+
+        for order in due_orders:
+            if await self.state.ledger.expire_order(order.id, "unpaid when its time ran out"):
+                counts["expired"] += 1
+        return counts
+
+    def _still(self, payment_id: int, status: PaymentStatus) -> bool:
+        with self.state.db() as session:
+            return session.get(Payment, payment_id).status == status

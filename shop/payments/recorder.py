@@ -1,0 +1,182 @@
+"""Every call to a provider and every call from one, kept as a payment event.
+
+Plugins never log provider calls: the httpx client the core gives them carries event hooks
+that record each exchange, and the zeep plugin names the SOAP operation. Secrets and personal
+data are redacted before anything is stored."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from shop.db import session as db_session
+from shop.models import PaymentEvent
+
+log = logging.getLogger("shop.providers")
+
+MAX_BODY = 8000
+MASK = "***"
+# Field names whose values are secrets or personal data, matched case-insensitively as parts
+# of a name ("client_secret", "customer_email", "invoiceAddress" ...).
+_SENSITIVE = re.compile(
+    r"pass(word)?|secret|token|authori[sz]ation|signature|api[_-]?key|pin\b|cvc|cvv|card_?number|pan\b|"
+    r"e-?mail|phone|mobile|msisdn|given_?names?|surname|first_?name|last_?name|forename|full_?name|"
+    r"birth|dob\b|nin\b|street|address_line|line[12]\b|postal|zip|iban|account_?owner|ip_?(number|address)",
+    re.IGNORECASE)
+_NOT_SENSITIVE = re.compile(r"^(token_type|expires_in|pin_length|purpose)$", re.IGNORECASE)
+
+
+def is_sensitive(name: str) -> bool:
+    return bool(_SENSITIVE.search(name)) and not _NOT_SENSITIVE.match(name)
+
+
+def _redact_json(value):
+    if isinstance(value, dict):
+        return {k: (MASK if is_sensitive(str(k)) and not isinstance(v, (dict, list)) else _redact_json(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(v) for v in value]
+    return value
+
+
+_XML_LEAF = re.compile(r"<((?:[\w.-]+:)?([\w.-]+))(\s[^>]*)?>([^<]*)</\1>")
+
+
+def _redact_xml(text: str) -> str:
+    def mask(match: re.Match) -> str:
+        tag, local, attrs, inner = match.groups()
+        if is_sensitive(local) and inner.strip():
+            return f"<{tag}{attrs or ''}>{MASK}</{tag}>"
+        return match.group(0)
+
+    return _XML_LEAF.sub(mask, text)
+
+
+def redact(body: bytes | str, content_type: str = "") -> str:
+    """The body as text, with sensitive values masked, cut to a readable length."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if not text:
+        return ""
+    stripped = text.lstrip()
+    if "json" in content_type or stripped[:1] in "{[":
+        try:
+            text = json.dumps(_redact_json(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            pass
+        else:
+            return text[:MAX_BODY]
+    if stripped.startswith("<"):
+        return _redact_xml(text)[:MAX_BODY]
+    if "form" in content_type or ("=" in text and " " not in text.strip()):
+        pairs = parse_qsl(text, keep_blank_values=True)
+        if pairs:
+            return urlencode([(k, MASK if is_sensitive(k) else v) for k, v in pairs])[:MAX_BODY]
+    return text[:MAX_BODY]
+
+
+def redact_url(url: str) -> str:
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url
+    return f"{base}?{urlencode([(k, MASK if is_sensitive(k) else v) for k, v in parse_qsl(query, True)])}"
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True)
+class CallContext:
+    payment_id: int | None
+    order_id: int | None
+    correlation_id: str
+
+
+_context: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("provider_call", default=None)
+_operation: contextvars.ContextVar[str] = contextvars.ContextVar("provider_operation", default="")
+
+
+def new_correlation_id() -> str:
+    return secrets.token_hex(8)
+
+
+@contextlib.contextmanager
+def about(payment_id: int | None, order_id: int | None, correlation_id: str | None = None) -> Iterator[CallContext]:
+    """Provider calls made inside this block are recorded against this payment."""
+    ctx = CallContext(payment_id, order_id, correlation_id or new_correlation_id())
+    token = _context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _context.reset(token)
+
+
+def current() -> CallContext | None:
+    return _context.get()
+
+
+class ZeepOperationPlugin:
+    """Tells the recorder which SOAP operation an outgoing envelope is (zeep plugin hook)."""
+
+    def egress(self, envelope, http_headers, operation, binding_options):
+        _operation.set(operation.name)
+        return envelope, http_headers
+
+    def ingress(self, envelope, http_headers, operation):
+        return envelope, http_headers
+
+
+# --------------------------------------------------------------------------- the recorder
+
+
+class Recorder:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, *, kind: str, direction: str, operation: str, body: str = "", http_status: int | None = None,
+               duration_ms: int | None = None, payment_id: int | None = None, order_id: int | None = None,
+               correlation_id: str = "") -> None:
+        with db_session(self.engine) as session:
+            session.add(PaymentEvent(payment_id=payment_id, order_id=order_id, kind=kind, direction=direction,
+                                     operation=operation[:120], body=body, http_status=http_status,
+                                     duration_ms=duration_ms, correlation_id=correlation_id))
+            session.commit()
+
+    # httpx event hooks ---------------------------------------------------
+
+    async def _on_request(self, request: httpx.Request) -> None:
+        request.extensions["cartwheel_started"] = time.perf_counter()
+        request.extensions["cartwheel_operation"] = _operation.get() or ""
+
+    async def _on_response(self, response: httpx.Response) -> None:
+        request = response.request
+        await response.aread()
+        started = request.extensions.get("cartwheel_started", time.perf_counter())
+        elapsed = int((time.perf_counter() - started) * 1000)
+        operation = request.extensions.get("cartwheel_operation") or f"{request.method} {redact_url(request.url.path)}"
+        sent = redact(request.content, request.headers.get("content-type", ""))
+        got = redact(response.content, response.headers.get("content-type", ""))
+        ctx = current()
+        log.info("%s %s -> %s in %d ms", request.method, redact_url(str(request.url)), response.status_code, elapsed)
+        self.record(kind="call", direction="out", operation=operation, http_status=response.status_code,
+                    duration_ms=elapsed, body=f">>> {sent}\n<<< {got}".strip(),
+                    payment_id=ctx.payment_id if ctx else None, order_id=ctx.order_id if ctx else None,
+                    correlation_id=ctx.correlation_id if ctx else "")
+
+    def hooks(self) -> dict:
+        return {"request": [self._on_request], "response": [self._on_response]}
+
+    def client(self, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+        """The client plugins call providers with: every exchange recorded."""
+        return httpx.AsyncClient(timeout=timeout, event_hooks=self.hooks(), transport=transport,
+                                 follow_redirects=False)

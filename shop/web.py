@@ -1,0 +1,66 @@
+"""Page rendering shared by every page family: templates, flash messages, htmx detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from shop.money import Money
+from shop.security import csrf_token
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+def make_templates(plugin_dirs: dict[str, Path]) -> Jinja2Templates:
+    """The store's templates, and each plugin's own under its id ("seqr/panel.html")."""
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(TEMPLATES_DIR),
+        jinja2.PrefixLoader({pid: jinja2.FileSystemLoader(d) for pid, d in plugin_dirs.items()}),
+    ])
+    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(default=True),
+                             auto_reload=False, trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = lambda value, currency="EUR": (
+        value.display() if isinstance(value, Money) else Money(int(value), currency).display())
+    env.globals["csrf_token"] = csrf_token
+    return Jinja2Templates(env=env, context_processors=[cart_count])
+
+
+def cart_count(request: Request) -> dict:
+    """How many items the shopper's cart holds, for the header on every page."""
+    cart = request.session.get("cart") if "session" in request.scope else None
+    if not cart:
+        return {"count": 0}
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from shop.models import CartLine
+
+    with request.app.state.db() as session:
+        count = session.exec(select(func.sum(CartLine.quantity)).where(CartLine.cart_id == cart)).one()
+    return {"count": count or 0}
+
+
+def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:
+    context = dict(context or {})
+    context.setdefault("flashes", pop_flashes(request))
+    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    request.session.setdefault("flashes", []).append([kind, message])
+
+
+def pop_flashes(request: Request) -> list[list[str]]:
+    if "session" not in request.scope or "flashes" not in request.session:
+        return []
+    return request.session.pop("flashes")
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
