@@ -1,0 +1,57 @@
+# Cartwheel: `make run` serves the demo, `make test` runs every test. Both start from nothing.
+SHELL := /bin/bash
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+UV_VERSION := 0.13.9
+# uv from PATH, or bootstrapped through pip into .tools/ when it is missing.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_E2E := --browser chromium --screenshot only-on-failure --tracing retain-on-failure --output test-results
+
+.PHONY: run test unit e2e bench lint clean system-packages
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(BIN)/shop: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras --no-dev
+	@touch $@
+
+$(BIN)/pytest: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras
+	@touch $(BIN)/shop $@
+
+run: $(BIN)/shop
+	$(BIN)/shop db upgrade
+	$(BIN)/shop seed
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/shop serve
+
+# What the tests need from Debian: a browser, and the servers the scale-out tests start.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+unit: $(BIN)/pytest
+	$(BIN)/pytest tests plugins -q
+
+e2e: $(BIN)/pytest system-packages
+	$(BIN)/pytest e2e -q $(PYTEST_E2E)
+
+test: $(BIN)/pytest system-packages
+	$(BIN)/pytest tests plugins e2e -q $(PYTEST_E2E)
+
+bench: $(BIN)/pytest
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) .tools var test-results

@@ -1,0 +1,82 @@
+"""The first journey: browse, fill a cart, check out, pay by bank transfer, watched live."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def fill_cart(page: Page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Things for the desk and the road")).to_be_visible()
+    page.get_by_role("link", name="Dotted notebook A5").first.click()
+    expect(page.get_by_role("heading", name="Dotted notebook A5")).to_be_visible()
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-message")).to_contain_text("Added 2 × Dotted notebook A5")
+    page.go_back()
+    page.get_by_role("link", name="Enamel camping mug").first.click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-message")).to_contain_text("Added 1 × Enamel camping mug")
+    page.locator("#cart-link").click()
+    expect(page.locator("tr[data-sku]")).to_have_count(2)
+    # Change a quantity, then remove a line: both as partial updates.
+    page.get_by_label("Quantity of Dotted notebook A5").fill("3")
+    page.locator("tr[data-sku=NOTEBOOK-A5]").get_by_role("button", name="Update").click()
+    expect(page.locator("#cart-total")).to_have_text("€61.50")
+    page.get_by_role("button", name="Remove Enamel camping mug").click()
+    expect(page.locator("tr[data-sku]")).to_have_count(1)
+    # Under €50 the shipping fee comes back.
+    expect(page.locator(".extra-line")).to_contain_text("Shipping")
+    expect(page.locator("#cart-total")).to_have_text("€48.45")
+
+
+def check_out(page: Page) -> None:
+    page.get_by_role("link", name="Check out").click()
+    page.get_by_label("E-mail").fill("not-an-address")
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    expect(page.get_by_text("This e-mail address does not look right")).to_be_visible()
+    expect(page.get_by_text("Please enter the first name")).to_be_visible()
+    page.get_by_label("E-mail").fill("ada@example.com")
+    page.get_by_label("Mobile phone").fill("+49 170 1234567")
+    page.get_by_label("First name").first.fill("Ada")
+    page.get_by_label("Last name").first.fill("Lovelace")
+    page.get_by_label("Street and number").first.fill("Hauptstraße 5")
+    page.get_by_label("Postcode").first.fill("10115")
+    page.get_by_label("City").first.fill("Berlin")
+    page.get_by_label(re.compile("Bank transfer")).check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
+    expect(page.locator(".instructions")).to_contain_text("DE02120300000000202051")
+    expect(page.locator(".qr svg")).to_be_visible()
+
+
+def mark_received_in_back_office(page: Page, order_number: str) -> None:
+    page.goto("/admin/")
+    page.get_by_label("Password").fill("demo-admin")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name=order_number).click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Mark transfer received").click()
+    expect(page.locator("#order-status")).to_have_text("paid")
+
+
+def pay_and_watch(page: Page, new_context, server) -> None:
+    fill_cart(page)
+    check_out(page)
+    order_number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+    page.evaluate("window.__sameDocument = true")
+    merchant = new_context().new_page()
+    mark_received_in_back_office(merchant, order_number)
+    expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+
+
+def test_bank_transfer_paid_live_over_the_websocket(page: Page, new_context, server):
+    pay_and_watch(page, new_context, server)
+    assert page.locator("#payment").get_attribute("data-channel") == "socket"
+
+
+def test_bank_transfer_paid_live_by_polling_when_websockets_are_blocked(page: Page, new_context, server):
+    page.route_web_socket(re.compile(r".*/ws$"), lambda ws: ws.close())
+    pay_and_watch(page, new_context, server)
+    assert page.locator("#payment").get_attribute("data-channel") == "poll"

@@ -1,0 +1,5 @@
+from shop.testing.contract import ContractKit
+
+
+class TestContract(ContractKit):
+    plugin_id = "banktransfer"

@@ -1,0 +1,270 @@
+"""The contract kit: the checks every checkout plugin passes, as a pytest base class.
+
+A plugin subclasses it in one line::
+
+    class TestContract(ContractKit):
+        plugin_id = "banktransfer"
+
+The kit runs the whole store in-process with the plugin talking to its own sandbox over
+httpx's ASGI transport, and drives the provider's side through the plugin's
+``plugins/<id>/sandbox/driver.py`` (see ``shop.testing.driver``)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+import re
+from typing import ClassVar
+
+import pytest
+from sqlmodel import select
+
+from shop.models import Order, Payment, PaymentEvent
+from shop.money import Money
+from shop.payments.attempts import ActionRefused, next_step_from_dict
+from shop.payments.contract import CallbackOutcome, Capability, CheckoutPlugin, PaymentStatus, Started
+from shop.payments.registry import check_declaration
+from shop.testing.driver import CallbackRequest, SandboxDriver
+from shop.testing.shopper import CUSTOMER, Shopper, running_app, test_settings
+
+SECRET_FIELD = re.compile(r"secret|password|api_key|token|pin", re.IGNORECASE)
+
+
+class Kit:
+    """One test's store, shopper and sandbox driver."""
+
+    def __init__(self, app, plugin_id: str, shopper: Shopper, driver: SandboxDriver, option: str | None) -> None:
+        self.app = app
+        self.plugin_id = plugin_id
+        self.plugin = app.state.plugins[plugin_id]
+        self.shopper = shopper
+        self.driver = driver
+        self.option = option
+
+    async def start_payment(self, sku: str = "NOTEBOOK-A5", quantity: int = 2) -> tuple[Payment, Started]:
+        """A shopper checks out with this plugin; returns the payment and what the plugin said."""
+        assert (await self.shopper.add(sku, quantity)).status_code == 303
+        page = await self.shopper.get("/checkout")
+        options = re.findall(rf'value="({self.plugin_id}:[^"]*)"', page.text)
+        assert options, f"the checkout offers no {self.plugin_id} option"
+        method = f"{self.plugin_id}:{self.option}" if self.option else options[0]
+        response = await self.shopper.post("/checkout", {**CUSTOMER, "method": method})
+        assert response.status_code == 303, response.text[:500]
+        payment = self.latest_payment()
+        assert payment.status == PaymentStatus.PENDING, (payment.status, payment.detail)
+        started = Started(next_step_from_dict(payment.data["_next"]), reference=payment.reference,
+                          data={k: v for k, v in payment.data.items() if not k.startswith("_")})
+        return payment, started
+
+    def latest_payment(self) -> Payment:
+        with self.app.state.db() as session:
+            return session.exec(select(Payment).order_by(Payment.id.desc())).first()
+
+    def payment(self, payment_id: int) -> Payment:
+        with self.app.state.db() as session:
+            return session.get(Payment, payment_id)
+
+    def order_of(self, payment: Payment) -> Order:
+        with self.app.state.db() as session:
+            return session.get(Order, payment.order_id)
+
+    def attempt(self, payment: Payment):
+        with self.app.state.db() as session:
+            return self.app.state.attempts.attempt_of(session, session.get(Payment, payment.id))
+
+    def events(self, payment_id: int | None = None, kind: str | None = None) -> list[PaymentEvent]:
+        with self.app.state.db() as session:
+            query = select(PaymentEvent)
+            if payment_id is not None:
+                query = query.where(PaymentEvent.payment_id == payment_id)
+            if kind:
+                query = query.where(PaymentEvent.kind == kind)
+            return list(session.exec(query.order_by(PaymentEvent.id)))
+
+    def moves_to(self, payment_id: int, status: str) -> int:
+        return sum(1 for e in self.events(payment_id, "transition") if e.operation.endswith(f"-> {status}"))
+
+    async def deliver(self, callback: CallbackRequest):
+        return await self.shopper.http.request(callback.method, callback.url, headers=dict(callback.headers),
+                                               content=callback.body)
+
+    def reply_status(self, outcome: CallbackOutcome) -> int:
+        return self.plugin.callback_reply(outcome).status_code
+
+    async def pay(self) -> Payment:
+        payment, started = await self.start_payment()
+        callback = await self.driver.pay(self.attempt(payment), started)
+        response = await self.deliver(callback)
+        assert response.status_code == self.reply_status(CallbackOutcome.ACCEPTED), response.text
+        paid = self.payment(payment.id)
+        assert paid.status == PaymentStatus.PAID, (paid.status, paid.detail)
+        return paid
+
+
+class ContractKit:
+    plugin_id: ClassVar[str]
+    option: ClassVar[str | None] = None  # the option to check out with; the first offered by default
+    env: ClassVar[dict[str, str]] = {}  # extra settings for the store and the plugin
+
+    @pytest.fixture
+    def anyio_backend(self):
+        return "asyncio"
+
+    @pytest.fixture
+    async def kit(self, tmp_path):
+        settings = test_settings(tmp_path, **self.env)
+        async with running_app(settings, plugin_ids=[self.plugin_id]) as app:
+            driver_module = importlib.import_module(f"plugins.{self.plugin_id}.sandbox.driver")
+            driver = driver_module.Driver(app.state.sandboxes[self.plugin_id].state.sandbox)
+            shopper = Shopper(app)
+            try:
+                yield Kit(app, self.plugin_id, shopper, driver, self.option)
+            finally:
+                await shopper.aclose()
+
+    # ------------------------------------------------------------------ declaration
+
+    @pytest.mark.anyio
+    async def test_declaration(self, kit: Kit):
+        check_declaration(type(kit.plugin), self.plugin_id)
+        assert isinstance(kit.plugin, CheckoutPlugin)
+        assert dataclasses.is_dataclass(kit.plugin.settings_model)
+        assert self.plugin_id in kit.app.state.sandboxes, "every plugin ships a sandbox"
+
+    # ------------------------------------------------------------------ the happy path
+
+    @pytest.mark.anyio
+    async def test_happy_path_moves_to_paid_exactly_once(self, kit: Kit):
+        paid = await kit.pay()
+        assert kit.moves_to(paid.id, "paid") == 1
+        assert kit.order_of(paid).status == "paid"
+        assert not kit.order_of(paid).needs_attention
+
+    @pytest.mark.anyio
+    async def test_the_same_callback_twice_changes_state_once(self, kit: Kit):
+        payment, started = await kit.start_payment()
+        callback = await kit.driver.pay(kit.attempt(payment), started)
+        first, second = await kit.deliver(callback), await kit.deliver(callback)
+        accepted = kit.reply_status(CallbackOutcome.ACCEPTED)
+        assert (first.status_code, second.status_code) == (accepted, accepted)
+        assert kit.moves_to(payment.id, "paid") == 1
+
+    @pytest.mark.anyio
+    async def test_ten_copies_at_once_change_state_once(self, kit: Kit):
+        payment, started = await kit.start_payment()
+        callback = await kit.driver.pay(kit.attempt(payment), started)
+        replies = await asyncio.gather(*(kit.deliver(callback) for _ in range(10)))
+        assert {r.status_code for r in replies} == {kit.reply_status(CallbackOutcome.ACCEPTED)}
+        assert kit.payment(payment.id).status == PaymentStatus.PAID
+        assert kit.moves_to(payment.id, "paid") == 1
+
+    # ------------------------------------------------------------------ bad callbacks
+
+    @pytest.mark.anyio
+    async def test_a_claim_of_payment_the_provider_denies_changes_nothing(self, kit: Kit):
+        payment, started = await kit.start_payment()
+        forged = await kit.driver.forge_paid_claim(kit.attempt(payment), started)
+        await kit.deliver(forged)
+        assert kit.payment(payment.id).status == PaymentStatus.PENDING
+        assert kit.moves_to(payment.id, "paid") == 0
+
+    @pytest.mark.anyio
+    async def test_an_unknown_token_is_refused(self, kit: Kit):
+        payment, started = await kit.start_payment()
+        callback = await kit.driver.pay(kit.attempt(payment), started)
+        token = callback.url.rsplit("/cb/", 1)[1].split("?")[0]
+        wrong = dataclasses.replace(callback, url=callback.url.replace(token, "x" * len(token)))
+        response = await kit.deliver(wrong)
+        assert response.status_code == kit.reply_status(CallbackOutcome.UNKNOWN)
+        assert kit.payment(payment.id).status == PaymentStatus.PENDING
+
+    @pytest.mark.anyio
+    async def test_a_failed_read_back_asks_the_provider_to_retry_and_changes_nothing(self, kit: Kit):
+        payment, started = await kit.start_payment()
+        callback = await kit.driver.pay(kit.attempt(payment), started)
+        kit.driver.break_read_back(True)
+        response = await kit.deliver(callback)
+        assert response.status_code == kit.reply_status(CallbackOutcome.RETRY)
+        assert kit.payment(payment.id).status == PaymentStatus.PENDING
+        kit.driver.break_read_back(False)
+        response = await kit.deliver(callback)  # the provider's retry
+        assert response.status_code == kit.reply_status(CallbackOutcome.ACCEPTED)
+        assert kit.payment(payment.id).status == PaymentStatus.PAID
+
+    # ------------------------------------------------------------------ late money
+
+    @pytest.mark.anyio
+    async def test_money_after_expiry_is_kept_and_flagged(self, kit: Kit):
+        payment, started = await kit.start_payment()
+        assert await kit.app.state.ledger.expire_order(payment.order_id, "the kit's clock ran out")
+        assert kit.payment(payment.id).status == PaymentStatus.EXPIRED
+        callback = await kit.driver.pay(kit.attempt(payment), started)
+        await kit.deliver(callback)
+        late = kit.payment(payment.id)
+        assert late.status == PaymentStatus.PAID and late.late_payment
+        order = kit.order_of(late)
+        assert order.needs_attention and "late payment" in order.attention_reason
+
+    # ------------------------------------------------------------------ merchant actions
+
+    @pytest.mark.anyio
+    async def test_refunds_behave_as_declared(self, kit: Kit):
+        paid = await kit.pay()
+        attempts = kit.app.state.attempts
+        one_euro = Money(100, paid.currency)
+        if Capability.REFUND not in kit.plugin.capabilities:
+            with pytest.raises(ActionRefused):
+                await attempts.refund(paid.id, Money(paid.amount_cents, paid.currency))
+            return
+        calls_before = len(kit.events(paid.id, "call"))
+        with pytest.raises(ActionRefused):
+            await attempts.refund(paid.id, Money(paid.amount_cents + 1, paid.currency))
+        assert len(kit.events(paid.id, "call")) == calls_before, "an over-refund must be refused before any call"
+        if Capability.PARTIAL_REFUND in kit.plugin.capabilities:
+            await attempts.refund(paid.id, one_euro, "kit: partial")
+            assert kit.payment(paid.id).status == PaymentStatus.PAID
+            with pytest.raises(ActionRefused):
+                await attempts.refund(paid.id, Money(paid.amount_cents, paid.currency))
+            await attempts.refund(paid.id, Money(paid.amount_cents - 100, paid.currency), "kit: the rest")
+        else:
+            with pytest.raises(ActionRefused):
+                await attempts.refund(paid.id, one_euro)
+            await attempts.refund(paid.id, Money(paid.amount_cents, paid.currency), "kit: full")
+        assert kit.payment(paid.id).status == PaymentStatus.REFUNDED
+        assert kit.order_of(paid).status == "refunded"
+
+    @pytest.mark.anyio
+    async def test_cancel_behaves_as_declared(self, kit: Kit):
+        payment, _ = await kit.start_payment()
+        attempts = kit.app.state.attempts
+        if Capability.CANCEL not in kit.plugin.capabilities:
+            with pytest.raises(ActionRefused):
+                await attempts.cancel(payment.id)
+            return
+        await attempts.cancel(payment.id)
+        assert kit.payment(payment.id).status == PaymentStatus.CANCELLED
+
+    @pytest.mark.anyio
+    async def test_capture_behaves_as_declared(self, kit: Kit):
+        if Capability.CAPTURE in kit.plugin.capabilities:
+            pytest.skip("capture needs an authorized payment; the plugin's own tests drive that flow")
+        payment, _ = await kit.start_payment()
+        with pytest.raises(ActionRefused):
+            await kit.app.state.attempts.capture(payment.id)
+
+    # ------------------------------------------------------------------ the event log
+
+    @pytest.mark.anyio
+    async def test_no_secret_or_personal_data_in_the_event_log(self, kit: Kit):
+        paid = await kit.pay()
+        logged = "\n".join(f"{e.operation}\n{e.body}" for e in kit.events())
+        assert kit.events(paid.id, "call"), "provider calls must be recorded"
+        personal = [CUSTOMER["email"], CUSTOMER["phone"], CUSTOMER["surname"], CUSTOMER["line1"]]
+        for value in personal:
+            assert value not in logged, f"personal data in the event log: {value!r}"
+        settings = kit.plugin.settings
+        for field in dataclasses.fields(settings):
+            value = getattr(settings, field.name)
+            if SECRET_FIELD.search(field.name) and isinstance(value, str) and len(value) >= 6:
+                assert value not in logged, f"the secret {field.name} is in the event log"
