@@ -1,0 +1,118 @@
+import pytest
+from sqlmodel import select
+
+from shop.models import Order, Payment, PaymentEvent, Product, Refund
+from shop.money import Money
+from shop.payments.contract import Observation, PaymentStatus, RefundSeen
+from shop.payments.ledger import path
+
+pytestmark = pytest.mark.anyio
+S = PaymentStatus
+
+
+def test_legal_paths():
+    assert path(S.CREATED, S.PENDING) == [S.PENDING]
+    assert path(S.CREATED, S.PAID) == [S.PENDING, S.PAID]
+    assert path(S.PENDING, S.PAID) == [S.PAID]
+    assert path(S.AUTHORIZED, S.PAID) == [S.PAID]
+    assert path(S.PAID, S.PAID) == []
+    assert path(S.PAID, S.PENDING) is None
+    assert path(S.PAID, S.CANCELLED) is None
+    assert path(S.FAILED, S.PENDING) is None
+    assert path(S.PENDING, S.REFUNDED) is None
+
+
+async def pending_payment(app, shopper):
+    await shopper.add("MUG-ENAMEL", 1)
+    response = await shopper.checkout("banktransfer:banktransfer")
+    assert response.status_code == 303
+    with app.state.db() as session:
+        return session.exec(select(Payment).order_by(Payment.id.desc())).first()
+
+
+def rows(app, model, **where):
+    with app.state.db() as session:
+        query = select(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return list(session.exec(query))
+
+
+async def test_a_repeated_observation_is_recorded_and_changes_nothing(app, shopper):
+    payment = await pending_payment(app, shopper)
+    paid = Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents))
+    first = await app.state.ledger.apply(payment.id, paid)
+    second = await app.state.ledger.apply(payment.id, paid)
+    assert first.changed and not second.changed and second.duplicate
+    events = rows(app, PaymentEvent, payment_id=payment.id)
+    assert sum(e.operation == "pending -> paid" for e in events) == 1
+    assert any(e.kind == "ignored" and e.operation.startswith("duplicate") for e in events)
+
+
+async def test_a_backward_observation_changes_nothing(app, shopper):
+    payment = await pending_payment(app, shopper)
+    await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))
+    result = await app.state.ledger.apply(payment.id, Observation(S.PENDING, "open", "k2"))
+    assert not result.changed and result.status == S.PAID
+
+
+async def test_a_wrong_amount_never_marks_paid_and_flags_the_order(app, shopper):
+    payment = await pending_payment(app, shopper)
+    result = await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(1)))
+    assert not result.changed and "amount mismatch" in result.ignored_reason
+    (order,) = rows(app, Order, id=payment.order_id)
+    assert order.needs_attention and order.status == "awaiting_payment"
+    wrong_currency = Observation(S.PAID, "credited", "k2", amount=Money(payment.amount_cents, "SEK"))
+    assert not (await app.state.ledger.apply(payment.id, wrong_currency)).changed
+
+
+async def test_late_money_is_kept_flagged_and_takes_the_stock_again(app, shopper):
+    payment = await pending_payment(app, shopper)
+    (mug,) = rows(app, Product, sku="MUG-ENAMEL")
+    assert await app.state.ledger.expire_order(payment.order_id, "test")
+    assert rows(app, Product, sku="MUG-ENAMEL")[0].stock == mug.stock + 1
+    result = await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "late", amount=Money(payment.amount_cents)))
+    assert result.changed and result.late
+    (late,) = rows(app, Payment, id=payment.id)
+    (order,) = rows(app, Order, id=payment.order_id)
+    assert late.status == S.PAID and late.late_payment
+    assert order.status == "paid" and order.needs_attention and "late payment" in order.attention_reason
+    assert rows(app, Product, sku="MUG-ENAMEL")[0].stock == mug.stock
+
+
+async def test_partial_refunds_keep_it_paid_and_the_last_one_refunds_it(app, shopper):
+    payment = await pending_payment(app, shopper)
+    await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))
+    await app.state.ledger.record_refund(payment.id, RefundSeen("r1", Money(500)))
+    await app.state.ledger.record_refund(payment.id, RefundSeen("r1", Money(500)))  # the same refund again
+    assert rows(app, Payment, id=payment.id)[0].status == S.PAID
+    assert len(rows(app, Refund, payment_id=payment.id)) == 1
+    await app.state.ledger.record_refund(payment.id, RefundSeen("r2", Money(payment.amount_cents - 500)))
+    assert rows(app, Payment, id=payment.id)[0].status == S.REFUNDED
+    assert rows(app, Order, id=payment.order_id)[0].status == "refunded"
+
+
+async def test_paying_publishes_one_status_message_and_queues_a_confirmation(app, shopper):
+    payment = await pending_payment(app, shopper)
+    (order,) = rows(app, Order, id=payment.order_id)
+    async with app.state.bus.subscribe(order.public_id) as queue:
+        await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))
+        await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))
+        message = queue.get_nowait()
+        assert message == {"order": order.public_id, "payment": payment.id, "status": "paid", "order_status": "paid"}
+        assert queue.empty()
+    from shop.models import OutboxMessage
+    (mail,) = rows(app, OutboxMessage, order_id=order.id)
+    assert mail.recipient == "ada@example.com" and order.number in mail.subject
+
+
+async def test_a_second_payment_on_a_paid_order_is_flagged_as_double(app, shopper):
+    payment = await pending_payment(app, shopper)
+    await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))
+    from shop.checkout import start_context  # noqa: F401  (the same start path the pages use)
+    from shop.payments.contract import StartContext
+    second, started, error = await app.state.attempts.start(payment.order_id, "banktransfer", "banktransfer", StartContext())
+    assert started is not None, error
+    await app.state.ledger.apply(second.id, Observation(S.PAID, "credited", "k2", amount=Money(payment.amount_cents)))
+    (order,) = rows(app, Order, id=payment.order_id)
+    assert order.needs_attention and "double payment" in order.attention_reason
