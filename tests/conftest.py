@@ -1,6 +1,6 @@
 import pytest
 
-from shop.testing.shopper import Shopper, running_app, test_settings
+from shop.testing.shopper import Shopper, running_app, make_settings
 
 
 @pytest.fixture
@@ -10,7 +10,7 @@ def anyio_backend():
 
 @pytest.fixture
 def settings(tmp_path):
-    return test_settings(tmp_path)
+    return make_settings(tmp_path)
 
 
 @pytest.fixture

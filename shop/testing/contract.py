@@ -26,7 +26,7 @@ from shop.payments.attempts import ActionRefused, next_step_from_dict
 from shop.payments.contract import CallbackOutcome, Capability, CheckoutPlugin, PaymentStatus, Started
 from shop.payments.registry import check_declaration
 from shop.testing.driver import CallbackRequest, SandboxDriver
-from shop.testing.shopper import CUSTOMER, Shopper, running_app, test_settings
+from shop.testing.shopper import CUSTOMER, Shopper, running_app, make_settings
 
 SECRET_FIELD = re.compile(r"secret|password|api_key|token|pin", re.IGNORECASE)
 
@@ -113,7 +113,7 @@ class ContractKit:
 
     @pytest.fixture
     async def kit(self, tmp_path):
-        settings = test_settings(tmp_path, **self.env)
+        settings = make_settings(tmp_path, **self.env)
         async with running_app(settings, plugin_ids=[self.plugin_id]) as app:
             driver_module = importlib.import_module(f"plugins.{self.plugin_id}.sandbox.driver")
             driver = driver_module.Driver(app.state.sandboxes[self.plugin_id].state.sandbox)

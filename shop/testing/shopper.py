@@ -25,7 +25,7 @@ CUSTOMER = {
 }
 
 
-def test_settings(tmp_path: Path, **overrides) -> Settings:
+def make_settings(tmp_path: Path, **overrides) -> Settings:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/shop.db", "SECRET_KEY": "test-secret-key-0123456789",
            "RECONCILE_EVERY_SECONDS": "3600", **{k: str(v) for k, v in overrides.items()}}
     return Settings.from_env(env)
