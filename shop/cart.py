@@ -121,8 +121,9 @@ def cart_context(request: Request) -> dict:
     cart = cart_id(request)
     with request.app.state.db() as session:
         items = items_of(session, cart)
-        lines = priced_lines(session, cart, settings)
-        code = (session.get(Cart, cart).discount_code if cart and session.get(Cart, cart) else "")
+        row = session.get(Cart, cart) if cart else None
+    code = row.discount_code if row else ""
+    lines = basket_lines(items, code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
     return {"items": items, "lines": lines, "total": total_of(lines, settings.currency),
             "extra_lines": [line for line in lines if line.kind != LineKind.PRODUCT],
             "count": sum(q for _, q in items), "discount_code": code}

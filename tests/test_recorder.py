@@ -13,7 +13,7 @@ def test_json_secrets_and_personal_data_are_masked_keys_kept():
     assert masked["client_secret"] == masked["access_token"] == "***"
     assert masked["customer"] == {k: "***" for k in masked["customer"]}
     assert masked["address"]["line1"] == masked["address"]["postal_code"] == "***"
-    assert masked["address"]["city"] == "Madrid" and masked["amount"] == 4485
+    assert masked["address"]["city"] == "***" and masked["amount"] == 4485
     assert masked["token_type"] == "bearer" and masked["grant_type"] == "client_credentials"
 
 
@@ -30,3 +30,14 @@ def test_form_and_soap_bodies_are_masked():
 def test_query_strings_are_masked():
     assert redact_url("https://x/cb?token=abc&order=1") == "https://x/cb?token=%2A%2A%2A&order=1"
     assert redact_url("https://x/plain") == "https://x/plain"
+
+
+def test_everything_inside_a_persons_details_is_masked_but_product_names_are_kept():
+    body = json.dumps({"customer": {"contact": {"name": "Ada Lovelace", "companyname": "Engines Ltd",
+                                                "country": "DE"}},
+                       "payment_data": {"owner": "Ada Lovelace", "iban": "DE02120300000000202051"},
+                       "basket": [{"name": "Ballpoint pen", "quantity": 2}]})
+    masked = json.loads(redact(body, "application/json"))
+    assert masked["customer"]["contact"] == {"name": "***", "companyname": "***", "country": "DE"}
+    assert masked["payment_data"] == {"owner": "***", "iban": "***"}
+    assert masked["basket"] == [{"name": "Ballpoint pen", "quantity": 2}]

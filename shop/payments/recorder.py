@@ -41,12 +41,29 @@ def is_sensitive(name: str) -> bool:
     return bool(_SENSITIVE.search(name)) and not _NOT_SENSITIVE.match(name)
 
 
-def _redact_json(value):
+# Objects that hold one person's details: every text inside them is masked, whatever its key
+# ("name" is personal under "contact", not under a basket product).
+_PERSONAL_CONTAINER = re.compile(r"contact|customer|address|private|payment_data|payer|holder|billing|shipping_to",
+                                 re.IGNORECASE)
+_KEEP_INSIDE_PERSONAL = re.compile(r"^(country|country_code|countrycode|language|salutation|type|object|id)$",
+                                   re.IGNORECASE)
+
+
+def _redact_json(value, personal: bool = False):
     if isinstance(value, dict):
-        return {k: (MASK if is_sensitive(str(k)) and not isinstance(v, (dict, list)) else _redact_json(v))
-                for k, v in value.items()}
+        masked = {}
+        for key, item in value.items():
+            name = str(key)
+            if isinstance(item, (dict, list)):
+                masked[key] = _redact_json(item, personal or bool(_PERSONAL_CONTAINER.search(name)))
+            elif is_sensitive(name) or (personal and isinstance(item, str) and item
+                                        and not _KEEP_INSIDE_PERSONAL.match(name)):
+                masked[key] = MASK
+            else:
+                masked[key] = item
+        return masked
     if isinstance(value, list):
-        return [_redact_json(v) for v in value]
+        return [_redact_json(v, personal) for v in value]
     return value
 
 

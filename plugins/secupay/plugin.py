@@ -1,0 +1,313 @@
+"""secupay Smart Checkout: create a Smart Transaction, send the shopper to its hosted page,
+and believe only what a read-back of the Smart and Payment Transactions says."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import PlainTextResponse, Response
+
+from shop.money import Money
+from shop.payments.base import PluginBase
+from shop.payments.contract import (
+    CallbackClaim,
+    CallbackOutcome,
+    CallbackRejected,
+    Capability,
+    Observation,
+    OrderSnapshot,
+    PaymentAttempt,
+    PaymentOption,
+    PaymentStatus,
+    PluginRuntime,
+    ProviderError,
+    Redirect,
+    RefundSeen,
+    StartContext,
+    Started,
+)
+
+from .basket import create_body
+from .client import SecupayClient
+from .settings import SecupaySettings
+from .status import SIMPLE_TEXT, payment_status
+
+METHOD_LABELS = {
+    "creditcard": "Credit card",
+    "debit": "SEPA direct debit",
+    "paypal": "PayPal",
+    "prepaid": "Prepayment (bank transfer)",
+    "invoice": "Invoice",
+    "sofort": "Sofort",
+    "easycredit": "easyCredit instalments",
+}
+CURRENCIES = {"EUR"}  # what secupay contracts settle in
+
+_REPLIES = {
+    # secuconnect repeats a push until it gets 200: only a failed read-back should make it retry.
+    CallbackOutcome.ACCEPTED: (200, "ok"),
+    CallbackOutcome.IGNORED: (200, "ok"),
+    CallbackOutcome.UNSUPPORTED: (200, "ok"),
+    CallbackOutcome.CONFLICT: (409, "conflict"),
+    CallbackOutcome.RETRY: (503, "retry later"),
+    CallbackOutcome.REJECTED: (400, "malformed push"),
+    CallbackOutcome.UNKNOWN: (404, "unknown"),
+}
+
+
+def _money(minor: Any, currency: Any) -> Money | None:
+    if isinstance(minor, int) and not isinstance(minor, bool) and isinstance(currency, str):
+        try:
+            return Money(minor, currency)
+        except ValueError:
+            return None
+    return None
+
+
+def _simple(pci: dict | None) -> int | None:
+    if not pci:
+        return None
+    value = (pci.get("details") or {}).get("status_simple")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def epc_payload(instructions: dict, amount: Money) -> str:
+    """An EPC GiroCode (version 002, UTF-8) for the transfer the shopper has to make."""
+    return "\n".join([
+        "BCD", "002", "1", "SCT", str(instructions.get("bic") or ""), str(instructions.get("owner") or "")[:70],
+        str(instructions.get("iban") or ""), f"{amount.currency}{amount}", "", "",
+        str(instructions.get("purpose") or "")[:140],
+    ])
+
+
+class SecupayPlugin(PluginBase):
+    id = "secupay"
+    name = "secupay"
+    capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,
+                              Capability.CAPTURE, Capability.STATUS_PUSH})
+    settings_model = SecupaySettings
+    has_read_back = True
+    templates_dir = Path(__file__).parent / "templates"
+
+    def __init__(self, settings: SecupaySettings, runtime: PluginRuntime) -> None:
+        super().__init__(settings, runtime)
+        self.client = SecupayClient(
+            runtime.http, base_url=settings.base_url, token_url=settings.token_url,
+            client_id=settings.client_id, client_secret=settings.client_secret,
+            timeout=settings.timeout, token_margin=settings.token_margin,
+        )
+
+    # ------------------------------------------------------------------ checkout
+
+    async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
+        if order.currency not in CURRENCIES or not order.total.minor > 0:
+            return []
+        methods = [m for m in self.settings.method_list if m in METHOD_LABELS]
+        general = PaymentOption(self.id, "general", "secupay",
+                                detail=", ".join(METHOD_LABELS[m] for m in methods))
+        return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay") for m in methods)]
+
+    async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
+        stx = await self.client.create_smart_transaction(create_body(payment, self.settings))
+        stx_id = stx.get("id")
+        if not isinstance(stx_id, str):
+            raise ProviderError("secupay answered the new payment without an id")
+        links = stx.get("payment_links") or {}
+        # A missing link means the contract does not offer that method: the general page still works.
+        url = links.get(payment.option) or links.get("general")
+        if not url:
+            raise ProviderError("secupay offered no payment page for this order")
+        info = stx.get("basket_info") or {}
+        observation = Observation(
+            status=PaymentStatus.PENDING,
+            raw_status=str(stx.get("status") or "created"),
+            dedupe_key=_key(stx_id, str(stx.get("status") or "created")),
+            reference=stx_id,
+            amount=_money(info.get("sum"), info.get("currency") or payment.amount.currency),
+            detail="Sent to secupay's payment page",
+        )
+        return Started(Redirect(url), observation, reference=stx_id,
+                       data={"stx_id": stx_id, "method": payment.option})
+
+    # ------------------------------------------------------------------ read-back
+
+    def _stx_id(self, payment: PaymentAttempt) -> str:
+        stx_id = payment.reference or payment.data.get("stx_id")
+        if not stx_id:
+            raise ProviderError("this payment was never started at secupay")
+        return str(stx_id)
+
+    async def _read(self, payment: PaymentAttempt) -> tuple[dict, dict | None]:
+        stx = await self.client.get_smart_transaction(self._stx_id(payment))
+        refs = [t for t in (stx.get("transactions") or []) if isinstance(t, dict) and t.get("id")]
+        pci = await self.client.get_payment_transaction(refs[0]["id"]) if refs else None
+        return stx, pci
+
+    async def _refunds(self, pci: dict, currency: str) -> tuple[RefundSeen, ...]:
+        seen: dict[str, RefundSeen] = {}
+        for rel in pci.get("related_transactions") or []:
+            if not isinstance(rel, dict) or rel.get("hierarchy") != "child" or not rel.get("id"):
+                continue
+            if rel["id"] in seen:
+                continue
+            child = await self.client.get_payment_transaction(rel["id"])
+            amount = _money(abs(child.get("amount") or 0), child.get("currency") or currency)
+            if amount is None:
+                continue
+            seen[rel["id"]] = RefundSeen(rel["id"], amount, done=_simple(child) in (1, 6, 9))
+        return tuple(seen.values())
+
+    async def fetch(self, payment: PaymentAttempt, claim: CallbackClaim | None = None) -> Observation:
+        # The push only says "look"; what secupay's API answers now is the truth.
+        stx, pci = await self._read(payment)
+        return await self._observe(payment, stx, pci)
+
+    async def _observe(self, payment: PaymentAttempt, stx: dict, pci: dict | None) -> Observation:
+        stx_id = str(stx.get("id") or self._stx_id(payment))
+        stx_word = str(stx.get("status") or "")
+        method = stx.get("payment_method")
+        simple = _simple(pci)
+        info = stx.get("basket_info") or {}
+        currency = (pci or {}).get("currency") or info.get("currency") or payment.amount.currency
+        refunds = await self._refunds(pci, currency) if pci else ()
+        status = payment_status(stx_word, simple, method, refunded=bool(refunds))
+        amount = _money((pci or {}).get("amount", info.get("sum")), currency)
+        data: dict[str, Any] = {"stx_id": stx_id, "stx_status": stx_word}
+        if method:
+            data["payment_method"] = method
+        if pci:
+            data.update(pci_id=pci.get("id"), trans_id=pci.get("trans_id"), status_simple=simple,
+                        status_text=pci.get("status_text"))
+        instructions = stx.get("payment_instructions")
+        if isinstance(instructions, dict) and method in ("prepaid", "invoice") and amount:
+            data["transfer"] = {
+                "owner": instructions.get("owner"), "iban": instructions.get("iban"),
+                "bic": instructions.get("bic"), "bank": instructions.get("bankname"),
+                "purpose": instructions.get("purpose"), "amount": str(amount), "currency": amount.currency,
+                "girocode_url": instructions.get("girocode_url"), "girocode": epc_payload(instructions, amount),
+            }
+        raw = stx_word if simple is None else f"{stx_word} / {SIMPLE_TEXT.get(simple, simple)} ({simple})"
+        key = _key(stx_id, stx_word, (pci or {}).get("id"), simple, refunds)
+        detail = _sentence(status, method, simple)
+        if status == PaymentStatus.PENDING and "transfer" in data:
+            # The order page shows the detail while the payment is open: the shopper needs these there.
+            detail = _transfer_sentence(data["transfer"], amount)
+        return Observation(status=status, raw_status=raw, dedupe_key=key, reference=stx_id, amount=amount,
+                           detail=detail, data=data, refunds=refunds)
+
+    # ------------------------------------------------------------------ pushes
+
+    async def verify_callback(self, request, body: bytes, payment: PaymentAttempt) -> CallbackClaim:
+        # secuconnect signs nothing: the unguessable token in url_push is the only secret.
+        try:
+            push = json.loads(body)
+        except ValueError as exc:
+            raise CallbackRejected("the push is not JSON") from exc
+        if not isinstance(push, dict) or push.get("object") != "event.pushes":
+            raise CallbackRejected("the push is not an event.pushes object")
+        if not isinstance(push.get("id"), str) or not push["id"]:
+            raise CallbackRejected("the push has no event id")
+        items = push.get("data")
+        if not isinstance(items, list) or not items or not all(
+                isinstance(i, dict) and isinstance(i.get("id"), str) and i["id"] for i in items):
+            raise CallbackRejected("the push names no objects")
+        return CallbackClaim(
+            event=str(push.get("type") or "changed"),
+            reference=payment.reference,
+            dedupe_key=push["id"],
+            data={"target": push.get("target"), "ids": [i["id"] for i in items]},
+        )
+
+    def callback_reply(self, outcome: CallbackOutcome) -> Response:
+        status, text = _REPLIES[outcome]
+        return PlainTextResponse(text, status_code=status)
+
+    # ------------------------------------------------------------------ back office
+
+    async def _pci(self, payment: PaymentAttempt) -> tuple[dict, dict]:
+        stx, pci = await self._read(payment)
+        if pci is None:
+            raise ProviderError("the shopper has not paid at secupay yet: there is no payment transaction")
+        return stx, pci
+
+    async def capture(self, payment: PaymentAttempt, amount: Money) -> Observation:
+        stx, pci = await self._pci(payment)
+        shipping = None
+        if stx.get("payment_method") == "invoice":
+            # Capturing an invoice marks it shipped; the due date runs from here.
+            shipping = {"order_id": payment.order.number, "invoice_number": payment.order.number,
+                        "shipped_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        authorised = (pci.get("details") or {}).get("amount", pci.get("amount"))
+        partial = amount.minor if isinstance(authorised, int) and amount.minor < authorised else None
+        await self.client.capture(pci["id"], amount=partial, shipping_information=shipping)
+        return await self.fetch(payment)
+
+    async def refund(self, payment: PaymentAttempt, amount: Money, reason: str) -> RefundSeen:
+        _, pci = await self._pci(payment)
+        answer = await self.client.cancel_payment_transaction(
+            pci["id"], reduce_amount_by=amount.minor, reason=reason or f"Refund {payment.order.number}")
+        refund = next((p for p in answer if p.get("id") and p.get("id") != pci["id"]), None)
+        if refund is not None:
+            seen = _money(abs(refund.get("amount") or amount.minor), refund.get("currency") or amount.currency)
+            return RefundSeen(refund["id"], seen or amount, done=_simple(refund) in (1, 6, 9, None))
+        # Before execution secupay lowers the amount instead of making a refund transaction.
+        original = next((p for p in answer if p.get("id") == pci["id"]), pci)
+        left = (original.get("details") or {}).get("amount")
+        return RefundSeen(f"{pci['id']}:reduced-to:{left}", amount, done=True)
+
+    async def cancel(self, payment: PaymentAttempt) -> Observation:
+        stx = await self.client.cancel_smart_transaction(self._stx_id(payment))
+        refs = [t for t in (stx.get("transactions") or []) if isinstance(t, dict) and t.get("id")]
+        pci = await self.client.get_payment_transaction(refs[0]["id"]) if refs else None
+        return await self._observe(payment, stx, pci)
+
+    def sandbox(self):
+        from .sandbox import create_sandbox
+
+        return create_sandbox(self.runtime.sandbox_http)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _key(stx_id: str, word: str, pci_id: str | None = None, simple: int | None = None,
+         refunds: tuple[RefundSeen, ...] = ()) -> str:
+    """One provider fact, one key: the same read-back twice is applied once."""
+    refund_ids = ",".join(sorted(r.provider_id for r in refunds))
+    return f"{stx_id}:{word}:{pci_id or '-'}:{simple if simple is not None else '-'}:{refund_ids}"
+
+
+def _transfer_sentence(transfer: dict, amount: Money) -> str:
+    iban = str(transfer.get("iban") or "").replace(" ", "")
+    grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    return (f"Please transfer {amount.display()} to {transfer.get('owner')}, IBAN {grouped}, "
+            f"BIC {transfer.get('bic')} ({transfer.get('bank')}), purpose \"{transfer.get('purpose')}\". "
+            "Your order is confirmed as soon as the money arrives.")
+
+
+def _sentence(status: PaymentStatus, method: str | None, simple: int | None) -> str:
+    label = METHOD_LABELS.get(method or "", method or "secupay")
+    if status == PaymentStatus.PAID:
+        return f"Paid by {label}" + (" (the bank reports an issue)" if simple == 4 else "")
+    if status == PaymentStatus.AUTHORIZED:
+        if simple == 14:
+            return "Invoice accepted by secupay: capture it when the goods are shipped"
+        return f"{label} authorised: capture to collect the money"
+    if status == PaymentStatus.PENDING:
+        if method == "prepaid":
+            return "Waiting for the shopper's bank transfer"
+        if method:
+            return f"{label}: secupay is still checking the payment"
+        return "The shopper has not finished secupay's payment page"
+    if status == PaymentStatus.FAILED:
+        return f"secupay declined the {label} payment" if method else "The payment failed at secupay"
+    if status == PaymentStatus.CANCELLED:
+        return "The payment was cancelled at secupay"
+    return label
