@@ -136,11 +136,27 @@ async def handle_return(request: Request) -> Response:
     if plugin.has_read_back and PaymentStatus(payment.status) in OPEN:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
+        await _cancel_abandoned(state, plugin, payment.id)
         from shop.web import flash
 
         flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
         return RedirectResponse("/checkout", status_code=303)
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+
+
+async def _cancel_abandoned(state, plugin, payment_id: int) -> None:
+    """The shopper left the provider's page: close the attempt there too, so that an old link
+    cannot be paid later (money that arrives anyway is kept and flagged by the ledger)."""
+    from shop.payments.attempts import ActionRefused
+    from shop.payments.contract import Capability
+
+    with state.db() as session:
+        still_open = PaymentStatus(session.get(Payment, payment_id).status) in OPEN
+    if still_open and Capability.CANCEL in plugin.capabilities:
+        try:
+            await state.attempts.cancel(payment_id)
+        except (ActionRefused, ProviderError) as exc:
+            log.info("%s: could not cancel abandoned payment %s: %s", plugin.id, payment_id, exc)
 
 
 def plugin_mount(plugin) -> Mount:

@@ -239,6 +239,9 @@ class Observation:
     detail: str = ""  # a human sentence for the timeline and the shopper (e.g. decline reason)
     data: Mapping[str, Any] = field(default_factory=dict)  # provider facts to keep (receipt ids...)
     refunds: tuple[RefundSeen, ...] = ()
+    # What the shopper should see next, when the provider's answer changes it (secupay prepaid:
+    # transfer instructions once the shopper is back from the hosted page).
+    next_step: NextStep | None = None
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,10 @@ class Ledger:
             payment.reference = obs.reference
         if obs.data:
             payment.data = {**payment.data, **obs.data}
+        if obs.next_step is not None:
+            from shop.payments.attempts import next_step_to_dict
+
+            payment.data = {**payment.data, "_next": next_step_to_dict(obs.next_step)}
         if obs.detail:
             payment.detail = obs.detail
         payment.last_fetched_at = utcnow()
