@@ -20,7 +20,9 @@ from shop.payments.contract import (
     Capability,
     Instructions,
     Observation,
+    OrderSnapshot,
     PaymentAttempt,
+    PaymentOption,
     PaymentStatus,
     PluginRuntime,
     Started,
@@ -47,6 +49,10 @@ class BankTransferPlugin(PluginBase):
     def __init__(self, settings: BankTransferSettings, runtime: PluginRuntime) -> None:
         super().__init__(settings, runtime)
         self.bank = BankClient(runtime.http, settings.base_url, settings.api_key)
+
+    async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
+        return [PaymentOption(self.id, self.id, self.name,
+                              f"Transfer the amount within {self.settings.pay_within_days} days; we ship when it arrives.")]
 
     @staticmethod
     def transfer_reference(payment: PaymentAttempt) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from shop.mailer import send_outbox
 from shop.models import Order, Payment, utcnow
 from shop.payments.contract import Capability, PaymentStatus, ProviderError
 
@@ -36,6 +37,7 @@ class Reconciler:
             await asyncio.sleep(self.state.settings.reconcile_every_seconds)
             try:
                 await self.run_once()
+                await send_outbox(self.state)
             except Exception:  # keep going: one bad provider answer must not stop reconciliation
                 log.exception("reconciler: a pass failed")
 
