@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session, select
@@ -13,9 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
-from shop.models import Order, OrderLine, Payment, Product, utcnow
-from shop.payments.contract import Address, Channel, LineKind, PaymentOption, PaymentStatus, StartContext
-from shop.pricing import total_of
+from shop.models import Cart, Order, OrderLine, Payment, Product, utcnow
+from shop.payments.contract import Address, Channel, Customer, LineKind, PaymentOption, PaymentStatus, StartContext
+from shop.pricing import basket_lines, total_of
 from shop.security import checked_form
 from shop.web import flash, render
 
@@ -80,6 +81,12 @@ class CheckoutForm:
         if ":" not in self.get("method"):
             self.errors["method"] = "Please choose how to pay."
 
+    def details(self) -> OrderDetails:
+        customer = Customer(email=self.get("email"), given_names=self.get("given_names"),
+                            surname=self.get("surname"), phone=self.get("phone"),
+                            date_of_birth=self.get("date_of_birth"))
+        return OrderDetails(customer, self.address(), self.address("invoice_"))
+
     def address(self, prefix: str = "") -> Address:
         if prefix == "invoice_" and self.same_invoice:
             prefix = ""
@@ -100,7 +107,7 @@ def start_context(request: Request) -> StartContext:
 
 async def payment_options(request: Request, snapshot_lines, total) -> list[PaymentOption]:
     """The options every plugin offers for an order of these lines; one failing plugin hides only itself."""
-    from shop.payments.contract import Customer, OrderSnapshot
+    from shop.payments.contract import OrderSnapshot
 
     draft = OrderSnapshot("draft", tuple(snapshot_lines), Customer("", "", ""), _blank_address(), _blank_address(),
                           "", utcnow())
@@ -137,24 +144,35 @@ async def show_checkout(request: Request, form: CheckoutForm | None = None, stat
         status_code=status_code)
 
 
-def place_order(session: Session, settings, cart: str | None, form: CheckoutForm,
-                channel: Channel = Channel.ONLINE) -> Order:
-    """Freeze the cart into an order and hold its stock; raise ValueError with a sentence if it cannot."""
-    items = items_of(session, cart)
+@dataclass(frozen=True)
+class OrderDetails:
+    """Who the order is for and where it goes: all an order needs besides its items."""
+
+    customer: Customer
+    delivery: Address
+    invoice: Address
+
+
+def place_order(session: Session, settings, items: list[tuple[Product, int]], details: OrderDetails, *,
+                cart: str | None = None, discount_code: str = "", channel: Channel = Channel.ONLINE) -> Order:
+    """Freeze items into an order and hold their stock; raise ValueError with a sentence if it cannot.
+
+    Used by the checkout (items from the shopper's cart) and by plugin routes that take orders
+    elsewhere (SEQR Instant Checkout, SeQura's call centre)."""
     if not items:
         raise ValueError("Your cart is empty.")
     for product, quantity in items:
         if product.stock < quantity:
             raise ValueError(f"Only {product.stock} of {product.name} left in stock: please change your cart.")
-    lines = priced_lines(session, cart, settings)
+    lines = basket_lines(items, discount_code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
     _cancel_abandoned_orders(session, cart)
-    number = _next_number(session)
-    order = Order(number=number, public_id=secrets.token_urlsafe(16), cart_id=cart,
-                  cart_hash=cart_hash_of(session, cart), channel=channel, currency=settings.currency,
-                  total_cents=total_of(lines, settings.currency).minor, email=form.get("email"),
-                  given_names=form.get("given_names"), surname=form.get("surname"), phone=form.get("phone"),
-                  date_of_birth=form.get("date_of_birth"), delivery_address=asdict(form.address()),
-                  invoice_address=asdict(form.address("invoice_")),
+    order = Order(number=_next_number(session), public_id=secrets.token_urlsafe(16), cart_id=cart,
+                  cart_hash=cart_hash_of(session, cart) if cart else _items_hash(items), channel=channel,
+                  currency=settings.currency, total_cents=total_of(lines, settings.currency).minor,
+                  email=details.customer.email, given_names=details.customer.given_names,
+                  surname=details.customer.surname, phone=details.customer.phone,
+                  date_of_birth=details.customer.date_of_birth, delivery_address=asdict(details.delivery),
+                  invoice_address=asdict(details.invoice),
                   expires_at=utcnow() + timedelta(seconds=settings.order_expiry_seconds))
     session.add(order)
     session.flush()
@@ -168,6 +186,10 @@ def place_order(session: Session, settings, cart: str | None, form: CheckoutForm
             product.stock -= line.quantity  # held for this order until it is paid or expires
             session.add(product)
     return order
+
+
+def _items_hash(items: list[tuple[Product, int]]) -> str:
+    return hashlib.sha256("|".join(sorted(f"{p.sku}:{q}:{p.price_cents}" for p, q in items)).encode()).hexdigest()
 
 
 def _cancel_abandoned_orders(session: Session, cart: str | None) -> None:
@@ -209,7 +231,9 @@ async def submit_checkout(request: Request) -> Response:
     cart = cart_id(request)
     with state.db() as session:
         try:
-            order = place_order(session, state.settings, cart, form)
+            row = session.get(Cart, cart) if cart else None
+            order = place_order(session, state.settings, items_of(session, cart), form.details(), cart=cart,
+                                discount_code=row.discount_code if row else "")
         except ValueError as exc:
             session.rollback()
             return await show_checkout(request, form, status_code=409, error=str(exc))

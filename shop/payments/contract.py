@@ -204,6 +204,7 @@ class ShowCode:
     qr_payload: str
     deep_link: str
     expires_at: datetime | None = None
+    help_url: str = ""  # for someone without the app at hand: a download page, or a sandbox's phone
 
 
 @dataclass(frozen=True)

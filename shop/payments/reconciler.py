@@ -32,9 +32,18 @@ class Reconciler:
             except asyncio.CancelledError:
                 pass
 
+    def _read_back_after(self, plugin) -> float:
+        """How long a pending payment of this plugin may go unread. A plugin whose provider
+        reverses payments the shop does not read in time (SEQR: 20 s) sets it shorter."""
+        return getattr(plugin.settings, "read_back_after_seconds", 0) or self.state.settings.reconcile_after_seconds
+
+    def _interval(self) -> float:
+        shortest = min((self._read_back_after(p) for p in self.state.plugins), default=3600)
+        return max(1.0, min(self.state.settings.reconcile_every_seconds, shortest / 2))
+
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.state.settings.reconcile_every_seconds)
+            await asyncio.sleep(self._interval())
             try:
                 await self.run_once()
                 await send_outbox(self.state)
@@ -43,9 +52,7 @@ class Reconciler:
 
     async def run_once(self) -> dict[str, int]:
         """One pass; returns how many payments it read, cancelled and orders it expired."""
-        settings = self.state.settings
         now = utcnow()
-        stale = now - timedelta(seconds=settings.reconcile_after_seconds)
         counts = {"read": 0, "timed_out": 0, "expired": 0}
         with self.state.db() as session:
             open_payments = session.exec(select(Payment).where(
@@ -71,6 +78,7 @@ class Reconciler:
                         log.warning("reconciler: cancelling payment %s failed: %s", payment.id, exc.message)
                 continue
             last_look = payment.last_fetched_at or payment.status_changed_at
+            stale = now - timedelta(seconds=self._read_back_after(plugin))
             if plugin.has_read_back and last_look < stale:
                 await self.state.attempts.refresh(payment.id, source="reconciler")
                 counts["read"] += 1

@@ -1,0 +1,70 @@
+"""The merchant's back office and the sales person's demo page."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def log_in(page: Page) -> None:
+    page.goto("/admin/")
+    page.get_by_label("Password").fill("wrong-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("That password is not right.")).to_be_visible()
+    page.get_by_label("Password").fill("demo-admin")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+
+
+def place_transfer_order(page: Page, sku: str) -> str:
+    page.goto(f"/products/{sku}")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-message")).to_contain_text("Added")
+    page.goto("/checkout")
+    for label, value in (("E-mail", "mary@example.com"), ("Mobile phone", "+49 170 5550000"),
+                         ("Street and number", "Lindenweg 3"), ("Postcode", "50667"), ("City", "Köln")):
+        page.get_by_label(label).first.fill(value)
+    page.get_by_label("First name").first.fill("Mary")
+    page.get_by_label("Last name").first.fill("Somerville")
+    page.get_by_label(re.compile("Bank transfer")).check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
+    return page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+
+
+def test_orders_are_listed_filtered_and_shown_with_their_timeline(page: Page, new_context):
+    first = place_transfer_order(page, "TEA-SENCHA")
+    second = place_transfer_order(page, "LAMP-DESK")
+    merchant = new_context().new_page()
+    log_in(merchant)
+    expect(merchant.get_by_role("link", name=first)).to_be_visible()
+    merchant.get_by_role("link", name=second).click()
+    merchant.once("dialog", lambda dialog: dialog.accept())
+    merchant.get_by_role("button", name="Mark transfer received").click()
+    expect(merchant.get_by_text("Done: the payment is paid.")).to_be_visible()
+    expect(merchant.locator(".timeline")).to_contain_text("POST /sandbox/banktransfer/v1/expected-credits")
+    expect(merchant.locator(".timeline")).to_contain_text("pending -> paid")
+    expect(merchant.locator(".diagram svg")).to_be_visible()
+    merchant.get_by_role("link", name="← All orders").click()
+    merchant.get_by_label("Status").select_option("paid")
+    merchant.get_by_role("button", name="Filter").click()
+    expect(merchant.get_by_role("link", name=second)).to_be_visible()
+    expect(merchant.get_by_role("link", name=first)).to_have_count(0)
+    merchant.get_by_role("link", name="Outbox").click()
+    expect(merchant.get_by_text(f"Your order {second} is confirmed")).to_be_visible()
+
+
+def test_the_demo_page_lists_every_provider_and_resets_the_shop(page: Page, new_context):
+    place_transfer_order(page, "POSTER-MAP")
+    page.goto("/products/POSTER-MAP")
+    expect(page.get_by_text("2 in stock")).to_be_visible()  # one is held for the order
+    sales = new_context().new_page()
+    log_in(sales)
+    sales.goto("/demo")
+    expect(sales.get_by_role("heading", name="Bank transfer")).to_be_visible()
+    expect(sales.get_by_role("link", name="Sandbox control page").first).to_be_visible()
+    sales.get_by_role("button", name="Reset the demo").click()
+    expect(sales.get_by_text("The demo is reset")).to_be_visible()
+    sales.goto("/admin/")
+    expect(sales.get_by_text("No orders yet.")).to_be_visible()
+    page.goto("/products/POSTER-MAP")
+    expect(page.get_by_text("3 in stock")).to_be_visible()

@@ -1,0 +1,308 @@
+"""SEQR: the shopper pays an invoice by scanning a QR code (or following a link) in the SEQR app.
+
+start() sends the frozen order as an invoice; the page shows its QR code and waits. SEQR POSTs
+the payment's notificationUrl when the payer has paid, and the core then calls fetch(), whose
+getPaymentStatus is also what commits the payment at SEQR: an unread PAID is reversed after 20 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import html
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
+
+from shop.money import Money
+from shop.payments.base import PluginBase
+from shop.payments.contract import (
+    AdminAction,
+    CallbackClaim,
+    CallbackRejected,
+    Capability,
+    Observation,
+    OrderSnapshot,
+    PaymentAttempt,
+    PaymentOption,
+    PaymentStatus,
+    PluginRuntime,
+    ProviderError,
+    ReadBackUnavailable,
+    RefundSeen,
+    ShowCode,
+    StartContext,
+    Started,
+)
+from shop.payments.recorder import ZeepOperationPlugin
+
+from . import codes
+from .client import (
+    RESELLER,
+    Invoice,
+    InvoiceRow,
+    PaymentState,
+    Principal,
+    Report,
+    ReportNotReady,
+    SeqrClient,
+    SeqrError,
+)
+from .settings import SeqrSettings
+from .status import to_payment_status
+
+PURCHASE_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # the characters SEQR allows in a token
+
+
+class SeqrPlugin(PluginBase):
+    id = "seqr"
+    name = "SEQR"
+    capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,
+                              Capability.STATUS_PUSH})
+    settings_model = SeqrSettings
+    has_read_back = True
+    templates_dir = Path(__file__).parent / "templates"
+    admin_links = (("/", "SEQR end of day"),)
+    demo_flows = (
+        ("Pay by scanning", "Check out with SEQR; open the sandbox app (link under the code, or the sandbox "
+                            "control page), confirm, PIN 1234. The order page turns paid by itself."),
+        ("Pay on a phone", "On a phone-sized window, tap Pay with SEQR; after paying, the app's OK button "
+                           "follows the backURL to the receipt."),
+        ("Payer cancels / bank declines", "Cancel in the app, or set the payer's bank to decline on the "
+                                          "sandbox control page: the order page offers another try."),
+        ("Notification lost", "Set the notification to lost: the payment is reversed after 20 s unless the "
+                              "shop reads it; the sandbox shows the SMS sent to the payer."),
+        ("Refund", "In the back office, refund part of a paid SEQR order, then the rest."),
+        ("End of day", "Back office, SEQR end of day: close the period, then run a report."),
+    )
+
+    def __init__(self, settings: SeqrSettings, runtime: PluginRuntime) -> None:
+        super().__init__(settings, runtime)
+        reseller = None
+        if settings.reseller_id:
+            reseller = Principal(settings.reseller_id, settings.reseller_password, RESELLER,
+                                 settings.reseller_user_id)
+        self.client = SeqrClient(runtime.http, settings.base_url,
+                                 Principal(settings.terminal_id, settings.password),
+                                 reseller=reseller, timeout=settings.http_timeout,
+                                 plugins=[ZeepOperationPlugin()])  # names the SOAP operation in the event log
+        self._sandbox = None
+        self.periods: list[tuple[str, datetime, str | None]] = []  # closed this run: (id, when, terminal)
+
+    async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
+        return [PaymentOption(self.id, self.id, self.name, detail="Scan the code with the SEQR app")]
+
+    # ----------------------------------------------------------------- checkout
+
+    def invoice_for(self, payment: PaymentAttempt) -> Invoice:
+        order = payment.order
+        rows = tuple(
+            InvoiceRow(description=line.name, quantity=line.quantity, unit_price=line.unit_price,
+                       total=line.total, sku=line.reference, tax_rate=line.tax_rate)
+            for line in order.lines
+        )
+        if sum((r.total for r in rows), Money.zero(payment.amount.currency)) != payment.amount:
+            rows = ()  # SEQR wants rows that add up to the total; without them it shows the total alone
+        return Invoice(
+            title=f"{self.settings.shop_name} order {order.number}",
+            total=payment.amount,
+            rows=rows,
+            client_invoice_id=order.number,
+            issue_date=datetime.now(UTC).replace(microsecond=0),
+            back_url=payment.urls.return_url("back"),
+            notification_url=payment.urls.callback,
+        )
+
+    async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
+        sent = await self.client.send_invoice(self.invoice_for(payment))
+        expires_at = datetime.now(UTC) + timedelta(seconds=self.settings.payment_timeout_seconds)
+        data: dict[str, Any] = {
+            "invoice_reference": sent.reference,
+            "qr_code": sent.qr_code,
+            "expires_at": expires_at.isoformat(),
+        }
+        if self.settings.base_url.startswith(self.runtime.sandbox_url):
+            # where a browser can play the payer's phone when the link's SEQR: scheme goes nowhere
+            data["sandbox_app_url"] = f"{self.runtime.sandbox_url}/app?" + urlencode({"code": sent.deep_link})
+        return Started(
+            next_step=ShowCode(qr_payload=sent.qr_code, deep_link=sent.deep_link, expires_at=expires_at),
+            observation=Observation(status=PaymentStatus.PENDING, raw_status="ISSUED",
+                                    dedupe_key=f"{sent.reference}:ISSUED:0", reference=sent.reference),
+            reference=sent.reference,
+            data=data,
+        )
+
+    # ----------------------------------------------------------------- reading back
+
+    async def fetch(self, payment: PaymentAttempt, claim: CallbackClaim | None = None) -> Observation:
+        if not (payment.reference or payment.data.get("invoice_reference")):
+            raise ReadBackUnavailable("no SEQR invoice was sent for this payment")
+        reference = self._reference(payment)
+        # Reading PAID here is also what commits the payment at SEQR.
+        return self._observe(payment, reference, await self.client.get_payment_status(reference))
+
+    def _observe(self, payment: PaymentAttempt, reference: str, state: PaymentState) -> Observation:
+        data: dict[str, Any] = {"invoice_reference": reference, "version": state.version}
+        amount = None
+        if state.ers_reference:
+            data["ers_reference"] = state.ers_reference
+            data["receipt"] = state.ers_reference  # what the shopper's receipt shows
+        if state.receipt is not None:
+            receipt = state.receipt
+            data.update(payment_reference=receipt.payment_reference, payer_terminal_id=receipt.payer_terminal_id,
+                        payment_date=receipt.payment_date.isoformat() if receipt.payment_date else None)
+            amount = receipt.total or payment.amount
+        detail = {
+            "CANCELED": "The SEQR invoice was cancelled (by the payer, the shop, or reversed unread).",
+            "FAILED": "The payer's bank declined the SEQR payment.",
+            "EXPIRED": "The SEQR invoice expired unpaid.",
+            "PAID": f"Paid with SEQR, receipt {state.ers_reference}.",
+        }.get(state.status, "")
+        return Observation(
+            status=to_payment_status(state.status),
+            raw_status=state.status,
+            dedupe_key=f"{reference}:{state.status}:{state.version}",
+            reference=reference,
+            amount=amount,
+            detail=detail,
+            data=data,
+        )
+
+    async def verify_callback(self, request: Request, body: bytes, payment: PaymentAttempt) -> CallbackClaim:
+        # SEQR signs nothing and its body has varied (form fields, then empty): the unguessable
+        # token in the URL is the only secret, and getPaymentStatus is the only truth.
+        if not (payment.reference or payment.data.get("invoice_reference")):
+            raise CallbackRejected("no SEQR invoice was sent for this payment")
+        return CallbackClaim(event="notification", reference=self._reference(payment))
+
+    # ----------------------------------------------------------------- back office
+
+    async def refund(self, payment: PaymentAttempt, amount: Money, reason: str) -> RefundSeen:
+        ers_reference = payment.data.get("ers_reference")
+        if not ers_reference:  # kept only if the core merged fetch()'s data; a PAID read has it too
+            ers_reference = (await self.client.get_payment_status(self._reference(payment))).ers_reference
+        if not ers_reference:
+            raise SeqrError(codes.INVALID_ERS_REFERENCE, None)
+        title = f"Refund, {self.settings.shop_name} order {payment.order.number}"
+        if reason:
+            title = f"{title}: {reason}"
+        answer = await self.client.refund_payment(ers_reference, amount, title=title,
+                                                  client_invoice_id=payment.order.number)
+        return RefundSeen(provider_id=answer.ers_reference or f"{ers_reference}:{amount.minor}", amount=amount)
+
+    async def cancel(self, payment: PaymentAttempt) -> Observation:
+        reference = self._reference(payment)
+        await self.client.cancel_invoice(reference)
+        return await self.fetch(payment)
+
+    async def update_invoice(self, payment: PaymentAttempt, invoice: Invoice | None = None) -> None:
+        """Replace an unpaid invoice's rows and total, by default with the payment's order and
+        amount as they are now (e.g. after the merchant edited the order)."""
+        await self.client.update_invoice(self._reference(payment), invoice or self.invoice_for(payment))
+
+    async def mark_transaction_period(self, terminal_id: str | None = None) -> str:
+        """End of day: close the reconciliation period; returns its id for execute_report."""
+        period_id = await self.client.mark_transaction_period(terminal_id)
+        self.periods.insert(0, (period_id, datetime.now(UTC), terminal_id))
+        return period_id
+
+    async def execute_report(self, report_id: str, period_id: str, *, terminal_id: str | None = None,
+                             language: str = "en") -> Report:
+        """Fetch a report, waiting out REPORT_NOT_READY a bounded number of times."""
+        for attempt in range(max(1, self.settings.report_attempts)):
+            try:
+                return await self.client.execute_report(report_id, period_id, terminal_id=terminal_id,
+                                                        language=language)
+            except ReportNotReady:
+                if attempt == self.settings.report_attempts - 1:
+                    raise
+                await asyncio.sleep(self.settings.report_wait)
+        raise AssertionError("unreachable")
+
+    # ----------------------------------------------------------------- back-office buttons
+
+    def admin_actions(self, payment: PaymentAttempt) -> Sequence[AdminAction]:
+        if not (payment.reference or payment.data.get("invoice_reference")):
+            return []
+        if payment.status == PaymentStatus.PENDING:
+            return [AdminAction("update_invoice", "Update SEQR invoice",
+                                fields=(("title", "Title", "text"), ("new_total", "New total", "text")))]
+        if payment.status == PaymentStatus.PAID and payment.data.get("ers_reference"):
+            return [AdminAction("send_receipt", "Send receipt to the payer's app")]
+        return []
+
+    async def admin_action(self, name: str, payment: PaymentAttempt, form: dict[str, str]) -> str:
+        if name == "update_invoice":
+            invoice = self.invoice_for(payment)
+            if form.get("new_total", "").strip():
+                try:
+                    total = Money.from_decimal(form["new_total"].strip().replace(",", "."), payment.amount.currency)
+                except (ArithmeticError, ValueError):
+                    raise ProviderError("Enter the new total like 12.50.", fields={"new_total": "not an amount"}) \
+                        from None
+                invoice = dataclasses.replace(invoice, total=total, rows=())
+            if form.get("title", "").strip():
+                invoice = dataclasses.replace(invoice, title=form["title"].strip()[:80])
+            await self.update_invoice(payment, invoice)
+            return f"SEQR invoice {self._reference(payment)} updated: {invoice.title}, {invoice.total.display()}."
+        if name == "send_receipt":
+            html = self.receipt_html(payment)
+            await self.client.submit_payment_receipt(payment.data["ers_reference"], html.encode())
+            return "Receipt sent to the payer's SEQR app."
+        raise NotImplementedError(name)
+
+    def receipt_html(self, payment: PaymentAttempt) -> str:
+        """A plain receipt for the payer's app: the order's lines, nothing personal."""
+        order = payment.order
+        rows = "".join(f"<tr><td>{html.escape(line.name)}</td><td>{line.quantity}</td>"
+                       f"<td>{line.total.display()}</td></tr>" for line in order.lines)
+        return (f"<html><body><h1>{html.escape(self.settings.shop_name)}</h1><p>Order {html.escape(order.number)}"
+                f"</p><table>{rows}</table><p>Total {payment.amount.display()}</p>"
+                f"<p>SEQR receipt {html.escape(payment.data.get('ers_reference', ''))}</p></body></html>")
+
+    def admin_routes(self) -> Sequence[BaseRoute]:
+        from .admin import routes
+
+        return routes(self)
+
+    # ----------------------------------------------------------------- Instant Checkout
+
+    def instant_checkout_code(self, purchase_token: str) -> str:
+        """What a product page's Instant Checkout QR code says.
+
+        SEQR never documented its widget's payload; this follows its other service codes
+        (HTTP://SEQR.SE/000/<service>?...), carrying the webshop id and the purchase token."""
+        if not PURCHASE_TOKEN.match(purchase_token):
+            raise ValueError(f"not a SEQR purchase token: {purchase_token!r}")
+        return "HTTP://SEQR.SE/000/ic?" + urlencode({"w": self.settings.webshop_id, "t": purchase_token})
+
+    # ----------------------------------------------------------------- sandbox
+
+    def sandbox(self) -> ASGIApp | None:
+        from .sandbox import create_sandbox
+
+        create_purchase = f"{self.runtime.public_url.rstrip('/')}/pay/{self.id}/createPurchase"
+        self._sandbox = create_sandbox(self.runtime.sandbox_http,
+                                       webshops={self.settings.webshop_id: create_purchase})
+        return self._sandbox
+
+    async def aclose(self) -> None:
+        # A mounted app's lifespan does not run: stop the sandbox's pending notifications here.
+        if self._sandbox is not None:
+            await self._sandbox.state.sandbox.aclose()
+
+    # ----------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _reference(payment: PaymentAttempt) -> str:
+        reference = payment.reference or payment.data.get("invoice_reference")
+        if not reference:
+            raise SeqrError(codes.INVALID_INVOICE_REFERENCE, None)
+        return reference
