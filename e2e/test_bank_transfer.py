@@ -80,3 +80,25 @@ def test_bank_transfer_paid_live_by_polling_when_websockets_are_blocked(page: Pa
     page.route_web_socket(re.compile(r".*/ws$"), lambda ws: ws.close())
     pay_and_watch(page, new_context, server)
     assert page.locator("#payment").get_attribute("data-channel") == "poll"
+
+
+def test_a_cancelled_payment_offers_a_new_attempt_on_the_same_order(page: Page, new_context, server):
+    fill_cart(page)
+    check_out(page)
+    order_url = page.url
+    number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+    first_reference = page.locator(".instructions tr", has_text="Reference").locator("td").inner_text()
+    merchant = new_context().new_page()
+    merchant.goto("/admin/")
+    merchant.get_by_label("Password").fill("demo-admin")
+    merchant.get_by_role("button", name="Log in").click()
+    merchant.get_by_role("link", name=number).click()
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
+    # The shopper sees it live, and can pay the same order again.
+    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    page.get_by_role("button", name=re.compile("Pay €")).click()
+    expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
+    assert page.url == order_url
+    second_reference = page.locator(".instructions tr", has_text="Reference").locator("td").inner_text()
+    assert second_reference.startswith(number) and second_reference != first_reference

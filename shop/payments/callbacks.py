@@ -26,6 +26,7 @@ from shop.payments.contract import (
     ProviderError,
     ProviderUnavailable,
     ReadBackUnavailable,
+    UnsupportedCallback,
 )
 from shop.payments.ledger import OPEN
 
@@ -68,6 +69,8 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
     except CallbackRejected as exc:
         log.warning("%s: refused a callback for payment %s: %s", plugin.id, payment.id, exc)
         return CallbackOutcome.REJECTED, str(exc)
+    except UnsupportedCallback as exc:
+        return CallbackOutcome.UNSUPPORTED, str(exc)
     if claim is None:
         return CallbackOutcome.IGNORED, "nothing the shop tracks"
 

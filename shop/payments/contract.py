@@ -307,6 +307,10 @@ class CallbackRejected(Exception):
     """A callback that fails verification (bad signature, malformed body)."""
 
 
+class UnsupportedCallback(Exception):
+    """A verified callback about a kind of event the plugin does not handle (SeQura answers 501)."""
+
+
 class ReadBackUnavailable(Exception):
     """The provider offers no read-back for this payment (SeQura without a claim)."""
 

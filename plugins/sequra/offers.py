@@ -1,0 +1,46 @@
+"""Checkout options from SeQura's payment methods and credit agreements for one total."""
+
+from __future__ import annotations
+
+from shop.money import Money
+from shop.payments.contract import PaymentOption
+
+
+def payment_options(plugin_id: str, name: str, total: Money, methods: dict, agreements: dict) -> list[PaymentOption]:
+    """One option per product the total fits; campaign products carry ``code:campaign``."""
+    options = []
+    for group in methods.get("payment_options", []):
+        for method in group.get("methods", []):
+            low, high = method.get("min_amount") or 0, method.get("max_amount")
+            if total.minor < low or (high is not None and total.minor > high):
+                continue
+            code, campaign = method["product"], method.get("campaign")
+            option_id = f"{code}:{campaign}" if campaign and code == "pp5" else code
+            plans = agreements.get(code) or []
+            label = f"{name}: {group.get('title') or method.get('title') or code}"
+            try:
+                detail, fee = _detail(method, plans, total.currency), _fee(plans, total.currency)
+            except (KeyError, TypeError, ValueError):  # the agreements' shape is not documented by SeQura
+                detail, fee = method.get("claim") or method.get("description") or "", None
+            options.append(PaymentOption(plugin_id, option_id, label, detail, fee))
+    return options
+
+
+def _detail(method: dict, plans: list[dict], currency: str) -> str:
+    if not plans:
+        return method.get("claim") or method.get("description") or ""
+    counts = [p["instalment_count"] for p in plans]
+    cheapest = min(plans, key=lambda p: p["instalment_total"]["value"])
+    fee = Money(plans[0]["instalment_fee"]["value"], currency)
+    how = f"{', '.join(map(str, counts[:-1]))} or {counts[-1]}" if len(counts) > 1 else str(counts[0])
+    per = Money(cheapest["instalment_total"]["value"], currency).display()
+    return (f"{how} monthly instalments, from {per}/month; "
+            + (f"fee {fee.display()} per instalment" if fee else "no fees"))
+
+
+def _fee(plans: list[dict], currency: str) -> Money | None:
+    """The least the shopper pays for credit on this plan family (shortest plan)."""
+    if not plans:
+        return None
+    shortest = min(plans, key=lambda p: p["instalment_count"])
+    return Money(shortest["cost_of_credit"]["value"], currency)

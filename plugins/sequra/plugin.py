@@ -1,0 +1,359 @@
+"""SeQura checkout plugin: options, solicitation and form, IPN confirmation, after-sale updates.
+
+SeQura has no read-back. An IPN is believed only when it brings back the shop's own HMAC in
+its notification parameters; then ``fetch`` makes the confirm PUT, and SeQura's answer to
+that PUT is the authority (2xx: confirmed or on hold; 409: nothing is confirmed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from urllib.parse import parse_qsl
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from shop.money import Money
+from shop.payments.base import PluginBase
+from shop.payments.contract import (
+    CallbackClaim,
+    CallbackOutcome,
+    CallbackRejected,
+    UnsupportedCallback,
+    Capability,
+    Channel,
+    Embed,
+    Instructions,
+    LineKind,
+    Observation,
+    OrderSnapshot,
+    PaymentAttempt,
+    PaymentOption,
+    PaymentStatus,
+    ProviderError,
+    ReadBackUnavailable,
+    RefundSeen,
+    Started,
+    StartContext,
+)
+
+from . import csp
+from .client import SequraClient
+from .offers import payment_options
+from .payload import (
+    Merchant,
+    Platform,
+    Shopper,
+    language_code,
+    order_payload,
+    sign,
+    signature_ok,
+    split_cart,
+    update_payload,
+)
+from .settings import SequraSettings
+from .status import CONFIRM_STATE, EVENTS, IPN_STATES, STATUS
+
+HOLD_NOTE = {"on_hold": "SeQura is reviewing your order; you will get an e-mail within minutes."}
+
+
+def split_option(option: str) -> tuple[str, str | None]:
+    """Option ids are the product code, or ``code:campaign`` for campaign products."""
+    product, _, campaign = option.partition(":")
+    return product, campaign or None
+
+
+class SequraPlugin(PluginBase):
+    id = "sequra"
+    name = "SeQura"
+    capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL})
+    settings_model = SequraSettings
+    has_read_back = False
+    confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
+
+    def __init__(self, settings: SequraSettings, runtime) -> None:
+        super().__init__(settings, runtime)
+        self.client = SequraClient(
+            runtime.http, base_url=settings.base_url.replace("{sandbox_url}", runtime.sandbox_url),
+            account_key=settings.account_key, secret=settings.secret, merchant_ref=settings.merchant_ref,
+            timeout=settings.timeout, connect_timeout=settings.connect_timeout)
+        self.platform = Platform(settings.platform_name, settings.platform_version)
+        # Like SeQura's own plugins, fall back on the API secret: private, and already set.
+        self.hmac_key = settings.hmac_secret or settings.secret
+
+    # ------------------------------------------------------------------ checkout
+
+    async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
+        if order.currency != "EUR" or order.total.minor <= 0:
+            return []
+        try:
+            methods = await self.client.merchant_payment_methods()
+        except ProviderError:
+            return []  # SeQura unreachable or refusing: do not offer it rather than fail the checkout
+        try:
+            agreements = await self.client.credit_agreements(
+                order.total, locale=_locale(order), country=order.delivery_address.country_code.upper())
+        except ProviderError:
+            agreements = {}  # the products can still be sold; only the instalment detail is missing
+        return payment_options(self.id, self.name, order.total, methods, agreements)
+
+    def _merchant(self, payment: PaymentAttempt, isolated: bool) -> Merchant:
+        if isolated:
+            return Merchant(self.settings.merchant_ref)  # no notify, return or approved URL at a till
+        number = payment.order.number
+        params = {"order": number, "payment": str(payment.id)}
+        callback = self._absolute(payment.urls.callback)
+        return Merchant(
+            self.settings.merchant_ref,
+            notify_url=callback,
+            return_url=_with_query(self._absolute(payment.urls.return_url("success")), "sq_product=SQ_PRODUCT_CODE"),
+            abort_url=self._absolute(payment.urls.return_url("abort")),
+            events_url=callback,  # one endpoint: verify_callback tells an IPN from an event by its fields
+            notification_parameters={**params, "signature": sign(self.hmac_key, "ipn", payment.id, number)},
+            events_parameters={**params, "signature": sign(self.hmac_key, "events", payment.id, number)})
+
+    def _payload(self, payment: PaymentAttempt, *, state: str = "", order_ref_1: str | None = None) -> dict:
+        """One builder for POST and every PUT: the same order gives the same payload."""
+        data = payment.data or {}
+        isolated = bool(data.get("isolated", self._isolated(payment)))
+        return order_payload(payment.order, merchant=self._merchant(payment, isolated),
+                             shopper=Shopper.from_data(data.get("shopper")), platform=self.platform,
+                             state=state, amount=payment.amount, order_ref_1=order_ref_1,
+                             order_ref_2=str(payment.id) if order_ref_1 else None)
+
+    def _absolute(self, url: str) -> str:
+        """SeQura calls these from outside: a path alone would mean nothing to it."""
+        return f"{self.runtime.public_url.rstrip('/')}{url}" if url.startswith("/") else url
+
+    def _isolated(self, payment: PaymentAttempt) -> bool:
+        return self.settings.isolated_till or payment.channel is Channel.TILL
+
+    async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
+        product, campaign = split_option(payment.option)
+        shopper = Shopper(ctx.ip_address, ctx.user_agent, ctx.is_mobile)
+        isolated = self._isolated(payment)
+        data = {"product": product, "campaign": campaign, "shopper": shopper.as_data(), "isolated": isolated}
+        body = self._payload(replace(payment, data=data))
+        order_uri = await self.client.start_solicitation(body)
+        uuid = order_uri.rstrip("/").rsplit("/", 1)[-1]
+        data["order_uri"] = order_uri
+        observation = Observation(PaymentStatus.PENDING, "solicited", f"sequra:{uuid}:solicited",
+                                  reference=uuid, amount=payment.amount)
+        if payment.channel is Channel.ONLINE and not isolated:
+            snippet = await self.client.identification_form(order_uri, product, campaign, ajax=True)
+            html = snippet + _opener(self._absolute(payment.urls.return_url("abort")))
+            step = Embed(html, csp.needs(html, order_uri))
+        else:
+            # Phone and till: the customer fills the form on their own phone, never the operator.
+            await self.client.send_form(order_uri, product, campaign)
+            step = Instructions(
+                (("Sent by SMS to", _phone(payment.order)), ("Product", product), ("Amount", payment.amount.display())),
+                note=("The customer completes the SeQura form on their phone. "
+                      + ("Confirm the sale here once the phone shows approval." if isolated
+                         else "The order confirms itself when SeQura approves it.")))
+        return Started(step, observation, reference=uuid, data=data)
+
+    # ------------------------------------------------------------------ callbacks
+
+    async def verify_callback(self, request: Request, body: bytes, payment: PaymentAttempt) -> CallbackClaim:
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise CallbackRejected("not a form-encoded body") from exc
+        raw = dict(pairs)
+        # Events prefix the shop's parameters with m_; some senders prefix IPN ones too.
+        fields = {**{k[2:]: v for k, v in raw.items() if k.startswith("m_")}, **raw}
+        if "event" in raw:
+            kind, word = "events", raw["event"]
+        elif "sq_state" in raw:
+            kind, word = "ipn", raw["sq_state"]
+        else:
+            raise CallbackRejected("neither sq_state nor event")
+        given = fields.get("signature", "")
+        number = payment.order.number
+        if not given or not signature_ok(self.hmac_key, kind, payment.id, number, given):
+            raise CallbackRejected("signature does not match")
+        if fields.get("payment") != str(payment.id) or fields.get("order") != number:
+            raise CallbackRejected("parameters name another payment")
+        order_ref = raw.get("order_ref", "")
+        if payment.reference and order_ref != payment.reference:
+            raise CallbackRejected("order_ref is not this payment's SeQura order")
+        if kind == "ipn" and word not in IPN_STATES:
+            raise CallbackRejected(f"unknown sq_state {word!r}")
+        if kind == "events" and word not in EVENTS:
+            raise UnsupportedCallback(f"Unknown event '{word}'")  # answered 501, as SeQura expects
+        data = {"kind": kind, "order_ref": order_ref, "order_ref_1": raw.get("order_ref_1", ""),
+                "product_code": raw.get("product_code", ""), "sq_state" if kind == "ipn" else "event": word}
+        if "risk_level" in raw:
+            data["risk_level"] = raw["risk_level"]
+        return CallbackClaim(word, order_ref or payment.reference, f"sequra:{order_ref}:{kind}:{word}", data)
+
+    async def fetch(self, payment: PaymentAttempt, claim: CallbackClaim | None = None) -> Observation:
+        if claim is None:
+            raise ReadBackUnavailable("SeQura offers no read-back; only an IPN or event tells its state")
+        uuid = claim.reference or payment.reference or ""
+        if claim.data.get("kind") == "ipn" and claim.event in CONFIRM_STATE:
+            # Also after the shop expired or cancelled the payment: an approval is never dropped;
+            # the core marks it a late payment for the merchant to decide (ship or refund).
+            target = CONFIRM_STATE[claim.event]
+            if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
+                # Confirmed before: a repeated IPN is answered from what the shop knows. Asking
+                # SeQura again could get a 409 once the order has shipped, and a 409 cancels it.
+                # A late needs_review must never put a confirmed order back on hold either.
+                return self._seen(payment, uuid, target, claim.data.get("product_code"))
+            return await self.confirm(payment, target, product_code=claim.data.get("product_code"))
+        if claim.event == "cancel":
+            try:  # SeQura asks; the shop empties both carts
+                await self._update(payment, shipped=None, unshipped=None)
+            except ProviderError as exc:
+                if exc.status != 404:  # 404: not confirmed yet, nothing to empty
+                    raise
+            return self._seen(payment, uuid, "cancelled", detail="cancelled at SeQura's request")
+        if claim.event == "risk_assessment":
+            level = claim.data.get("risk_level", "unknown_risk")
+            return Observation(payment.status, f"risk_assessment:{level}", f"sequra:{uuid}:risk:{level}",
+                               reference=uuid, detail=f"SeQura risk assessment: {level}")
+        return self._seen(payment, uuid, claim.event)  # cancelled (review failed, or by SeQura)
+
+    def _seen(self, payment: PaymentAttempt, uuid: str, word: str, product: str | None = None,
+              detail: str = "", data: dict | None = None) -> Observation:
+        detail = detail or HOLD_NOTE.get(word, "")
+        return Observation(STATUS[word] or payment.status, word, f"sequra:{uuid}:{word}", reference=uuid,
+                           amount=payment.amount, detail=detail,
+                           data={**({"product_code": product} if product else {}), **(data or {})})
+
+    async def confirm(self, payment: PaymentAttempt, state: str = "confirmed", *,
+                      product_code: str | None = None) -> Observation:
+        """PUT the full payload with ``confirmed``/``on_hold``, then register the order reference.
+
+        A 409 means SeQura confirms nothing. It stays a plain ProviderError, not CartChanged: the
+        core has already found the cart unchanged, the PUT repeats the frozen order, and SeQura
+        also answers 409 for an order it never approved (a forged IPN), which must change nothing
+        in the shop. The core answers REJECTED, which SeQura gets as 409: the form shows the
+        conflict, SeQura drops its order, the shopper checks out again."""
+        order_uri = payment.data["order_uri"]
+        await self.client.put_order(order_uri, self._payload(payment, state=state))
+        data, detail = {}, ""
+        if self.settings.register_reference_on_confirm:
+            try:
+                await self.register_reference(payment, payment.order.number)
+                data["order_ref_1"] = payment.order.number
+            except ProviderError as exc:  # confirmed all the same; the back office can retry it
+                detail = f"Confirmed, but the order reference was not registered: {exc.message}"
+        uuid = order_uri.rstrip("/").rsplit("/", 1)[-1]
+        return self._seen(payment, uuid, state, product_code or (payment.data or {}).get("product"), detail, data)
+
+    def callback_reply(self, outcome: CallbackOutcome) -> Response:
+        """SeQura reads status codes only: 2xx accepted; 409 and 410 both mean "the shop does
+        not take this order" (the form shows the conflict). REJECTED (forged, or SeQura refused
+        the confirm PUT) is 409: for a genuine IPN that is what the spec asks, for a forged one
+        any refusal will do. IGNORED (nothing the shop tracks) is 410."""
+        if outcome is CallbackOutcome.UNSUPPORTED:
+            return JSONResponse({"error": "Unknown event"}, status_code=501)
+        status = {CallbackOutcome.ACCEPTED: 200, CallbackOutcome.IGNORED: 410, CallbackOutcome.CONFLICT: 409,
+                  CallbackOutcome.RETRY: 503, CallbackOutcome.REJECTED: 409,
+                  CallbackOutcome.UNKNOWN: 404}[outcome]
+        return Response(status_code=status)
+
+    # ------------------------------------------------------------------ back office
+
+    async def register_reference(self, payment: PaymentAttempt, order_ref_1: str) -> None:
+        """Step 4: the same full PUT, now with ``merchant_reference`` (e.g. an ERP number)."""
+        await self.client.put_order(payment.data["order_uri"], self._payload(payment, order_ref_1=order_ref_1))
+
+    async def confirm_at_till(self, payment: PaymentAttempt) -> Observation:
+        """Isolated till: the operator saw approval on the customer's phone and confirms."""
+        return await self.confirm(payment, "confirmed")
+
+    async def send_form_by_sms(self, payment: PaymentAttempt, product: str | None = None) -> None:
+        code, campaign = split_option(product or payment.option)
+        await self.client.send_form(payment.data["order_uri"], code, campaign)
+
+    async def ship(self, payment: PaymentAttempt, quantities: Mapping[str, int] | None = None) -> Observation:
+        """Report a parcel: ``quantities`` is product reference -> quantity in it (None: all the
+        rest). The shipped and unshipped carts are rebuilt from everything shipped so far."""
+        shipped = self._shipped(payment)
+        for line in payment.order.lines_of(LineKind.PRODUCT):
+            add = line.quantity if quantities is None else quantities.get(line.reference, 0)
+            shipped[line.reference] = min(line.quantity, shipped.get(line.reference, 0) + add)
+        sent, kept = split_cart(payment.order, payment.amount, shipped, payment.refunded)
+        await self._update(payment, shipped=sent, unshipped=kept)
+        everything = not any(i["type"] == "product" for i in kept)
+        parcel = ",".join(f"{ref}={qty}" for ref, qty in sorted(shipped.items()))
+        return Observation(PaymentStatus.PAID, "shipped" if everything else "partially shipped",
+                           f"sequra:{payment.reference}:shipped:{parcel}", reference=payment.reference,
+                           amount=payment.amount, data={"shipped": shipped})
+
+    async def refund(self, payment: PaymentAttempt, amount: Money, reason: str) -> RefundSeen:
+        """Partial: the items stay, with one ``other_payment`` for all refunds so far.
+        Full: both carts empty (SeQura cancels the order)."""
+        done = (payment.refunded or Money.zero(amount.currency)) + amount
+        if done.minor >= payment.amount.minor:
+            await self._update(payment, shipped=None, unshipped=None)
+        else:
+            sent, kept = split_cart(payment.order, payment.amount, self._shipped(payment), done)
+            await self._update(payment, shipped=sent, unshipped=kept)
+        return RefundSeen(f"{self._order_ref(payment)}:refunded:{done.minor}", amount)
+
+    def _shipped(self, payment: PaymentAttempt) -> dict[str, int]:
+        shipped = (payment.data or {}).get("shipped") or {}
+        return {str(ref): int(qty) for ref, qty in shipped.items()} if isinstance(shipped, Mapping) else {}
+
+    async def cancel(self, payment: PaymentAttempt) -> Observation:
+        """Both carts empty. SeQura knows no order under this reference until it is confirmed
+        (404, also while on hold): then the shop cancels on its side alone, like SeQura's own
+        integration-core, and an approval that still comes is the core's late payment."""
+        try:
+            await self._update(payment, shipped=None, unshipped=None)
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+            return self._seen(payment, payment.reference or "", "cancelled",
+                              detail="Cancelled in the shop; SeQura had not confirmed the order")
+        return self._seen(payment, payment.reference or "", "cancelled")
+
+    def _order_ref(self, payment: PaymentAttempt) -> str:
+        return str((payment.data or {}).get("order_ref_1") or payment.order.number)
+
+    async def _update(self, payment: PaymentAttempt, *, shipped: list | None, unshipped: list | None) -> None:
+        body = update_payload(payment.order, merchant_ref=self.settings.merchant_ref,
+                              order_ref_1=self._order_ref(payment), platform=self.platform,
+                              shipped=shipped, unshipped=unshipped)
+        await self.client.update_order(self._order_ref(payment), body)
+
+    def sandbox(self):
+        from .sandbox import create_sandbox
+
+        self._sandbox = create_sandbox(self.runtime.sandbox_http or httpx.AsyncClient())
+        return self._sandbox
+
+    async def aclose(self) -> None:
+        # A mounted app's lifespan does not run: stop the sandbox's pending callbacks here.
+        sandbox = getattr(self, "_sandbox", None)
+        if sandbox is not None:
+            await sandbox.state.sandbox.aclose()
+
+
+# ---------------------------------------------------------------------- small helpers
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def _locale(order: OrderSnapshot) -> str:
+    return language_code(order.customer.language, order.delivery_address.country_code)
+
+
+def _phone(order: OrderSnapshot) -> str:
+    return order.delivery_address.phone or order.customer.phone or order.invoice_address.phone
+
+
+def _opener(abort_url: str) -> str:
+    """Open the form as SeQura asks: wait for SequraFormInstance, set the close callback, show."""
+    target = json.dumps(abort_url)
+    return ("<script>(function open(){if(!window.SequraFormInstance){return setTimeout(open,100);}"
+            f"window.SequraFormInstance.setCloseCallback(function(){{window.location.href={target};}});"
+            "window.SequraFormInstance.show();})();</script>\n")
