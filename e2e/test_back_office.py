@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from e2e.steps import add_to_cart, mark_transfer_received, order_number, place_order
+
 
 def log_in(page: Page) -> None:
     page.goto("/admin/")
@@ -16,19 +18,10 @@ def log_in(page: Page) -> None:
 
 
 def place_transfer_order(page: Page, sku: str) -> str:
-    page.goto(f"/products/{sku}")
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page.locator("#cart-message")).to_contain_text("Added")
-    page.goto("/checkout")
-    for label, value in (("E-mail", "mary@example.com"), ("Mobile phone", "+49 170 5550000"),
-                         ("Street and number", "Lindenweg 3"), ("Postcode", "50667"), ("City", "Köln")):
-        page.get_by_label(label).first.fill(value)
-    page.get_by_label("First name").first.fill("Mary")
-    page.get_by_label("Last name").first.fill("Somerville")
-    page.get_by_label(re.compile("Bank transfer")).check()
-    page.get_by_role("button", name=re.compile("Place order")).click()
+    add_to_cart(page, sku)
+    place_order(page, "Bank transfer", **{"E-mail": "mary@example.com", "First name": "Mary", "Last name": "Somerville"})
     expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
-    return page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+    return order_number(page)
 
 
 def test_orders_are_listed_filtered_and_shown_with_their_timeline(page: Page, new_context):
@@ -38,8 +31,7 @@ def test_orders_are_listed_filtered_and_shown_with_their_timeline(page: Page, ne
     log_in(merchant)
     expect(merchant.get_by_role("link", name=first)).to_be_visible()
     merchant.get_by_role("link", name=second).click()
-    merchant.once("dialog", lambda dialog: dialog.accept())
-    merchant.get_by_role("button", name="Mark transfer received").click()
+    mark_transfer_received(merchant)
     expect(merchant.get_by_text("Done: the payment is paid.")).to_be_visible()
     expect(merchant.locator(".timeline")).to_contain_text("POST /sandbox/banktransfer/v1/expected-credits")
     expect(merchant.locator(".timeline")).to_contain_text("pending -> paid")

@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from e2e.steps import fill_details, mark_transfer_received, open_admin_order, order_number
+
 
 def fill_cart(page: Page) -> None:
     page.goto("/")
@@ -36,13 +38,7 @@ def check_out(page: Page) -> None:
     page.get_by_role("button", name=re.compile("Place order")).click()
     expect(page.get_by_text("This e-mail address does not look right")).to_be_visible()
     expect(page.get_by_text("Please enter the first name")).to_be_visible()
-    page.get_by_label("E-mail").fill("ada@example.com")
-    page.get_by_label("Mobile phone").fill("+49 170 1234567")
-    page.get_by_label("First name").first.fill("Ada")
-    page.get_by_label("Last name").first.fill("Lovelace")
-    page.get_by_label("Street and number").first.fill("Hauptstraße 5")
-    page.get_by_label("Postcode").first.fill("10115")
-    page.get_by_label("City").first.fill("Berlin")
+    fill_details(page)
     page.get_by_label(re.compile("Bank transfer")).check()
     page.get_by_role("button", name=re.compile("Place order")).click()
     expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
@@ -50,23 +46,14 @@ def check_out(page: Page) -> None:
     expect(page.locator(".qr svg")).to_be_visible()
 
 
-def mark_received_in_back_office(page: Page, order_number: str) -> None:
-    page.goto("/admin/")
-    page.get_by_label("Password").fill("demo-admin")
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name=order_number).click()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Mark transfer received").click()
-    expect(page.locator("#order-status")).to_have_text("paid")
-
-
 def pay_and_watch(page: Page, new_context, server) -> None:
     fill_cart(page)
     check_out(page)
-    order_number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+    number = order_number(page)
     page.evaluate("window.__sameDocument = true")
     merchant = new_context().new_page()
-    mark_received_in_back_office(merchant, order_number)
+    open_admin_order(merchant, number)
+    mark_transfer_received(merchant)
     expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
 
@@ -86,13 +73,10 @@ def test_a_cancelled_payment_offers_a_new_attempt_on_the_same_order(page: Page, 
     fill_cart(page)
     check_out(page)
     order_url = page.url
-    number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+    number = order_number(page)
     first_reference = page.locator(".instructions tr", has_text="Reference").locator("td").inner_text()
     merchant = new_context().new_page()
-    merchant.goto("/admin/")
-    merchant.get_by_label("Password").fill("demo-admin")
-    merchant.get_by_role("button", name="Log in").click()
-    merchant.get_by_role("link", name=number).click()
+    open_admin_order(merchant, number)
     merchant.get_by_role("button", name="Cancel payment").click()
     expect(merchant.get_by_text("Cancel sent")).to_be_visible()
     # The shopper sees it live, and can pay the same order again.

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.steps import add_to_cart, mark_transfer_received, open_admin_order, order_number, place_order
+
 from shop.testing.server import ServerProcess
 from shop.testing.services import PostgresServer, RedisServer
 
@@ -41,29 +43,15 @@ def server(servers):
 def test_a_payment_confirmed_on_one_process_reaches_a_browser_on_the_other(page: Page, new_context, servers):
     shop_a, shop_b = servers
     page.route(re.compile(r".*/status$"), lambda route: route.abort())  # only the socket may tell
-    page.goto("/products/TEA-SENCHA")
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page.locator("#cart-message")).to_contain_text("Added")
-    page.goto("/checkout")
-    for label, value in (("E-mail", "grace@example.com"), ("Mobile phone", "+49 170 7654321"),
-                         ("Street and number", "Ringstraße 2"), ("Postcode", "80331"), ("City", "München")):
-        page.get_by_label(label).first.fill(value)
-    page.get_by_label("First name").first.fill("Grace")
-    page.get_by_label("Last name").first.fill("Hopper")
-    page.get_by_label(re.compile("Bank transfer")).check()
-    page.get_by_role("button", name=re.compile("Place order")).click()
+    add_to_cart(page, "TEA-SENCHA")
+    place_order(page, "Bank transfer", **{"E-mail": "grace@example.com", "First name": "Grace", "Last name": "Hopper"})
     expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
     expect(page.locator("#payment[data-channel=socket]")).to_be_attached()
-    number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+    number = order_number(page)
 
     merchant = new_context().new_page()
-    merchant.goto(f"{shop_b.url}/admin/")
-    merchant.get_by_label("Password").fill("demo-admin")
-    merchant.get_by_role("button", name="Log in").click()
-    merchant.get_by_role("link", name=number).click()
-    merchant.once("dialog", lambda dialog: dialog.accept())
-    merchant.get_by_role("button", name="Mark transfer received").click()
-    expect(merchant.locator("#order-status")).to_have_text("paid")
+    open_admin_order(merchant, number, base=shop_b.url)
+    mark_transfer_received(merchant)
 
     expect(page.locator("#receipt")).to_contain_text("Paid", timeout=10_000)
     assert page.locator("#payment").get_attribute("data-channel") == "socket"

@@ -152,28 +152,25 @@ async def refund(request: Request) -> Response:
     return await _run(request, act)
 
 
-@admin_only
-async def cancel(request: Request) -> Response:
+async def _provider_action(request: Request, name: str) -> Response:
     await checked_form(request)
     payment = _payment_of(request)
 
     async def act() -> str:
-        observation = await request.app.state.attempts.cancel(payment.id)
-        return f"Cancel sent: the provider says {observation.raw_status}."
+        observation = await getattr(request.app.state.attempts, name)(payment.id)
+        return f"{name.capitalize()} sent: the provider says {observation.raw_status}."
 
     return await _run(request, act)
+
+
+@admin_only
+async def cancel(request: Request) -> Response:
+    return await _provider_action(request, "cancel")
 
 
 @admin_only
 async def capture(request: Request) -> Response:
-    await checked_form(request)
-    payment = _payment_of(request)
-
-    async def act() -> str:
-        observation = await request.app.state.attempts.capture(payment.id)
-        return f"Capture sent: the provider says {observation.raw_status}."
-
-    return await _run(request, act)
+    return await _provider_action(request, "capture")
 
 
 @admin_only

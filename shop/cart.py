@@ -175,13 +175,13 @@ async def add(request: Request) -> Response:
     return RedirectResponse("/cart", status_code=303)
 
 
-async def update(request: Request) -> Response:
+async def _change(request: Request, *, remove: bool) -> Response:
     form = await checked_form(request)
     cart = cart_id(request)
     try:
         if not cart:
             raise CartError("Your cart is empty.", 404)
-        quantity = parse_quantity(form.get("quantity"), allow_zero=True)
+        quantity = 0 if remove else parse_quantity(form.get("quantity"), allow_zero=True)
         with request.app.state.db() as session:
             product = product_by_sku(session, form.get("sku"))
             set_quantity(session, cart, product, quantity)
@@ -191,19 +191,12 @@ async def update(request: Request) -> Response:
     return _after_change(request, f"Removed {product.name}." if quantity == 0 else "Cart updated.")
 
 
+async def update(request: Request) -> Response:
+    return await _change(request, remove=False)
+
+
 async def remove(request: Request) -> Response:
-    form = await checked_form(request)
-    cart = cart_id(request)
-    try:
-        if not cart:
-            raise CartError("Your cart is empty.", 404)
-        with request.app.state.db() as session:
-            product = product_by_sku(session, form.get("sku"))
-            set_quantity(session, cart, product, 0)
-            session.commit()
-    except CartError as exc:
-        return await _cart_error(request, exc)
-    return _after_change(request, f"Removed {product.name}.")
+    return await _change(request, remove=True)
 
 
 async def apply_code(request: Request) -> Response:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from shop import stock
 from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
 from shop.models import Cart, Order, OrderLine, Payment, Product, utcnow
 from shop.payments.contract import Address, Channel, Customer, LineKind, PaymentOption, PaymentStatus, StartContext
@@ -202,14 +203,7 @@ def _cancel_abandoned_orders(session: Session, cart: str | None) -> None:
         if any(s in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID) for s in statuses):
             continue
         order.status = "cancelled"
-        if order.stock_held:
-            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
-                                                             OrderLine.product_id.is_not(None))):
-                product = session.get(Product, line.product_id)
-                product.stock += line.quantity
-                session.add(product)
-            order.stock_held = False
-        session.add(order)
+        stock.release(session, order)
     session.flush()
 
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from shop import stock
 from shop.db import locked_session
-from shop.models import Cart, CartLine, Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Product, Refund, utcnow
+from shop.models import Cart, CartLine, Order, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
 from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus, RefundSeen
 
@@ -237,8 +238,8 @@ class Ledger:
                 Payment.status.in_([S.PAID, S.AUTHORIZED]))).first()
             if others_paid:
                 self._flag(order, "double payment: more than one payment holds money for this order")
-            if order.status in ("expired", "cancelled") or not order.stock_held:
-                self._take_stock(session, order)
+            for oversold in stock.take(session, order):  # money after expiry: the goods again
+                self._flag(order, f"oversold: {oversold}")
             order.status = "paid" if status == S.PAID else "authorized"
             if status == S.PAID and order.paid_at is None:
                 order.paid_at = utcnow()
@@ -256,17 +257,6 @@ class Ledger:
     def _flag(order: Order, reason: str) -> None:
         order.needs_attention = True
         order.attention_reason = f"{order.attention_reason}; {reason}" if order.attention_reason else reason
-
-    @staticmethod
-    def _take_stock(session: Session, order: Order) -> None:
-        for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
-                                                         OrderLine.product_id.is_not(None))):
-            product = session.get(Product, line.product_id)
-            product.stock -= line.quantity
-            if product.stock < 0:
-                Ledger._flag(order, f"oversold: {product.sku} stock is {product.stock}")
-            session.add(product)
-        order.stock_held = True
 
     @staticmethod
     def _empty_cart(session: Session, order: Order) -> None:
@@ -307,14 +297,7 @@ class Ledger:
                     payment.status_changed_at = now or utcnow()
                     session.add(payment)
             order.status = "expired"
-            if order.stock_held:
-                for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
-                                                                 OrderLine.product_id.is_not(None))):
-                    product = session.get(Product, line.product_id)
-                    product.stock += line.quantity
-                    session.add(product)
-                order.stock_held = False
-            session.add(order)
+            stock.release(session, order)
             session.commit()
         for payment in payments:
             await self.publish(order, payment)

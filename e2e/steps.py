@@ -1,0 +1,52 @@
+"""Steps the journeys share: what a shopper or a merchant does the same way every time."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+SHOPPER = {"E-mail": "ada@example.com", "Mobile phone": "+49 170 1234567", "First name": "Ada",
+           "Last name": "Lovelace", "Street and number": "Hauptstraße 5", "Postcode": "10115", "City": "Berlin"}
+
+
+def add_to_cart(page: Page, sku: str) -> None:
+    page.goto(f"/products/{sku}")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-message")).to_contain_text("Added")
+
+
+def fill_details(page: Page, **changes: str) -> None:
+    """The checkout form's customer and delivery fields (labels as the shopper reads them)."""
+    for label, value in {**SHOPPER, **changes}.items():
+        page.get_by_label(label, exact=True).first.fill(value)
+
+
+def place_order(page: Page, method: str | re.Pattern, **changes: str) -> None:
+    page.goto("/checkout")
+    fill_details(page, **changes)
+    page.get_by_label(method if isinstance(method, re.Pattern) else re.compile(method)).check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
+
+
+def order_number(page: Page) -> str:
+    return page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+
+
+def log_in_admin(page: Page, base: str = "") -> None:
+    page.goto(f"{base}/admin/")
+    page.get_by_label("Password").fill("demo-admin")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+
+
+def open_admin_order(page: Page, number: str, base: str = "") -> None:
+    log_in_admin(page, base)
+    page.get_by_role("link", name=number).click()
+    expect(page.get_by_role("heading", name=re.compile(f"Order {number}"))).to_be_visible()
+
+
+def mark_transfer_received(page: Page) -> None:
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Mark transfer received").click()
+    expect(page.locator("#order-status")).to_have_text("paid")
