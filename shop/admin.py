@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 
 from shop.models import Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Refund
 from shop.money import Money
+from shop.payments import recorder
 from shop.payments.attempts import ActionRefused
 from shop.payments.contract import Capability, Observation, ProviderError, RefundSeen
 from shop.security import checked_form
@@ -181,8 +182,6 @@ async def plugin_action(request: Request) -> Response:
     name = request.path_params["name"]
 
     async def act() -> str:
-        from shop.payments import recorder
-
         plugin = state.plugins[payment.plugin]
         _, attempt = state.attempts.load(payment.id)
         if name not in {a.name for a in plugin.admin_actions(attempt)}:

@@ -28,7 +28,7 @@ from shop.payments.recorder import Recorder
 from shop.payments.registry import Plugins, discover
 from shop.security import SecurityHeaders
 from shop.settings import Settings
-from shop.web import STATIC_DIR, make_templates
+from shop.web import STATIC_DIR, make_templates, render
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
-    from shop.web import render
-
     try:
         return render(request, "error.html", {"status": status, "message": message}, status_code=status)
     except Exception:  # the error page itself must never fail

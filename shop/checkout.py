@@ -16,17 +16,17 @@ from starlette.routing import Route
 from shop import stock
 from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
 from shop.models import Cart, Order, OrderLine, Payment, Product, utcnow
-from shop.payments.contract import Address, Channel, Customer, LineKind, PaymentOption, PaymentStatus, StartContext
+from shop.orders import failed_field_errors, grant_access, next_step_response
+from shop.payments.contract import Address, Channel, Customer, LineKind, OrderSnapshot, PaymentStatus
 from shop.pricing import basket_lines, total_of
 from shop.security import checked_form
-from shop.web import flash, render
+from shop.web import flash, render, start_context
 
 COUNTRIES = {"DE": "Germany", "ES": "Spain", "AT": "Austria", "FR": "France", "IT": "Italy", "NL": "Netherlands",
              "PT": "Portugal", "SE": "Sweden", "BE": "Belgium", "CH": "Switzerland"}
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 POSTAL = re.compile(r"^[A-Za-z0-9 -]{3,10}$")
-MOBILE_UA = re.compile(r"Mobile|Android|iPhone|iPad", re.IGNORECASE)
 ADDRESS_FIELDS = ("given_names", "surname", "line1", "line2", "postal_code", "city", "country_code", "company")
 
 
@@ -100,31 +100,10 @@ class CheckoutForm:
         return plugin_id, option
 
 
-def start_context(request: Request) -> StartContext:
-    agent = request.headers.get("user-agent", "")
-    return StartContext(user_agent=agent, ip_address=request.client.host if request.client else "",
-                        is_mobile=bool(MOBILE_UA.search(agent)), locale="en")
-
-
-async def payment_options(request: Request, snapshot_lines, total) -> list[PaymentOption]:
-    """The options every plugin offers for an order of these lines; one failing plugin hides only itself."""
-    from shop.payments.contract import OrderSnapshot
-
-    draft = OrderSnapshot("draft", tuple(snapshot_lines), Customer("", "", ""), _blank_address(), _blank_address(),
-                          "", utcnow())
-    options: list[PaymentOption] = []
-    for plugin in request.app.state.plugins:
-        try:
-            options.extend(await plugin.options(draft))
-        except Exception:  # a provider that cannot list options is left out, not the whole checkout
-            import logging
-
-            logging.getLogger(__name__).exception("%s: listing payment options failed", plugin.id)
-    return options
-
-
-def _blank_address() -> Address:
-    return Address("", "", "", "", "", "")
+def draft_of(lines) -> OrderSnapshot:
+    """An order not placed yet, enough for plugins to say what they offer for it."""
+    blank = Address("", "", "", "", "", "")
+    return OrderSnapshot("draft", tuple(lines), Customer("", "", ""), blank, blank, "", utcnow())
 
 
 async def show_checkout(request: Request, form: CheckoutForm | None = None, status_code: int = 200,
@@ -136,7 +115,7 @@ async def show_checkout(request: Request, form: CheckoutForm | None = None, stat
     if not lines:
         flash(request, "Your cart is empty: add something first.")
         return RedirectResponse("/", status_code=303)
-    options = await payment_options(request, lines, total_of(lines, settings.currency))
+    options = await request.app.state.plugins.options_for(draft_of(lines))
     values = form.raw if form else request.session.get("checkout_details", {})
     return render(request, "checkout.html", {
         "lines": lines, "total": total_of(lines, settings.currency), "options": options, "countries": COUNTRIES,
@@ -232,10 +211,13 @@ async def submit_checkout(request: Request) -> Response:
             session.rollback()
             return await show_checkout(request, form, status_code=409, error=str(exc))
         session.commit()
-    from shop.orders import grant_access, start_and_show
-
     grant_access(request, order)
-    return await start_and_show(request, order, plugin_id, option)
+    payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
+    field_errors = failed_field_errors(state, payment) if started is None else {}
+    if field_errors:  # the provider refused some of the details: show them where they were typed
+        form.errors.update(field_errors)
+        return await show_checkout(request, form, status_code=422, error=error)
+    return next_step_response(request, order, started, error)
 
 
 routes = [
@@ -243,3 +225,16 @@ routes = [
     Route("/checkout", submit_checkout, methods=["POST"], name="checkout_submit"),
 ]
 
+
+
+def order_problem(session: Session, order: Order) -> str:
+    """Why an order no longer matches the cart and the stock it was made from, or ""."""
+    if order.cart_id and items_of(session, order.cart_id) and cart_hash_of(session, order.cart_id) != order.cart_hash:
+        return "the cart was changed"
+    if not order.stock_held:
+        for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
+                                                         OrderLine.product_id.is_not(None))):
+            product = session.get(Product, line.product_id)
+            if product.stock < line.quantity:
+                return f"{product.name} is no longer in stock"
+    return ""

@@ -1,9 +1,12 @@
-"""The `shop` command: serve, db upgrade, seed, sandbox NAME."""
+"""The `shop` command: serve, db upgrade, seed, sandbox NAME.
+
+Each command imports what it needs when it runs, so that `shop seed` does not load a web server."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -72,16 +75,14 @@ def serve(settings: Settings, workers: int) -> None:
 
 def sandbox(settings: Settings, name: str, port: int) -> None:
     """One provider's sandbox served alone, for pointing a plugin (or anything) at it."""
+    import httpx
     import uvicorn
 
-    from shop.payments.registry import discover
-
-    classes = discover([name])
-    import httpx
-
     from shop.payments.contract import PluginRuntime
+    from shop.payments.registry import discover
     from shop.settings import load_plugin_settings
 
+    classes = discover([name])
     sandbox_url = f"http://{settings.host}:{port}"
     client = httpx.AsyncClient(timeout=settings.provider_timeout_seconds)
     runtime = PluginRuntime(http=client, public_url=settings.callback_base_url, sandbox_url=sandbox_url,
@@ -120,8 +121,6 @@ def main(argv: list[str] | None = None) -> int:
             overrides["port"] = args.port
         settings = load_settings(**overrides)
         if args.command == "serve":
-            import os
-
             # The workers import shop.asgi and read the same environment; pass what the flags set.
             os.environ.update({"HOST": settings.host, "PORT": str(settings.port), "SECRET_KEY": settings.secret_key})
             serve(settings, args.workers)

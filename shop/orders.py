@@ -17,12 +17,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from shop.models import Order, OrderLine, OutboxMessage, Payment, Refund
 from shop.money import Money
-from shop.payments.attempts import next_step_from_dict, snapshot_of
-from shop.payments.contract import Embed, PaymentStatus, Redirect, ShowCode
+from shop.payments.attempts import snapshot_of
+from shop.payments.steps import next_step_from_dict
+from shop.payments.contract import Embed, PaymentStatus, Redirect, ShowCode, Started
 from shop.payments.ledger import OPEN
 from shop.qr import qr_svg
 from shop.security import allow_in_csp, checked_form
-from shop.web import flash, render
+from shop.web import flash, render, start_context
 
 MAX_REMEMBERED_ORDERS = 20
 RETRYABLE = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED})
@@ -67,11 +68,9 @@ def panel_context(conn: HTTPConnection, order: Order) -> dict:
 
 
 async def retry_options(conn: HTTPConnection, order: Order):
-    from shop.checkout import payment_options
-
     with conn.app.state.db() as session:
         snapshot = snapshot_of(session, session.get(Order, order.id))
-    return await payment_options(conn, snapshot.lines, snapshot.total)
+    return await conn.app.state.plugins.options_for(snapshot)
 
 
 async def panel(conn: HTTPConnection, order: Order) -> tuple[str, str]:
@@ -139,25 +138,17 @@ async def order_socket(websocket: WebSocket) -> None:
                     await task
 
 
-async def start_and_show(request: Request, order: Order, plugin_id: str, option: str) -> Response:
-    """Start an attempt and take the shopper to what comes next."""
-    from shop.checkout import CheckoutForm, show_checkout, start_context
+def failed_field_errors(state, payment: Payment) -> dict[str, str]:
+    """Per-field messages a provider gave when it refused to start a payment."""
+    with state.db() as session:
+        return session.get(Payment, payment.id).data.get("_errors") or {}
 
-    state = request.app.state
-    if plugin_id not in state.plugins:
-        flash(request, "Please choose one of the payment methods shown.", "error")
-        return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
-    payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
+
+def next_step_response(request: Request, order: Order, started: Started | None, error: str) -> Response:
+    """Where the shopper goes once an attempt is started: the provider's page, or the order page."""
     if started is None:
-        with state.db() as session:
-            field_errors = session.get(Payment, payment.id).data.get("_errors") or {}
-        if field_errors and request.url.path == "/checkout":
-            form = CheckoutForm(await request.form())
-            form.errors.update(field_errors)
-            return await show_checkout(request, form, status_code=422, error=error)
         flash(request, error, "error")
-        return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
-    if isinstance(started.next_step, Redirect):
+    elif isinstance(started.next_step, Redirect):
         return RedirectResponse(started.next_step.url, status_code=303)
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
 
@@ -170,7 +161,12 @@ async def pay_again(request: Request) -> Response:
         flash(request, "This order cannot take a new payment now.", "error")
         return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
     plugin_id, _, option = str(form.get("method", "")).partition(":")
-    return await start_and_show(request, order, plugin_id, option)
+    state = request.app.state
+    if plugin_id not in state.plugins:
+        flash(request, "Please choose one of the payment methods shown.", "error")
+        return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+    payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
+    return next_step_response(request, order, started, error)
 
 
 async def receipt_mail(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -11,6 +12,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from shop.money import Money
+from shop.payments.contract import StartContext
 from shop.security import csrf_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +66,13 @@ def pop_flashes(request: Request) -> list[list[str]]:
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+_MOBILE = re.compile(r"Mobile|Android|iPhone|iPad", re.IGNORECASE)
+
+
+def start_context(request: Request) -> StartContext:
+    """What a plugin may know of the shopper's device when it starts a payment."""
+    agent = request.headers.get("user-agent", "")
+    return StartContext(user_agent=agent, ip_address=request.client.host if request.client else "",
+                        is_mobile=bool(_MOBILE.search(agent)), locale="en")

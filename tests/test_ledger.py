@@ -109,7 +109,6 @@ async def test_paying_publishes_one_status_message_and_queues_a_confirmation(app
 async def test_a_second_payment_on_a_paid_order_is_flagged_as_double(app, shopper):
     payment = await pending_payment(app, shopper)
     await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))
-    from shop.checkout import start_context  # noqa: F401  (the same start path the pages use)
     from shop.payments.contract import StartContext
     second, started, error = await app.state.attempts.start(payment.order_id, "banktransfer", "banktransfer", StartContext())
     assert started is not None, error

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import asdict
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -20,10 +19,7 @@ from shop.payments.contract import (
     Capability,
     Channel,
     Customer,
-    Embed,
-    Instructions,
     LineKind,
-    NextStep,
     Observation,
     OrderLine as SnapshotLine,
     OrderSnapshot,
@@ -32,13 +28,12 @@ from shop.payments.contract import (
     PaymentUrls,
     ProviderError,
     ProviderUnavailable,
-    Redirect,
     RefundSeen,
-    ShowCode,
     Started,
     StartContext,
 )
 from shop.payments.ledger import OPEN, refunded_cents
+from shop.payments.steps import next_step_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -227,35 +222,3 @@ class Attempts:
             session.add(PaymentEvent(payment_id=payment.id, order_id=payment.order_id, kind="note",
                                      operation=operation[:120], body=body, correlation_id=correlation_id))
             session.commit()
-
-
-# --------------------------------------------------------------------------- next steps, kept
-
-
-_STEP_TYPES = {"redirect": Redirect, "embed": Embed, "show_code": ShowCode, "instructions": Instructions}
-
-
-def next_step_to_dict(step: NextStep) -> dict:
-    kind = {Redirect: "redirect", Embed: "embed", ShowCode: "show_code", Instructions: "instructions"}[type(step)]
-    values = asdict(step)
-    if isinstance(step, ShowCode) and step.expires_at:
-        values["expires_at"] = step.expires_at.isoformat()
-    if isinstance(step, Embed):
-        values["csp"] = {k: list(v) for k, v in step.csp.items()}
-    return {"kind": kind, **values}
-
-
-def next_step_from_dict(values: dict | None) -> NextStep | None:
-    if not values:
-        return None
-    values = dict(values)
-    cls = _STEP_TYPES[values.pop("kind")]
-    if cls is Instructions:
-        values["fields"] = tuple(tuple(pair) for pair in values["fields"])
-    if cls is Embed:
-        values["csp"] = {k: tuple(v) for k, v in values.get("csp", {}).items()}
-    if cls is ShowCode and values.get("expires_at"):
-        from datetime import datetime
-
-        values["expires_at"] = datetime.fromisoformat(values["expires_at"])
-    return cls(**values)

@@ -13,6 +13,8 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
+import redis.asyncio as redis
+
 log = logging.getLogger(__name__)
 
 _CHANNEL_PREFIX = "cartwheel:status:"
@@ -67,8 +69,6 @@ class MemoryBus:
 
 class RedisBus:
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
-
         self.local = LocalFanout()
         self._redis = redis.from_url(url)
         self._pubsub = None

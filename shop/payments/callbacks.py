@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import logging
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from shop.checkout import order_problem
 from shop.models import Order, Payment
+from shop.orders import grant_access
 from shop.payments import recorder
-from shop.payments.attempts import find_by_token
+from shop.payments.attempts import ActionRefused, find_by_token
 from shop.payments.contract import (
     CallbackOutcome,
+    Capability,
     CallbackRejected,
     CartChanged,
     Observation,
@@ -29,6 +33,7 @@ from shop.payments.contract import (
     UnsupportedCallback,
 )
 from shop.payments.ledger import OPEN
+from shop.web import flash
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,8 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
         return CallbackOutcome.IGNORED, "nothing the shop tracks"
 
     if confirms_on_callback(plugin) and PaymentStatus(payment.status) in OPEN:
-        problem = order_problem(state, payment.order_id)
+        with state.db() as session:
+            problem = order_problem(session, session.get(Order, payment.order_id))
         if problem:
             await _fail_for_cart(state, payment, claim.dedupe_key, problem, correlation_id)
             return CallbackOutcome.CONFLICT, problem
@@ -102,25 +108,6 @@ async def _fail_for_cart(state, payment: Payment, key: str, problem: str, correl
         correlation_id=correlation_id, source="callback")
 
 
-def order_problem(state, order_id: int) -> str:
-    """Why an order no longer matches the cart and stock it was made from, or ""."""
-    from shop.cart import cart_hash_of, items_of
-    from shop.models import OrderLine, Product
-    from sqlmodel import select
-
-    with state.db() as session:
-        order = session.get(Order, order_id)
-        if order.cart_id and items_of(session, order.cart_id) and cart_hash_of(session, order.cart_id) != order.cart_hash:
-            return "the cart was changed"
-        if not order.stock_held:
-            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id,
-                                                             OrderLine.product_id.is_not(None))):
-                product = session.get(Product, line.product_id)
-                if product.stock < line.quantity:
-                    return f"{product.name} is no longer in stock"
-    return ""
-
-
 async def handle_return(request: Request) -> Response:
     """The shopper's browser back from the provider: read back, apply, show the order."""
     state = request.app.state
@@ -130,18 +117,12 @@ async def handle_return(request: Request) -> Response:
         payment = find_by_token(session, plugin.id, request.path_params["token"])
         order = session.get(Order, payment.order_id) if payment else None
     if payment is None:
-        from starlette.exceptions import HTTPException
-
         raise HTTPException(404, "This payment link is not known to the shop.")
-    from shop.orders import grant_access
-
     grant_access(request, order)
     if plugin.has_read_back and PaymentStatus(payment.status) in OPEN:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
         await _cancel_abandoned(state, plugin, payment.id)
-        from shop.web import flash
-
         flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
         return RedirectResponse("/checkout", status_code=303)
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
@@ -150,9 +131,6 @@ async def handle_return(request: Request) -> Response:
 async def _cancel_abandoned(state, plugin, payment_id: int) -> None:
     """The shopper left the provider's page: close the attempt there too, so that an old link
     cannot be paid later (money that arrives anyway is kept and flagged by the ledger)."""
-    from shop.payments.attempts import ActionRefused
-    from shop.payments.contract import Capability
-
     with state.db() as session:
         still_open = PaymentStatus(session.get(Payment, payment_id).status) in OPEN
     if still_open and Capability.CANCEL in plugin.capabilities:

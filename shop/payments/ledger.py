@@ -15,10 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from shop import stock
+from shop.cart import cart_hash_of
 from shop.db import locked_session
 from shop.models import Cart, CartLine, Order, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
 from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus, RefundSeen
+from shop.payments.steps import next_step_to_dict
 
 log = logging.getLogger(__name__)
 S = PaymentStatus
@@ -116,8 +118,6 @@ class Ledger:
         if obs.data:
             payment.data = {**payment.data, **obs.data}
         if obs.next_step is not None:
-            from shop.payments.attempts import next_step_to_dict
-
             payment.data = {**payment.data, "_next": next_step_to_dict(obs.next_step)}
         if obs.detail:
             payment.detail = obs.detail
@@ -261,8 +261,6 @@ class Ledger:
     @staticmethod
     def _empty_cart(session: Session, order: Order) -> None:
         # Only if the shopper has not started another basket in it since.
-        from shop.cart import cart_hash_of
-
         if not order.cart_id or session.get(Cart, order.cart_id) is None:
             return
         if cart_hash_of(session, order.cart_id) == order.cart_hash:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 
-from shop.payments.contract import Capability, CheckoutPlugin, PluginRuntime
+from shop.payments.contract import Capability, CheckoutPlugin, OrderSnapshot, PaymentOption, PluginRuntime
 from shop.settings import SettingsError, load_plugin_settings
 
 GROUP = "shop.checkout"
+log = logging.getLogger(__name__)
 
 
 class PluginError(Exception):
@@ -84,6 +86,16 @@ class Plugins:
 
     def ids(self) -> list[str]:
         return list(self._plugins)
+
+    async def options_for(self, order: OrderSnapshot) -> list[PaymentOption]:
+        """What every plugin offers for this order; a plugin that cannot say hides only itself."""
+        options: list[PaymentOption] = []
+        for plugin in self._plugins.values():
+            try:
+                options.extend(await plugin.options(order))
+            except Exception:
+                log.exception("%s: listing payment options failed", plugin.id)
+        return options
 
     async def aclose(self) -> None:
         for plugin in self._plugins.values():

@@ -22,7 +22,8 @@ from sqlmodel import select
 
 from shop.models import Order, Payment, PaymentEvent
 from shop.money import Money
-from shop.payments.attempts import ActionRefused, next_step_from_dict
+from shop.payments.attempts import ActionRefused
+from shop.payments.steps import next_step_from_dict
 from shop.payments.contract import CallbackOutcome, Capability, CheckoutPlugin, PaymentStatus, Started
 from shop.payments.registry import check_declaration
 from shop.testing.driver import CallbackRequest, SandboxDriver
