@@ -144,7 +144,7 @@ async def refund(request: Request) -> Response:
 
     async def act() -> str:
         try:
-            amount = Money.from_decimal(str(form.get("amount", "")).replace(",", "."), payment.currency)
+            amount = Money.from_decimal(str(form.get("refund_amount", "")).replace(",", "."), payment.currency)
         except (InvalidOperation, ValueError):
             raise ActionRefused("Enter the amount to refund, like 12.50.") from None
         done = await request.app.state.attempts.refund(payment.id, amount, str(form.get("reason", ""))[:200])

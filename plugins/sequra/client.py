@@ -63,7 +63,9 @@ def _plain(message: str) -> str:
     without the payload path: "SeQura says this is not ..."."""
     match = _PATH.search(message)
     rest = message[match.end():].strip() if match else message
-    return f"SeQura says this {rest}" if rest else message
+    if not rest:
+        return message
+    return f"SeQura says this {rest}" if rest.startswith(("is ", "must ", "has ")) else f"SeQura says: {rest}"
 
 
 class SequraClient:
@@ -108,8 +110,12 @@ class SequraClient:
         if status >= 500:
             return ProviderUnavailable(f"SeQura is unavailable ({status})", status=status, code="server")
         if status == 409:
+            fields = field_errors(messages)
+            unplaced = [m for m in messages if not field_errors([m])]
+            if fields and not unplaced:  # each one is shown next to its field: say so in plain words
+                text = "SeQura did not accept some of the details marked below."
             return ProviderError(text or "SeQura refused the order data", status=409, code="conflict",
-                                 fields=field_errors(messages))
+                                 fields=fields)
         if status == 401:
             return ProviderError("SeQura refused the account key or secret", status=401, code="auth")
         if status == 403:

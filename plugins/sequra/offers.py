@@ -17,13 +17,22 @@ def payment_options(plugin_id: str, name: str, total: Money, methods: dict, agre
             code, campaign = method["product"], method.get("campaign")
             option_id = f"{code}:{campaign}" if campaign and code == "pp5" else code
             plans = agreements.get(code) or []
-            label = f"{name}: {group.get('title') or method.get('title') or code}"
+            label = f"{name}: {_title(group, method, code)}"
             try:
                 detail, fee = _detail(method, plans, total.currency), _fee(plans, total.currency)
             except (KeyError, TypeError, ValueError):  # the agreements' shape is not documented by SeQura
                 detail, fee = method.get("claim") or method.get("description") or "", None
             options.append(PaymentOption(plugin_id, option_id, label, detail, fee))
     return options
+
+
+def _title(group: dict, method: dict, code: str) -> str:
+    """The group's title names a kind of product; when a group holds several (sp1 and pp3 are
+    both "Paga Fraccionado"), each also gets its own title so the shopper can tell them apart."""
+    group_title, own = group.get("title") or "", method.get("title") or ""
+    if len(group.get("methods") or []) > 1 and own and own != group_title:
+        return f"{group_title} · {own}" if group_title else own
+    return group_title or own or code
 
 
 def _detail(method: dict, plans: list[dict], currency: str) -> str:

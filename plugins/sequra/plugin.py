@@ -7,8 +7,10 @@ that PUT is the authority (2xx: confirmed or on hold; 409: nothing is confirmed)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import httpx
@@ -16,8 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from shop.money import Money
+from shop.payments.attempts import ActionRefused
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
+    AdminAction,
     CallbackClaim,
     CallbackOutcome,
     CallbackRejected,
@@ -33,6 +37,7 @@ from shop.payments.contract import (
     PaymentOption,
     PaymentStatus,
     ProviderError,
+    ProviderUnavailable,
     ReadBackUnavailable,
     RefundSeen,
     Started,
@@ -57,6 +62,10 @@ from .settings import SequraSettings
 from .status import CONFIRM_STATE, EVENTS, IPN_STATES, STATUS
 
 HOLD_NOTE = {"on_hold": "SeQura is reviewing your order; you will get an e-mail within minutes."}
+# What the order page shows while SeQura reviews: no form any more (it would open again), a sentence.
+REVIEW_STEP = Embed('<p class="sequra-review" id="sequra-review">This page updates by itself as soon as SeQura '
+                    'has decided. You can also close it: the e-mail tells you the outcome.</p>')
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/#-]{0,63}$")
 
 
 def split_option(option: str) -> tuple[str, str | None]:
@@ -72,6 +81,8 @@ class SequraPlugin(PluginBase):
     settings_model = SequraSettings
     has_read_back = False
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
+    templates_dir = Path(__file__).parent / "templates"
+    admin_links = (("/phone-order", "SeQura phone order"),)
 
     def __init__(self, settings: SequraSettings, runtime) -> None:
         super().__init__(settings, runtime)
@@ -222,7 +233,8 @@ class SequraPlugin(PluginBase):
         detail = detail or HOLD_NOTE.get(word, "")
         return Observation(STATUS[word] or payment.status, word, f"sequra:{uuid}:{word}", reference=uuid,
                            amount=payment.amount, detail=detail,
-                           data={**({"product_code": product} if product else {}), **(data or {})})
+                           data={**({"product_code": product} if product else {}), **(data or {})},
+                           next_step=REVIEW_STEP if word == "on_hold" else None)
 
     async def confirm(self, payment: PaymentAttempt, state: str = "confirmed", *,
                       product_code: str | None = None) -> Observation:
@@ -259,13 +271,95 @@ class SequraPlugin(PluginBase):
 
     # ------------------------------------------------------------------ back office
 
+    def admin_actions(self, payment: PaymentAttempt) -> Sequence[AdminAction]:
+        """Buttons on the back office's order page for a SeQura payment."""
+        data = payment.data or {}
+        if not data.get("order_uri"):
+            return []
+        actions: list[AdminAction] = []
+        if payment.status is PaymentStatus.PENDING:
+            if data.get("isolated"):
+                actions.append(AdminAction("confirm_sale", "Confirm sale"))
+            if payment.channel is not Channel.ONLINE:
+                actions.append(AdminAction("resend_sms", "Send the form again by SMS"))
+        if payment.status is PaymentStatus.PAID:
+            if not data.get("order_ref_1"):
+                actions.append(AdminAction("register_reference", "Register ERP reference",
+                                           (("reference", "ERP reference", "text"),)))
+            left = self._left_to_ship(payment)
+            if left and data.get("order_ref_1"):  # the Order Update API finds orders by that reference
+                actions.append(AdminAction("ship_all", "Ship everything",
+                                           confirm="Report every remaining item as shipped to SeQura?"))
+                if sum(left.values()) > 1:
+                    actions.append(AdminAction("ship_some", "Ship these", tuple(
+                        (f"ship:{line.reference}", f"{line.name} (of {left[line.reference]})", "number")
+                        for line in payment.order.lines_of(LineKind.PRODUCT) if left.get(line.reference))))
+        return actions
+
+    async def admin_action(self, name: str, payment: PaymentAttempt, form: dict[str, str]):
+        if name not in {a.name for a in self.admin_actions(payment)}:
+            raise ActionRefused("That action is not available for this payment now.")
+        if name == "confirm_sale":
+            return await self.confirm_at_till(payment)
+        if name == "resend_sms":
+            await self.send_form_by_sms(payment)
+            return f"SeQura sent the form again by SMS to {self.phone_of(payment)}."
+        if name == "register_reference":
+            reference = (form.get("reference") or "").strip()
+            if not _REFERENCE.match(reference):
+                raise ActionRefused("Enter the ERP reference: letters, digits and . _ / # - (at most 64).")
+            await self.register_reference(payment, reference)
+            return Observation(payment.status, f"order reference {reference}",
+                               f"sequra:{payment.reference}:ref:{reference}", reference=payment.reference,
+                               amount=payment.amount, detail=f"Order reference {reference} registered at SeQura",
+                               data={"order_ref_1": reference})
+        if name == "ship_all":
+            return await self.ship(payment)
+        if name == "ship_some":
+            parcel = {}
+            for line in payment.order.lines_of(LineKind.PRODUCT):
+                raw = (form.get(f"ship:{line.reference}") or "").strip() or "0"
+                if not raw.isdigit():
+                    raise ActionRefused(f"Enter how many of {line.name} are in the parcel, as a whole number.")
+                if int(raw):
+                    parcel[line.reference] = int(raw)
+            left = self._left_to_ship(payment)
+            too_many = [line.name for line in payment.order.lines_of(LineKind.PRODUCT)
+                        if parcel.get(line.reference, 0) > left.get(line.reference, 0)]
+            if too_many:
+                raise ActionRefused(f"That is more than is left to ship of {', '.join(too_many)}.")
+            if not parcel:
+                raise ActionRefused("Enter how many of each item are in the parcel.")
+            return await self.ship(payment, parcel)
+        raise ActionRefused("That action is not available for this payment now.")
+
+    def admin_routes(self):
+        from .admin import routes
+
+        return routes(self)
+
+    def phone_of(self, payment: PaymentAttempt) -> str:
+        return _phone(payment.order)
+
+    def _left_to_ship(self, payment: PaymentAttempt) -> dict[str, int]:
+        shipped = self._shipped(payment)
+        return {line.reference: line.quantity - shipped.get(line.reference, 0)
+                for line in payment.order.lines_of(LineKind.PRODUCT)
+                if line.quantity > shipped.get(line.reference, 0)}
+
     async def register_reference(self, payment: PaymentAttempt, order_ref_1: str) -> None:
         """Step 4: the same full PUT, now with ``merchant_reference`` (e.g. an ERP number)."""
         await self.client.put_order(payment.data["order_uri"], self._payload(payment, order_ref_1=order_ref_1))
 
     async def confirm_at_till(self, payment: PaymentAttempt) -> Observation:
         """Isolated till: the operator saw approval on the customer's phone and confirms."""
-        return await self.confirm(payment, "confirmed")
+        try:
+            return await self.confirm(payment, "confirmed")
+        except ProviderError as exc:
+            if exc.status == 409:
+                raise ProviderError(f"SeQura has not approved this sale (yet): {exc.message}. Wait until the "
+                                    "customer's phone shows the approval.", status=409, code=exc.code) from exc
+            raise
 
     async def send_form_by_sms(self, payment: PaymentAttempt, product: str | None = None) -> None:
         code, campaign = split_option(product or payment.option)
@@ -279,7 +373,7 @@ class SequraPlugin(PluginBase):
             add = line.quantity if quantities is None else quantities.get(line.reference, 0)
             shipped[line.reference] = min(line.quantity, shipped.get(line.reference, 0) + add)
         sent, kept = split_cart(payment.order, payment.amount, shipped, payment.refunded)
-        await self._update(payment, shipped=sent, unshipped=kept)
+        await self._update(payment, shipped=sent, unshipped=kept, what="shipment")
         everything = not any(i["type"] == "product" for i in kept)
         parcel = ",".join(f"{ref}={qty}" for ref, qty in sorted(shipped.items()))
         return Observation(PaymentStatus.PAID, "shipped" if everything else "partially shipped",
@@ -291,10 +385,10 @@ class SequraPlugin(PluginBase):
         Full: both carts empty (SeQura cancels the order)."""
         done = (payment.refunded or Money.zero(amount.currency)) + amount
         if done.minor >= payment.amount.minor:
-            await self._update(payment, shipped=None, unshipped=None)
+            await self._update(payment, shipped=None, unshipped=None, what="refund")
         else:
             sent, kept = split_cart(payment.order, payment.amount, self._shipped(payment), done)
-            await self._update(payment, shipped=sent, unshipped=kept)
+            await self._update(payment, shipped=sent, unshipped=kept, what="refund")
         return RefundSeen(f"{self._order_ref(payment)}:refunded:{done.minor}", amount)
 
     def _shipped(self, payment: PaymentAttempt) -> dict[str, int]:
@@ -306,7 +400,7 @@ class SequraPlugin(PluginBase):
         (404, also while on hold): then the shop cancels on its side alone, like SeQura's own
         integration-core, and an approval that still comes is the core's late payment."""
         try:
-            await self._update(payment, shipped=None, unshipped=None)
+            await self._update(payment, shipped=None, unshipped=None, what="cancellation")
         except ProviderError as exc:
             if exc.status != 404:
                 raise
@@ -317,11 +411,24 @@ class SequraPlugin(PluginBase):
     def _order_ref(self, payment: PaymentAttempt) -> str:
         return str((payment.data or {}).get("order_ref_1") or payment.order.number)
 
-    async def _update(self, payment: PaymentAttempt, *, shipped: list | None, unshipped: list | None) -> None:
-        body = update_payload(payment.order, merchant_ref=self.settings.merchant_ref,
-                              order_ref_1=self._order_ref(payment), platform=self.platform,
-                              shipped=shipped, unshipped=unshipped)
-        await self.client.update_order(self._order_ref(payment), body)
+    async def _update(self, payment: PaymentAttempt, *, shipped: list | None, unshipped: list | None,
+                      what: str = "update") -> None:
+        """Order Update API. Its refusals reach the merchant with SeQura's reason and what was tried."""
+        ref = self._order_ref(payment)
+        body = update_payload(payment.order, merchant_ref=self.settings.merchant_ref, order_ref_1=ref,
+                              platform=self.platform, shipped=shipped, unshipped=unshipped)
+        try:
+            await self.client.update_order(ref, body)
+        except ProviderUnavailable:
+            raise
+        except ProviderError as exc:
+            if exc.status == 404:
+                message = (f"SeQura refused the {what}: it has no confirmed order with reference {ref}"
+                           + ("" if (payment.data or {}).get("order_ref_1") else
+                              " (register the ERP reference first)") + ".")
+            else:
+                message = f"SeQura refused the {what}: {exc.message}"
+            raise ProviderError(message, status=exc.status, code=exc.code, fields=exc.fields) from exc
 
     def sandbox(self):
         from .sandbox import create_sandbox

@@ -123,7 +123,12 @@ async def handle_return(request: Request) -> Response:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
         await _cancel_abandoned(state, plugin, payment.id)
-        flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
+        with state.db() as session:
+            ended = session.get(Payment, payment.id)
+        if ended.status == PaymentStatus.FAILED and ended.detail:
+            flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
+        else:
+            flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
         return RedirectResponse("/checkout", status_code=303)
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
 

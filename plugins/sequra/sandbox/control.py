@@ -18,7 +18,8 @@ from .web import base_url
 
 STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:12px;max-width:1000px;font-size:15px}"
          "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px;text-align:left}"
-         "fieldset{margin:8px 0}code{font-size:12px}form.inline{display:inline}")
+         "fieldset{margin:8px 0}code{font-size:12px}form.inline{display:inline}"
+         "li,td{overflow-wrap:anywhere}ul{padding-left:20px}")
 
 
 def _page(title: str, body: str) -> HTMLResponse:
@@ -118,6 +119,18 @@ order_ref_1 {html.escape(order.order_ref_1 or "-")}, total {catalogue.euros(orde
 <h2>What happened</h2><ol>{log}</ol><h2>Solicited payload</h2><pre>{payload}</pre>""")
 
 
+async def orders_json(request: Request) -> Response:
+    """Every order's facts at once, for benches and tests (the plugin never calls it)."""
+    state: SandboxState = request.app.state.sandbox
+    return JSONResponse([{**order.read_back(), "cart": None} for order in state.orders.values()])
+
+
+async def deliveries_json(request: Request) -> Response:
+    """Every IPN and event the sandbox sent: url, the shop's status, how long the shop took (ms)."""
+    state: SandboxState = request.app.state.sandbox
+    return JSONResponse(state.deliveries)
+
+
 async def review(request: Request) -> Response:
     """The merchant-risk team decides a reviewed order: second IPN, or the cancelled event."""
     state: SandboxState = request.app.state.sandbox
@@ -152,6 +165,8 @@ async def sms_inbox(request: Request) -> Response:
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/_control/scenario", set_scenario, methods=["POST"]),
+    Route("/_control/orders", orders_json, methods=["GET"]),
+    Route("/_control/deliveries", deliveries_json, methods=["GET"]),
     Route("/_control/orders/{uuid}", read_back, methods=["GET"]),
     Route("/_control/orders/{uuid}/review", review, methods=["POST"]),
     Route("/_control/orders/{uuid}/ipn", resend_ipn, methods=["POST"]),

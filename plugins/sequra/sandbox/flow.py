@@ -103,15 +103,16 @@ def send_ipn(state: SandboxState, order: SandboxOrder, sq_state: str) -> None:
 
 
 async def _post(state: SandboxState, request: CallbackRequest, timeout: float) -> int | None:
-    started = time.monotonic()
+    sent_at, started = time.time(), time.monotonic()
     try:
         response = await state.outbound.request(request.method, request.url, headers=dict(request.headers),
                                                 content=request.body, timeout=timeout)
         status: int | None = response.status_code
     except httpx.HTTPError:
         status = None
-    state.deliveries.append({"url": request.url, "status": status, "ms": round((time.monotonic() - started) * 1000),
-                             "body": request.body.decode()})
+    elapsed = time.monotonic() - started
+    state.deliveries.append({"url": request.url, "status": status, "ms": round(elapsed * 1000),
+                             "us": round(elapsed * 1_000_000), "sent_at": sent_at, "body": request.body.decode()})
     return status
 
 

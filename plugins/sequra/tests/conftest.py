@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -18,6 +20,8 @@ from shop.payments.contract import (
 )
 
 from .fakeshop import World
+
+SANDBOX_OPTIONS = {"review_delay": 0.05, "slow_seconds": 0.05, "event_backoff": 0.01}
 
 
 @pytest.fixture
@@ -44,7 +48,20 @@ def make_payment(order: OrderSnapshot | None = None, *, id: int = 7, option: str
 
 
 @pytest.fixture
-async def world():
-    w = World(review_delay=0.05, slow_seconds=0.05, event_backoff=0.01)
-    yield w
-    await w.aclose()
+async def world(tmp_path):
+    """The whole store in-process with SeQura and its sandbox (quick review and retries)."""
+    async with World.open(tmp_path, SANDBOX_OPTIONS) as w:
+        yield w
+
+
+@pytest.fixture
+async def world_with(tmp_path):
+    """Another store, set up through SeQura's settings (env ``SEQURA_<FIELD>``)."""
+    numbers = itertools.count(1)
+    async with contextlib.AsyncExitStack() as stack:
+        async def make(**env: str) -> World:
+            where = tmp_path / f"store-{next(numbers)}"
+            where.mkdir()
+            return await stack.enter_async_context(World.open(where, SANDBOX_OPTIONS, **env))
+
+        yield make

@@ -1,112 +1,166 @@
-"""A shop just big enough to drive the plugin against its sandbox in-process: one ASGI app
-holding the sandbox (mounted where the core mounts it) and the callback pipeline, in the
-order the core runs it (verify, cart check, fetch, apply once by dedupe key, reply)."""
+"""The whole store in-process with SeQura as its only plugin, for the plugin's own tests.
+
+``running_app`` gives the real app: the sandbox mounted at /sandbox/sequra, the core's callback
+pipeline (verify, cart check, fetch, ledger once by dedupe key, reply), the back office. The
+``World`` adds what the tests need on top: orders made from a test snapshot, the shopper's side
+of the identification form, and read-only views of what the ledger applied and what the shop
+answered."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import contextlib
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
 
-import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route
+from sqlmodel import select
 
-from plugins.sequra.plugin import SequraPlugin
-from plugins.sequra.sandbox import create_sandbox
-from plugins.sequra.settings import SequraSettings
-from shop.payments.contract import (
-    CallbackOutcome,
-    CallbackRejected,
-    CartChanged,
-    Observation,
-    PaymentAttempt,
-    PluginRuntime,
-    ProviderError,
-    ProviderUnavailable,
-    ReadBackUnavailable,
-    UnsupportedCallback,
-    StartContext,
-)
+from shop.models import Order, OrderLine, Payment, PaymentEvent, utcnow
+from shop.payments.contract import Observation, OrderSnapshot, PaymentAttempt, ProviderError, StartContext
+from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
 
-SHOP = "http://shop.test"
+SHOP = BASE_URL
 SANDBOX = f"{SHOP}/sandbox/sequra"
 CTX = StartContext(user_agent="Mozilla/5.0 (test)", ip_address="203.0.113.9", locale="es")
 
 
+@dataclass(frozen=True)
+class Applied:
+    """One observation the ledger took (not a duplicate), with where it came from."""
+
+    observation: Observation
+    source: str
+
+    def __getattr__(self, name):
+        return getattr(self.observation, name)
+
+
 class World:
-    def __init__(self, settings: SequraSettings | None = None, **sandbox_options) -> None:
-        app = Starlette(routes=[Route("/pay/sequra/cb/{token}", self.callback, methods=["POST"])])
-        self.outbound = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=SHOP)
-        self.sandbox_app = create_sandbox(self.outbound, **sandbox_options)
-        app.router.routes.append(Mount("/sandbox/sequra", app=self.sandbox_app))
+    def __init__(self, app) -> None:
         self.app = app
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
-        runtime = PluginRuntime(http=self.http, public_url=SHOP, sandbox_url=SANDBOX, sandbox_http=self.outbound)
-        self.settings = settings or SequraSettings()
-        self.plugin = SequraPlugin(self.settings, runtime)
-        self.payments: dict[str, PaymentAttempt] = {}
-        self.applied: list[Observation] = []
-        self.replies: list[int] = []
-        self.cart_changed: set[str] = set()
+        self.state = app.state
+        self.tokens: dict[str, int] = {}  # a test's name for a payment -> its id
+        self.applied: list[Applied] = []
+        real_apply = self.state.ledger.apply
+
+        async def spying_apply(payment_id, observation, *, correlation_id="", source=""):
+            result = await real_apply(payment_id, observation, correlation_id=correlation_id, source=source)
+            if source != "start" and not result.duplicate:
+                self.applied.append(Applied(observation, source))
+            return result
+
+        self.state.ledger.apply = spying_apply
+        # The plugin's own client (recorded by the core) for the client tests; the sandbox's
+        # client for callbacks sent by hand (forged, replayed).
+        self.http = self.plugin.runtime.http
+        self.outbound = self.plugin.runtime.sandbox_http
+        self.shopper = Shopper(app)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, tmp_path: Path, sandbox_options: dict | None = None, **env: str):
+        async with running_app(make_settings(tmp_path, **env), plugin_ids=["sequra"]) as app:
+            world = cls(app)
+            for key, value in (sandbox_options or {}).items():
+                setattr(world.sandbox.scenario, key, value)
+            try:
+                yield world
+            finally:
+                await world.sandbox.drain()
+                await world.shopper.aclose()
+
+    @property
+    def plugin(self):
+        return self.state.plugins["sequra"]
 
     @property
     def sandbox(self):
-        return self.sandbox_app.state.sandbox
+        return self.state.sandboxes["sequra"].state.sandbox
 
-    def with_plugin(self, **settings) -> World:
-        self.settings = replace(self.settings, **settings)
-        self.plugin = SequraPlugin(self.settings, self.plugin.runtime)
-        return self
+    # -------------------------------------------------------------- orders and payments
+
+    def place(self, snapshot: OrderSnapshot, channel: str = "online") -> int:
+        """The order behind a test snapshot, as the checkout would have frozen it (once per number)."""
+        with self.state.db() as session:
+            order = session.exec(select(Order).where(Order.number == snapshot.number)).first()
+            if order is None:
+                order = Order(number=snapshot.number, public_id=secrets.token_urlsafe(16), cart_id=None,
+                              cart_hash=snapshot.cart_hash, channel=channel, currency=snapshot.currency,
+                              total_cents=snapshot.total.minor, email=snapshot.customer.email,
+                              given_names=snapshot.customer.given_names, surname=snapshot.customer.surname,
+                              phone=snapshot.customer.phone, date_of_birth=snapshot.customer.date_of_birth,
+                              delivery_address=asdict(snapshot.delivery_address),
+                              invoice_address=asdict(snapshot.invoice_address),
+                              expires_at=utcnow() + timedelta(hours=1))
+                session.add(order)
+                session.flush()
+                for line in snapshot.lines:
+                    session.add(OrderLine(order_id=order.id, kind=line.kind, reference=line.reference,
+                                          name=line.name, quantity=line.quantity,
+                                          unit_price_cents=line.unit_price.minor, tax_rate=str(line.tax_rate)))
+                session.commit()
+            return order.id
 
     async def start(self, payment: PaymentAttempt):
-        started = await self.plugin.start(payment, CTX)
-        token = payment.urls.callback.rsplit("/", 1)[-1]
-        self.payments[token] = replace(payment, reference=started.reference, data=dict(started.data),
-                                       status=started.observation.status)
+        """Start a real attempt for a test payment (its order, option and channel); ``payment.id``
+        is ignored (the store numbers payments), its token name is how the test refers to it."""
+        order_id = self.place(payment.order, payment.channel.value)
+        row, started, error = await self.state.attempts.start(order_id, "sequra", payment.option, CTX,
+                                                              channel=payment.channel)
+        if started is None:
+            with self.state.db() as session:
+                fields = session.get(Payment, row.id).data.get("_errors") or {}
+            raise ProviderError(error, fields=fields)
+        self.tokens[payment.urls.callback.rsplit("/", 1)[-1]] = row.id
         return started
 
     def payment(self, token: str = "tok7") -> PaymentAttempt:
-        return self.payments[token]
+        _, attempt = self.state.attempts.load(self.tokens[token])
+        return attempt
 
-    def apply(self, token: str, observation: Observation) -> None:
-        if any(o.dedupe_key == observation.dedupe_key for o in self.applied):
-            return
-        self.applied.append(observation)
-        payment = self.payments[token]
-        self.payments[token] = replace(payment, status=observation.status,
-                                       data={**payment.data, **observation.data})
+    def latest(self) -> PaymentAttempt:
+        """The newest payment attempt (one the shopper started through the checkout)."""
+        with self.state.db() as session:
+            newest = session.exec(select(Payment).order_by(Payment.id.desc())).first()
+        return self.state.attempts.load(newest.id)[1]
 
-    async def callback(self, request: Request) -> Response:
-        reply = await self._pipeline(request)
-        self.replies.append(reply.status_code)
-        return reply
+    def row(self, token: str = "tok7") -> Payment:
+        with self.state.db() as session:
+            return session.get(Payment, self.tokens[token])
 
-    async def _pipeline(self, request: Request) -> Response:
-        plugin, token = self.plugin, request.path_params["token"]
-        payment = self.payments.get(token)
-        if payment is None:
-            return plugin.callback_reply(CallbackOutcome.UNKNOWN)
-        try:
-            claim = await plugin.verify_callback(request, await request.body(), payment)
-        except CallbackRejected:
-            return plugin.callback_reply(CallbackOutcome.REJECTED)
-        except UnsupportedCallback:
-            return plugin.callback_reply(CallbackOutcome.UNSUPPORTED)
-        if token in self.cart_changed:
-            return plugin.callback_reply(CallbackOutcome.CONFLICT)
-        try:
-            observation = await plugin.fetch(payment, claim)
-        except CartChanged:
-            return plugin.callback_reply(CallbackOutcome.CONFLICT)
-        except ProviderUnavailable:
-            return plugin.callback_reply(CallbackOutcome.RETRY)
-        except ReadBackUnavailable:
-            return plugin.callback_reply(CallbackOutcome.UNSUPPORTED)
-        except ProviderError:
-            return plugin.callback_reply(CallbackOutcome.REJECTED)
-        self.apply(token, observation)
-        return plugin.callback_reply(CallbackOutcome.ACCEPTED)
+    async def apply(self, token: str, observation: Observation) -> None:
+        await self.state.ledger.apply(self.tokens[token], observation, source="test")
+
+    def forget(self, token: str = "tok7") -> None:
+        """The shop no longer knows this payment's token: its callbacks get 404."""
+        with self.state.db() as session:
+            row = session.get(Payment, self.tokens[token])
+            row.token_hash = "forgotten"
+            session.add(row)
+            session.commit()
+
+    def change_order(self, token: str, **quantities: int) -> None:
+        """Change the frozen order behind the shop's back (a bug, or a tampered database)."""
+        with self.state.db() as session:
+            row = session.get(Payment, self.tokens[token])
+            order = session.get(Order, row.order_id)
+            total = 0
+            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id)):
+                line.quantity = quantities.get(line.reference, line.quantity)
+                total += line.quantity * line.unit_price_cents
+                session.add(line)
+            order.total_cents = row.amount_cents = total
+            session.add(order)
+            session.add(row)
+            session.commit()
+
+    @property
+    def replies(self) -> list[int]:
+        """The status of every callback the shop answered, in order."""
+        with self.state.db() as session:
+            return [e.http_status for e in session.exec(
+                select(PaymentEvent).where(PaymentEvent.kind == "callback").order_by(PaymentEvent.id))]
 
     # -------------------------------------------------------------- the shopper at the form
 
@@ -136,7 +190,3 @@ class World:
     async def read_back(self, uuid: str) -> dict:
         return (await self.http.get(f"{SANDBOX}/_control/orders/{uuid}")).json()
 
-    async def aclose(self) -> None:
-        await self.sandbox.aclose()
-        await self.http.aclose()
-        await self.outbound.aclose()

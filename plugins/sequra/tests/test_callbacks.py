@@ -45,25 +45,26 @@ async def test_a_genuine_ipn_gives_a_claim(world, started):
 
 
 async def test_m_prefixed_ipn_parameters_are_accepted(world, started):
-    body = ipn(started, signature=None, order=None, payment=None, m_signature=sign(SECRET, "ipn", 7, "1042"),
-               m_order="1042", m_payment="7")
+    number, pid = started.order.number, started.id
+    body = ipn(started, signature=None, order=None, payment=None, m_signature=sign(SECRET, "ipn", pid, number),
+               m_order=number, m_payment=str(pid))
     assert (await world.plugin.verify_callback(None, body, started)).event == "approved"
 
 
 @pytest.mark.parametrize("change", [
-    {"signature": "0" * 64},
-    {"signature": None},
-    {"signature": sign("guessed", "ipn", 7, "1042")},
-    {"signature": sign(SECRET, "events", 7, "1042")},  # an event's signature replayed as an IPN
-    {"order": "1043"},
-    {"payment": "8"},
-    {"order_ref": "00000000-0000-4000-8000-000000000000"},
-    {"sq_state": "paid"},
-    {"sq_state": None},
+    lambda a: {"signature": "0" * 64},
+    lambda a: {"signature": None},
+    lambda a: {"signature": sign("guessed", "ipn", a.id, a.order.number)},
+    lambda a: {"signature": sign(SECRET, "events", a.id, a.order.number)},  # an event's signature as an IPN's
+    lambda a: {"order": "1043"},
+    lambda a: {"payment": str(a.id + 1)},
+    lambda a: {"order_ref": "00000000-0000-4000-8000-000000000000"},
+    lambda a: {"sq_state": "paid"},
+    lambda a: {"sq_state": None},
 ])
 async def test_forged_ipns_are_rejected(world, started, change):
     with pytest.raises(CallbackRejected):
-        await world.plugin.verify_callback(None, ipn(started, **change), started)
+        await world.plugin.verify_callback(None, ipn(started, **change(started)), started)
 
 
 async def test_an_ipn_for_another_payment_is_rejected(world, started):
@@ -84,6 +85,7 @@ async def test_forged_ipn_through_the_shop_is_refused_and_changes_nothing(world,
                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 409
     assert world.applied == [] and world.sandbox.orders[started.reference].state == "solicited"
+    assert world.payment().status is PaymentStatus.PENDING
 
 
 async def test_a_replayed_ipn_changes_nothing_twice(world, started):
@@ -96,7 +98,7 @@ async def test_a_replayed_ipn_changes_nothing_twice(world, started):
 
 
 async def test_unknown_token_is_404(world, started):
-    response = await world.outbound.post("/pay/sequra/cb/nobody", content=ipn(started))
+    response = await world.outbound.post(started.urls.callback.rsplit("/", 1)[0] + "/nobody", content=ipn(started))
     assert response.status_code == 404
 
 
@@ -108,7 +110,8 @@ async def test_the_events_webhook_is_verified_with_its_m_prefixed_signature(worl
     with pytest.raises(CallbackRejected):
         await world.plugin.verify_callback(None, event(started, m_signature="x"), started)
     with pytest.raises(CallbackRejected):  # an IPN signature replayed as an event
-        await world.plugin.verify_callback(None, event(started, m_signature=sign(SECRET, "ipn", 7, "1042")), started)
+        replayed = sign(SECRET, "ipn", started.id, started.order.number)
+        await world.plugin.verify_callback(None, event(started, m_signature=replayed), started)
 
 
 async def test_an_unknown_event_is_answered_501(world, started):
@@ -141,9 +144,11 @@ def test_replies_in_seqUras_form(outcome, status):
     assert SequraPlugin.callback_reply(None, outcome).status_code == status
 
 
-async def test_a_dedicated_hmac_secret_replaces_the_account_secret(world, started):
-    world.with_plugin(hmac_secret="dedicated-hmac-secret")
+async def test_a_dedicated_hmac_secret_replaces_the_account_secret(world_with):
+    world = await world_with(SEQURA_HMAC_SECRET="dedicated-hmac-secret")
+    await world.start(make_payment())
+    started = world.payment()
     with pytest.raises(CallbackRejected):
         await world.plugin.verify_callback(None, ipn(started), started)
-    body = ipn(started, signature=sign("dedicated-hmac-secret", "ipn", 7, "1042"))
+    body = ipn(started, signature=sign("dedicated-hmac-secret", "ipn", started.id, started.order.number))
     assert (await world.plugin.verify_callback(None, body, started)).event == "approved"

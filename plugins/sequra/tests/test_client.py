@@ -7,12 +7,13 @@ import pytest
 
 from plugins.sequra.client import SequraClient, error_messages, field_errors
 from plugins.sequra.sandbox import catalogue
+from plugins.sequra.tests.fakeshop import SANDBOX
 from plugins.sequra.tests.test_validation import minimal
 from shop.money import Money
 from shop.payments.contract import ProviderError, ProviderUnavailable
 
 pytestmark = pytest.mark.anyio
-BASE = "http://shop.test/sandbox/sequra"
+BASE = SANDBOX
 
 
 def client_for(world, **kw) -> SequraClient:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from plugins.sequra.tests.conftest import make_order, make_payment
-from plugins.sequra.tests.fakeshop import SANDBOX
+from plugins.sequra.tests.fakeshop import SANDBOX, SHOP
 from shop.money import Money
 from shop.payments.contract import (
     CallbackClaim,
@@ -32,17 +32,18 @@ async def test_pay_later_is_confirmed_by_the_ipn_and_the_shopper_returns(world):
     html = started.next_step.html
     assert f"{SANDBOX}/assets/sequra_form.js" in html and "SequraFormInstance.show()" in html
     csp = started.next_step.csp
-    assert "http://shop.test" in csp["script-src"] and "http://shop.test" in csp["connect-src"]
+    assert SHOP in csp["script-src"] and SHOP in csp["connect-src"]
     assert sum(s.startswith("'sha256-") for s in csp["script-src"]) == 2  # element name + opener
 
     state = await world.shopper_completes(started.reference)
 
     assert state["step"] == "finish"
-    assert state["redirect"] == "http://shop.test/pay/sequra/return/tok7/success?sq_product=i1"
+    assert state["redirect"] == world.payment().urls.return_url("success") + "?sq_product=i1"
+    assert state["redirect"].startswith(f"{SHOP}/pay/sequra/return/")
     assert world.payment().status is PaymentStatus.PAID
     back = await world.read_back(started.reference)
     assert back["state"] == "confirmed"
-    assert back["merchant_reference"] == {"order_ref_1": "1042", "order_ref_2": "7"}
+    assert back["merchant_reference"] == {"order_ref_1": "1042", "order_ref_2": str(world.payment().id)}
     assert world.replies == [200]
     assert [o.raw_status for o in world.applied] == ["confirmed"]
 
@@ -104,6 +105,9 @@ async def test_control_page_decides_a_review(world):
     started = await world.start(make_payment())
     await world.shopper_completes(started.reference)
     assert world.payment().status is PaymentStatus.PENDING
+    # While SeQura reviews, the order page shows a sentence, not the form (it would open again).
+    assert "sequra-review" in str(world.row().data["_next"]) and "sequra_form.js" not in str(world.row().data["_next"])
+    assert world.row().detail.startswith("SeQura is reviewing your order")
     response = await world.http.post(f"{SANDBOX}/_control/orders/{started.reference}/review",
                                      data={"outcome": "cancel"})
     assert response.status_code == 303
@@ -113,13 +117,17 @@ async def test_control_page_decides_a_review(world):
 
 
 async def test_cart_changed_while_the_form_was_open_answers_409(world):
-    started = await world.start(make_payment())
-    world.cart_changed.add("tok7")
-    state = await world.shopper_completes(started.reference)
+    shopper = world.shopper
+    assert (await shopper.add("NOTEBOOK-A5", 2)).status_code == 303
+    assert (await shopper.checkout("sequra:i1")).status_code == 303
+    payment = world.latest()
+    await shopper.add("PEN-BLUE")  # in another tab, while the form is open
+    state = await world.shopper_completes(payment.reference, phone="600123456")
     assert world.replies == [409]
     assert state["step"] == "show_conflict"
-    assert (await world.read_back(started.reference))["state"] == "cancelled"
-    assert world.payment().status is PaymentStatus.PENDING
+    assert (await world.read_back(payment.reference))["state"] == "cancelled"
+    failed = world.state.attempts.load(payment.id)[1]
+    assert failed.status is PaymentStatus.FAILED  # the shopper checks out again: a new attempt
 
 
 async def test_confirm_409_at_seqUra_means_nothing_is_confirmed(world):
@@ -127,14 +135,12 @@ async def test_confirm_409_at_seqUra_means_nothing_is_confirmed(world):
     started = await world.start(make_payment())
     state = await world.shopper_completes(started.reference)
     assert world.replies == [409] and state["step"] == "show_conflict"
-    assert world.applied == []
+    assert world.applied == [] and world.payment().status is PaymentStatus.PENDING
 
 
 async def test_a_changed_order_is_refused_by_the_confirm_put(world):
     started = await world.start(make_payment())
-    payment = world.payment()
-    bigger = make_order(lines=payment.order.lines + payment.order.lines[:1])
-    world.payments["tok7"] = make_payment(bigger, reference=payment.reference, data=payment.data)
+    world.change_order("tok7", SKU1=3)
     await world.shopper_completes(started.reference)
     assert world.replies == [409]
     assert "cancelled: confirm PUT with a changed cart" in str(world.sandbox.orders[started.reference].log)
@@ -188,13 +194,13 @@ async def test_a_late_needs_review_never_puts_a_confirmed_order_on_hold(world):
 
 async def test_an_approval_after_the_shop_expired_the_payment_is_still_confirmed(world):
     """Never drop an approval: the core flags the late payment for the merchant."""
-    from dataclasses import replace
-
     started = await world.start(make_payment())
-    world.payments["tok7"] = replace(world.payment(), status=PaymentStatus.EXPIRED)
+    assert await world.state.ledger.expire_order(world.row().order_id, "the test's clock ran out")
+    assert world.payment().status is PaymentStatus.EXPIRED
     state = await world.shopper_completes(started.reference)
     assert world.replies == [200] and state["step"] == "finish"
     assert world.applied[-1].status is PaymentStatus.PAID
+    assert world.row().late_payment
 
 
 async def test_cancelling_before_seqUra_confirmed_cancels_in_the_shop(world):
@@ -217,8 +223,8 @@ async def test_phone_order_sends_the_form_by_sms_and_the_ipn_confirms(world):
     assert world.payment().status is PaymentStatus.PAID
 
 
-async def test_isolated_till_has_no_callback_urls_and_is_confirmed_by_the_operator(world):
-    world.with_plugin(isolated_till=True)
+async def test_isolated_till_has_no_callback_urls_and_is_confirmed_by_the_operator(world_with):
+    world = await world_with(SEQURA_ISOLATED_TILL="true")
     started = await world.start(make_payment(channel=Channel.TILL))
     merchant = world.sandbox.orders[started.reference].payload["merchant"]
     assert merchant == {"id": "dummy_automated_tests"}
@@ -233,8 +239,8 @@ async def test_isolated_till_has_no_callback_urls_and_is_confirmed_by_the_operat
     assert (await world.read_back(started.reference))["state"] == "confirmed"
 
 
-async def test_reference_registered_later_from_the_back_office(world):
-    world.with_plugin(register_reference_on_confirm=False)
+async def test_reference_registered_later_from_the_back_office(world_with):
+    world = await world_with(SEQURA_REGISTER_REFERENCE_ON_CONFIRM="false")
     started = await world.start(make_payment())
     await world.shopper_completes(started.reference)
     assert (await world.read_back(started.reference))["merchant_reference"]["order_ref_1"] is None
@@ -253,24 +259,23 @@ async def test_a_reference_used_by_another_confirmed_order_is_refused(world):
 
 
 async def test_ship_refund_and_cancel_through_the_order_update_api(world):
-    from dataclasses import replace
-
     started = await world.start(make_payment())
     await world.shopper_completes(started.reference)
-    plugin = world.plugin
-    seen = await plugin.refund(world.payment(), Money(1000), "damaged")
+    attempts, plugin = world.state.attempts, world.plugin
+    seen = await attempts.refund(world.row().id, Money(1000), "damaged")
     assert seen.amount == Money(1000)
     back = await world.read_back(started.reference)
     assert back["unshipped_cart"]["order_total_with_tax"] == 10450 - 1000
     assert back["unshipped_cart"]["items"][-1]["type"] == "other_payment"
-    world.payments["tok7"] = replace(world.payment(), refunded=Money(1000))
+    assert world.payment().refunded == Money(1000)
     shipped = await plugin.ship(world.payment())
     assert shipped.raw_status == "shipped"
-    world.apply("tok7", shipped)
+    await world.apply("tok7", shipped)
     assert (await world.read_back(started.reference))["state"] == "shipped"
-    await plugin.refund(world.payment(), Money(9450), "returned")
+    await attempts.refund(world.row().id, Money(9450), "returned")
     back = await world.read_back(started.reference)
     assert back["state"] == "cancelled" and back["shipped_cart"]["items"] == []
+    assert world.payment().status is PaymentStatus.REFUNDED
 
 
 async def test_cancel_empties_both_carts(world):
@@ -285,6 +290,8 @@ async def test_options_list_products_with_instalments_and_fees(world):
     options = await world.plugin.options(make_order())
     by_id = {o.option_id: o for o in options}
     assert set(by_id) == {"i1", "sp1", "pp3"}
+    assert len({o.label for o in options}) == 3  # sp1 and pp3 share SeQura's group title, not a label
+    assert by_id["sp1"].label == "SeQura: Paga Fraccionado · Divide tu pago en 3"
     assert "3, 6 or 12 monthly instalments" in by_id["pp3"].detail and "fee €3.00" in by_id["pp3"].detail
     assert "no fees" in by_id["sp1"].detail
     assert by_id["pp3"].fee.minor == 900
@@ -299,7 +306,7 @@ async def test_events_are_retried_until_the_shop_takes_them(world):
     started = await world.start(make_payment())
     world.sandbox.scenario.decision = "review_cancel"
     await world.shopper_completes(started.reference)
-    del world.payments["tok7"]  # the shop answers 404 now
+    world.forget("tok7")  # the shop answers 404 now
     await world.sandbox.drain()
     events = [d for d in world.sandbox.deliveries if "event=cancelled" in d["body"]]
     assert [d["status"] for d in events] == [404, 404, 404]
@@ -328,13 +335,14 @@ async def test_an_ipn_repeated_after_shipping_is_answered_without_asking_seqUra(
 
     started = await world.start(make_payment())
     await world.shopper_completes(started.reference)
-    world.apply("tok7", await world.plugin.ship(world.payment()))
+    await world.apply("tok7", await world.plugin.ship(world.payment()))
     calls = []
 
     async def record(request):
         calls.append(request.method)
-    world.http.event_hooks["request"] = [record]
+    world.http.event_hooks["request"].append(record)
     response = await world.outbound.post(world.payment().urls.callback, content=ipn(world.payment()))
+    world.http.event_hooks["request"].remove(record)
     assert response.status_code == 200 and calls == []
     assert (await world.read_back(started.reference))["state"] == "shipped"
 
@@ -391,7 +399,7 @@ async def test_partial_shipments_then_the_rest(world):
     await world.shopper_completes(started.reference)
     first = await world.plugin.ship(world.payment(), {"A": 1})
     assert first.raw_status == "partially shipped" and first.data == {"shipped": {"A": 1}}
-    world.apply("tok7", first)
+    await world.apply("tok7", first)
     back = await world.read_back(started.reference)
     assert back["state"] == "confirmed"
     assert back["shipped_cart"]["order_total_with_tax"] == 1450 and back["unshipped_cart"]["order_total_with_tax"] == 2000

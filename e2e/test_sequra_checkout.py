@@ -1,0 +1,168 @@
+"""SeQura online: a shopper pays later or in parts through the identification form drawn in the
+order page, and sees what happens when SeQura refuses, reviews, or the cart changes meanwhile."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from e2e.steps import add_to_cart, fill_details, order_number
+
+# A Spanish customer: SeQura's test merchant sells in Spain; the form's code is the last five
+# digits of the mobile (here 66666).
+SPANISH = {"E-mail": "fulano@example.com", "Mobile phone": "666 666 666", "First name": "Fulano",
+           "Last name": "De Tal", "Street and number": "Calle Mayor 1", "Postcode": "28013", "City": "Madrid"}
+TEST_CARD = ("4716 7730 7733 9777", "12/30", "123")
+
+
+PRODUCTS = {"Pay later": "i1", "Part payment": "pp3", "Split in 3": "sp1"}
+
+
+def check_out_with_sequra(page: Page, product: str, country: str = "Spain", **changes: str) -> None:
+    page.goto("/checkout")
+    fill_details(page, **{**SPANISH, **changes})
+    page.get_by_label("Country").first.select_option(label=country)
+    page.locator(f"input[name=method][value='sequra:{PRODUCTS[product]}']").check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
+
+
+def sequra_form(page: Page):
+    form = page.locator(".sq-identification-form")
+    expect(form).to_be_visible()
+    return form
+
+
+def identify(page: Page, given: str = "Fulano", surnames: str = "De Tal", born: str = "1980-01-10",
+             mobile: str = "666666666") -> None:
+    form = sequra_form(page)
+    expect(form).to_have_attribute("data-sq-step", "identify")
+    form.get_by_label("Nombre").fill(given)
+    form.get_by_label("Apellidos").fill(surnames)
+    form.get_by_label("Fecha de nacimiento").fill(born)
+    form.get_by_label("Móvil").fill(mobile)
+    form.get_by_role("button", name="Continuar").click()
+    expect(form).to_have_attribute("data-sq-step", "otp")
+    form.get_by_label("Código de verificación").fill(mobile[-5:])
+    form.get_by_role("button", name="Verificar").click()
+
+
+def pay_down_payment(page: Page) -> None:
+    form = sequra_form(page)
+    expect(form).to_have_attribute("data-sq-step", "card")
+    expect(form).to_contain_text("Hoy pagas la primera cuota")
+    pan, expiry, cvv = TEST_CARD
+    form.get_by_label("Número de tarjeta").fill(pan)
+    form.get_by_label("Caducidad (MM/AA)").fill(expiry)
+    form.get_by_label("CVV").fill(cvv)
+    form.get_by_label("Titular").fill("FULANO DE TAL")
+    form.get_by_role("button", name=re.compile("^Pagar")).click()
+
+
+def expect_paid(page: Page) -> None:
+    expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=15_000)
+    expect(page.locator("#receipt")).to_contain_text("by SeQura")
+
+
+def control(page: Page, **scenario: str) -> None:
+    """The sandbox's control page, as a sales person sets a scenario for the next demo."""
+    page.goto("/sandbox/sequra/")
+    for name, value in scenario.items():
+        page.locator(f"input[name={name}][value={value}]").check()
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.get_by_role("heading", name="SeQura sandbox")).to_be_visible()
+
+
+def test_pay_later(page: Page):
+    add_to_cart(page, "LAMP-DESK")
+    check_out_with_sequra(page, "Pay later")
+    expect(page.get_by_role("heading", name=re.compile("Payment in progress"))).to_be_visible()
+    identify(page)
+    expect(sequra_form(page)).to_contain_text("¡Aprobado!")
+    page.wait_for_url(re.compile(r"/orders/"))
+    expect_paid(page)
+    expect(page.locator(".sq-identification-form")).to_have_count(0)
+
+
+def test_part_payment_with_the_down_payment(page: Page):
+    add_to_cart(page, "BACKPACK-20L")
+    check_out_with_sequra(page, "Part payment")
+    identify(page)
+    form = sequra_form(page)
+    expect(form).to_have_attribute("data-sq-step", "card")
+    form.get_by_label("Número de tarjeta").fill("4111 1111 1111 1111")
+    form.get_by_label("Caducidad (MM/AA)").fill("12/30")
+    form.get_by_label("CVV").fill("123")
+    form.get_by_role("button", name=re.compile("^Pagar")).click()
+    expect(form).to_contain_text("Card declined")
+    pay_down_payment(page)
+    expect_paid(page)
+
+
+def test_a_validation_error_is_shown_next_to_its_field(page: Page):
+    add_to_cart(page, "MUG-ENAMEL")
+    check_out_with_sequra(page, "Pay later", country="Germany")
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.get_by_role("alert").first).to_contain_text("SeQura did not accept some of the details marked below")
+    delivery = page.get_by_role("group", name="Delivery address")
+    expect(delivery.locator(".field.invalid")).to_have_count(1)
+    expect(delivery.locator(".field.invalid")).to_contain_text("SeQura says: 'DE' is not allowed for this merchant")
+    expect(page.get_by_label("Country").first).to_have_value("DE")
+    # The shopper corrects it and pays: the same cart, a new order.
+    check_out_with_sequra(page, "Pay later")
+    identify(page)
+    expect_paid(page)
+
+
+def test_a_rejection_sends_the_shopper_back_to_choose_another_way(page: Page):
+    add_to_cart(page, "TEA-SENCHA")
+    check_out_with_sequra(page, "Pay later")
+    identify(page, surnames="Reject Test")
+    form = sequra_form(page)
+    expect(form).to_have_attribute("data-sq-step", "reject")
+    expect(form).to_contain_text("SeQura cannot offer this payment method for this purchase.")
+    form.get_by_role("button", name="Elegir otro método de pago").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.get_by_text("Your cart is as you left it")).to_be_visible()
+    expect(page.get_by_label(re.compile("SeQura: Paga Después"))).to_be_visible()
+
+
+def test_the_cart_changed_in_another_tab_while_the_form_was_open(page: Page, new_context):
+    add_to_cart(page, "NOTEBOOK-A5")
+    check_out_with_sequra(page, "Pay later")
+    sequra_form(page)
+    second_tab = page.context.new_page()  # the same shopper, same cart
+    add_to_cart(second_tab, "PEN-BLUE")
+    second_tab.close()
+    identify(page)
+    form = sequra_form(page)
+    expect(form).to_have_attribute("data-sq-step", "show_conflict", timeout=10_000)
+    expect(form).to_contain_text("Please start the checkout again")
+    # Under the form the order page already says why, without a reload.
+    expect(page.locator("#payment-panel")).to_contain_text("Your order changed while you were paying")
+    form.get_by_role("button", name="Volver a la tienda").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.locator(".summary")).to_contain_text("Ballpoint pen, blue")
+    check_out_with_sequra(page, "Pay later")
+    identify(page)
+    expect_paid(page)
+
+
+def test_review_then_approval_arrives_live(page: Page, new_context):
+    add_to_cart(page, "PEN-CASE")
+    check_out_with_sequra(page, "Pay later")
+    identify(page, given="Review Test", surnames="Approve")
+    page.wait_for_url(re.compile(r"/orders/"))
+    panel = page.locator("#payment-panel")
+    expect(panel).to_contain_text("SeQura is reviewing your order", timeout=10_000)
+    expect(page.locator(".sq-identification-form")).to_have_count(0)  # the form does not open again
+    number = order_number(page)
+    page.evaluate("window.__sameDocument = true")
+    risk_team = new_context().new_page()
+    risk_team.goto("/sandbox/sequra/")
+    row = risk_team.locator("tr", has_text="on_hold").first
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="approve review").click()
+    expect_paid(page)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    assert number in page.locator("#receipt").inner_text()

@@ -1,0 +1,145 @@
+"""SeQura's back-office pages (/admin/sequra/): orders taken by phone or at the till.
+
+The operator builds a cart for a customer and the shop sends SeQura's identification form to
+the customer's mobile by SMS (forms-delivery API). The operator never fills the form in: on
+the phone the IPN confirms the order as it does online; at an isolated till no IPN arrives,
+so the operator presses "Confirm sale" once the customer's phone shows SeQura's approval."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from shop.checkout import COUNTRIES, CheckoutForm, OrderDetails, draft_of, place_order
+from shop.models import Order, OrderLine, Payment, Product
+from shop.money import Money
+from shop.payments.contract import Channel, OrderLine as SnapshotLine, PaymentStatus, StartContext
+from shop.pricing import basket_lines
+from shop.security import checked_form
+from shop.web import flash, render
+
+if TYPE_CHECKING:
+    from .plugin import SequraPlugin
+
+BASE = "/admin/sequra"
+MAX_QUANTITY = 20
+
+
+def _quantities(form, products: list[Product]) -> tuple[list[tuple[Product, int]], dict[str, str]]:
+    items, errors = [], {}
+    for product in products:
+        raw = str(form.get(f"qty:{product.sku}", "") or "0").strip()
+        try:
+            quantity = int(raw)
+        except ValueError:
+            errors[f"qty:{product.sku}"] = "Enter a whole number."
+            continue
+        if quantity < 0 or quantity > MAX_QUANTITY:
+            errors[f"qty:{product.sku}"] = f"Between 0 and {MAX_QUANTITY}."
+        elif quantity > product.stock:
+            errors[f"qty:{product.sku}"] = f"Only {product.stock} in stock."
+        elif quantity:
+            items.append((product, quantity))
+    return items, errors
+
+
+def _draft_lines(items: list[tuple[Product, int]], settings) -> list[SnapshotLine]:
+    return basket_lines(items, "", settings.shipping_fee_cents, settings.free_shipping_from_cents)
+
+
+def routes(plugin: SequraPlugin) -> list[Route]:
+    def products(request: Request) -> list[Product]:
+        with request.app.state.db() as session:
+            return list(session.exec(select(Product).where(Product.stock > 0).order_by(Product.name)))
+
+    def page(request: Request, *, values=None, errors=None, error: str = "", status_code: int = 200) -> Response:
+        values = values or {"country_code": "ES", "channel": "phone", "product": "i1"}
+        return render(request, "sequra/phone_order.html", {
+            "products": products(request), "values": values, "errors": errors or {}, "error": error,
+            "countries": COUNTRIES, "isolated_only": plugin.settings.isolated_till,
+            "product_codes": PRODUCT_CODES}, status_code=status_code)
+
+    async def show(request: Request) -> Response:
+        return page(request)
+
+    async def submit(request: Request) -> Response:
+        state = request.app.state
+        form = await checked_form(request)
+        raw = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+        option = raw.get("product", "i1")
+        channel = Channel.TILL if raw.get("channel") == "till" or plugin.settings.isolated_till else Channel.PHONE
+        details = CheckoutForm({**raw, "invoice_same": "on", "method": f"{plugin.id}:{option}"})
+        errors = dict(details.errors)
+        items, quantity_errors = _quantities(form, products(request))
+        errors.update(quantity_errors)
+        if not items and not quantity_errors:
+            errors["items"] = "Add at least one product."
+        if option not in PRODUCT_CODES:
+            errors["product"] = "Choose one of SeQura's products."
+        elif items and not errors:
+            offered = {o.option_id for o in await plugin.options(draft_of(_draft_lines(items, state.settings)))}
+            if option not in offered:
+                errors["product"] = (f"SeQura does not offer {PRODUCT_CODES[option]} for this amount"
+                                     + (f"; it offers {', '.join(sorted(offered))}." if offered else "."))
+        if errors:
+            return page(request, values=raw, errors=errors, status_code=422)
+        with state.db() as session:
+            try:
+                order = place_order(session, state.settings, items, details.details(), channel=channel)
+            except ValueError as exc:
+                session.rollback()
+                return page(request, values=raw, error=str(exc), status_code=409)
+            session.commit()
+            number, order_id = order.number, order.id
+        payment, started, message = await state.attempts.start(order_id, plugin.id, option, StartContext(),
+                                                                 channel=channel)
+        if started is None:
+            with state.db() as session:
+                fields = session.get(Payment, payment.id).data.get("_errors") or {}
+            flash(request, f"Order {number} was created, but SeQura refused it: {message}", "error")
+            if fields:
+                return page(request, values=raw, errors=fields, error=f"SeQura refused the order: {message}",
+                            status_code=422)
+        return RedirectResponse(f"{BASE}/phone-order/{number}", status_code=303)
+
+    def tracked(request: Request) -> dict:
+        state = request.app.state
+        with state.db() as session:
+            order = session.exec(select(Order).where(Order.number == request.path_params["number"])).first()
+            if order is None:
+                raise HTTPException(404, "There is no such order.")
+            payment = session.exec(select(Payment).where(Payment.order_id == order.id, Payment.plugin == plugin.id)
+                                   .order_by(Payment.id.desc())).first()
+            lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+            attempt = state.attempts.attempt_of(session, payment, order) if payment else None
+        actions = plugin.admin_actions(attempt) if attempt else []
+        return {"order": order, "payment": payment, "attempt": attempt, "lines": lines,
+                "total": Money(order.total_cents, order.currency), "actions": actions,
+                "sms_to": plugin.phone_of(attempt) if attempt else "",
+                "final": payment is None or PaymentStatus(payment.status) not in (
+                    PaymentStatus.CREATED, PaymentStatus.PENDING)}
+
+    async def status_page(request: Request) -> Response:
+        return render(request, "sequra/phone_order_status.html", tracked(request))
+
+    async def status_fragment(request: Request) -> Response:
+        context = tracked(request)
+        html = request.app.state.templates.env.get_template("sequra/phone_order_panel.html").render(
+            {**context, "request": request})
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    return [
+        Route("/phone-order", show, name="sequra_phone_order"),
+        Route("/phone-order", submit, methods=["POST"]),
+        Route("/phone-order/{number}", status_page, name="sequra_phone_order_status"),
+        Route("/phone-order/{number}/panel", status_fragment),
+    ]
+
+
+PRODUCT_CODES = {"i1": "Pay later in 7 days (i1)", "sp1": "Split in 3, no fees (sp1)",
+                 "pp3": "Part payment (pp3)"}
