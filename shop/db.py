@@ -36,6 +36,9 @@ def _make_sqlite_transactions_explicit(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL keeps the database consistent and skips an fsync per commit; a power
+        # cut may lose the last transactions, which a single-machine demo store accepts.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
