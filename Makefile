@@ -53,5 +53,8 @@ test: $(BIN)/pytest system-packages
 bench: $(BIN)/pytest
 	$(BIN)/python bench/pages.py
 
+lint: | $(UV)
+	$(UV) tool run ruff@0.14.0 check shop plugins tests e2e bench
+
 clean:
 	rm -rf $(VENV) .tools var test-results

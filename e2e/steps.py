@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -50,3 +52,11 @@ def mark_transfer_received(page: Page) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Mark transfer received").click()
     expect(page.locator("#order-status")).to_have_text("paid")
+
+
+def shot(page: Page, name: str) -> None:
+    """With E2E_SHOTS=<folder>, keep a picture of what the shopper or merchant sees at this step."""
+    folder = os.environ.get("E2E_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

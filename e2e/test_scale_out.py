@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, mark_transfer_received, open_admin_order, order_number, place_order
-
 from shop.testing.server import ServerProcess
 from shop.testing.services import PostgresServer, RedisServer
 

@@ -7,8 +7,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from shop.admin import admin_only
-from shop.seed import reset
 from shop.security import checked_form
+from shop.seed import reset
 from shop.web import flash, render
 
 

@@ -18,9 +18,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from shop.models import Order, OrderLine, OutboxMessage, Payment, Refund
 from shop.money import Money
 from shop.payments.attempts import snapshot_of
-from shop.payments.steps import next_step_from_dict
 from shop.payments.contract import Embed, PaymentStatus, Redirect, ShowCode, Started
 from shop.payments.ledger import OPEN
+from shop.payments.steps import next_step_from_dict
 from shop.qr import qr_svg
 from shop.security import allow_in_csp, checked_form
 from shop.web import flash, render, start_context

@@ -1,6 +1,6 @@
 import pytest
 
-from shop.testing.shopper import Shopper, running_app, make_settings
+from shop.testing.shopper import Shopper, make_settings, running_app
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlmodel import SQLModel, select
 from shop.cli import upgrade
 from shop.models import Order, Payment
 from shop.testing.services import PostgresServer
-from shop.testing.shopper import Shopper, running_app, make_settings
+from shop.testing.shopper import Shopper, make_settings, running_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

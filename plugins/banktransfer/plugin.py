@@ -25,8 +25,8 @@ from shop.payments.contract import (
     PaymentOption,
     PaymentStatus,
     PluginRuntime,
-    Started,
     StartContext,
+    Started,
 )
 from shop.qr import girocode_payload
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
@@ -18,6 +17,7 @@ from shop.payments.contract import (
     CallbackOutcome,
     CallbackRejected,
     Capability,
+    Instructions,
     Observation,
     OrderSnapshot,
     PaymentAttempt,
@@ -30,6 +30,7 @@ from shop.payments.contract import (
     StartContext,
     Started,
 )
+from shop.qr import girocode_payload
 
 from .basket import create_body
 from .client import SecupayClient
@@ -78,13 +79,35 @@ def _simple(pci: dict | None) -> int | None:
         return None
 
 
-def epc_payload(instructions: dict, amount: Money) -> str:
-    """An EPC GiroCode (version 002, UTF-8) for the transfer the shopper has to make."""
-    return "\n".join([
-        "BCD", "002", "1", "SCT", str(instructions.get("bic") or ""), str(instructions.get("owner") or "")[:70],
-        str(instructions.get("iban") or ""), f"{amount.currency}{amount}", "", "",
-        str(instructions.get("purpose") or "")[:140],
-    ])
+def epc_payload(transfer: dict, amount: Money) -> str | None:
+    """An EPC GiroCode (version 002, UTF-8) for the transfer the shopper has to make; None when
+    a banking app could not use one (not euros, or secupay gave no IBAN)."""
+    if amount.currency != "EUR" or not transfer.get("iban") or amount.minor <= 0:
+        return None
+    return girocode_payload(bic=str(transfer.get("bic") or ""), name=str(transfer.get("owner") or ""),
+                            iban=str(transfer["iban"]), amount_cents=amount.minor, currency=amount.currency,
+                            purpose=str(transfer.get("purpose") or ""))
+
+
+def grouped_iban(iban: str) -> str:
+    """DE81 8504 0061 ...: how an IBAN is printed for people to type."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+def transfer_step(transfer: dict, amount: Money, method: str) -> Instructions:
+    """The order page's next step once the shopper is back from secupay with prepaid or invoice."""
+    fields = (("Account holder", str(transfer.get("owner") or "")),
+              ("IBAN", grouped_iban(str(transfer.get("iban") or ""))), ("BIC", str(transfer.get("bic") or "")), ("Bank", str(transfer.get("bank") or "")),
+              ("Purpose", str(transfer.get("purpose") or "")), ("Amount", amount.display()))
+    if method == "invoice":
+        note = ("Please transfer the amount once your goods have arrived, with the purpose exactly as shown: "
+                "secupay collects the invoice for us.")
+    else:
+        note = ("Please transfer the amount with the purpose exactly as shown: it is how secupay finds your "
+                "payment. We ship as soon as the money arrives.")
+    return Instructions(fields=tuple((label, value) for label, value in fields if value),
+                        qr_payload=epc_payload(transfer, amount), note=note)
 
 
 class SecupayPlugin(PluginBase):
@@ -94,7 +117,15 @@ class SecupayPlugin(PluginBase):
                               Capability.CAPTURE, Capability.STATUS_PUSH})
     settings_model = SecupaySettings
     has_read_back = True
-    templates_dir = Path(__file__).parent / "templates"
+    demo_flows = (
+        ("Card", "Check out with secupay, pick credit card, pay with 4111 1111 1111 1111: back on the receipt."),
+        ("Declined, then paid", "Card 4000 0000 0000 0002 is declined on secupay's page; another card pays."),
+        ("3-D Secure", "Card 4000 0000 0000 3220 asks for the bank's code (1234)."),
+        ("SEPA direct debit", "IBAN DE37 5032 4000 1000 0005 24, tick the mandate."),
+        ("Prepayment", "The order page shows secupay's account and a GiroCode; 'transfer received' on the "
+                       "sandbox's page turns it paid live."),
+        ("Capture later", "With SECUPAY_AUTO_CAPTURE=false the back office captures the authorised card payment."),
+    )
 
     def __init__(self, settings: SecupaySettings, runtime: PluginRuntime) -> None:
         super().__init__(settings, runtime)
@@ -185,22 +216,34 @@ class SecupayPlugin(PluginBase):
         if pci:
             data.update(pci_id=pci.get("id"), trans_id=pci.get("trans_id"), status_simple=simple,
                         status_text=pci.get("status_text"))
+            if pci.get("trans_id"):
+                data["receipt"] = str(pci["trans_id"])  # secupay's transaction number, on its mails too
         instructions = stx.get("payment_instructions")
+        step = None
         if isinstance(instructions, dict) and method in ("prepaid", "invoice") and amount:
-            data["transfer"] = {
+            # What is left to transfer: lowered when the merchant took something off before the money came.
+            due = _money(((pci or {}).get("details") or {}).get("amount"), currency) or amount
+            transfer = {
                 "owner": instructions.get("owner"), "iban": instructions.get("iban"),
                 "bic": instructions.get("bic"), "bank": instructions.get("bankname"),
-                "purpose": instructions.get("purpose"), "amount": str(amount), "currency": amount.currency,
-                "girocode_url": instructions.get("girocode_url"), "girocode": epc_payload(instructions, amount),
+                "purpose": instructions.get("purpose"), "amount": str(due), "currency": due.currency,
+                "girocode_url": instructions.get("girocode_url"),
             }
+            data["transfer"] = transfer
+            if status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
+                # The order page shows these, with the GiroCode, until the money has arrived.
+                step = transfer_step(transfer, due, method)
         raw = stx_word if simple is None else f"{stx_word} / {SIMPLE_TEXT.get(simple, simple)} ({simple})"
-        key = _key(stx_id, stx_word, (pci or {}).get("id"), simple, refunds)
-        detail = _sentence(status, method, simple)
-        if status == PaymentStatus.PENDING and "transfer" in data:
-            # The order page shows the detail while the payment is open: the shopper needs these there.
-            detail = _transfer_sentence(data["transfer"], amount)
+        left = ((pci or {}).get("details") or {}).get("amount")
+        key = _key(stx_id, stx_word, (pci or {}).get("id"), simple, refunds, left if isinstance(left, int) else None)
+        # Before secupay records a method (a card that failed outright), the one picked in the shop says it.
+        picked = payment.option if payment.option in METHOD_LABELS else None
+        detail = _sentence(status, method or (picked if status == PaymentStatus.FAILED else None), simple)
+        if step is not None and status == PaymentStatus.PENDING:
+            # Shown above the bank details on the order page, and in the merchant's timeline.
+            detail = f"Prepayment by bank transfer to secupay: {due.display()}, purpose {transfer['purpose']}"
         return Observation(status=status, raw_status=raw, dedupe_key=key, reference=stx_id, amount=amount,
-                           detail=detail, data=data, refunds=refunds)
+                           detail=detail, data=data, refunds=refunds, next_step=step)
 
     # ------------------------------------------------------------------ pushes
 
@@ -278,36 +321,36 @@ class SecupayPlugin(PluginBase):
 
 
 def _key(stx_id: str, word: str, pci_id: str | None = None, simple: int | None = None,
-         refunds: tuple[RefundSeen, ...] = ()) -> str:
-    """One provider fact, one key: the same read-back twice is applied once."""
+         refunds: tuple[RefundSeen, ...] = (), left: int | None = None) -> str:
+    """One provider fact, one key: the same read-back twice is applied once. ``left`` is the
+    amount secupay still holds: lowering a prepayment before it is paid is a new fact."""
     refund_ids = ",".join(sorted(r.provider_id for r in refunds))
-    return f"{stx_id}:{word}:{pci_id or '-'}:{simple if simple is not None else '-'}:{refund_ids}"
+    key = f"{stx_id}:{word}:{pci_id or '-'}:{simple if simple is not None else '-'}:{refund_ids}"
+    return key if left is None else f"{key}:{left}"
 
 
-def _transfer_sentence(transfer: dict, amount: Money) -> str:
-    iban = str(transfer.get("iban") or "").replace(" ", "")
-    grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
-    return (f"Please transfer {amount.display()} to {transfer.get('owner')}, IBAN {grouped}, "
-            f"BIC {transfer.get('bic')} ({transfer.get('bank')}), purpose \"{transfer.get('purpose')}\". "
-            "Your order is confirmed as soon as the money arrives.")
+# The method inside a sentence: "Paid by card", "secupay declined the card payment".
+METHOD_WORDS = {"creditcard": "card", "prepaid": "prepayment", "invoice": "invoice", "easycredit": "easyCredit"}
 
 
 def _sentence(status: PaymentStatus, method: str | None, simple: int | None) -> str:
     label = METHOD_LABELS.get(method or "", method or "secupay")
+    word = METHOD_WORDS.get(method or "", label)
     if status == PaymentStatus.PAID:
-        return f"Paid by {label}" + (" (the bank reports an issue)" if simple == 4 else "")
+        return f"Paid by {word}" + (" (the bank reports an issue)" if simple == 4 else "")
     if status == PaymentStatus.AUTHORIZED:
         if simple == 14:
             return "Invoice accepted by secupay: capture it when the goods are shipped"
         return f"{label} authorised: capture to collect the money"
     if status == PaymentStatus.PENDING:
         if method == "prepaid":
-            return "Waiting for the shopper's bank transfer"
+            return "Waiting for the bank transfer to arrive at secupay"
         if method:
             return f"{label}: secupay is still checking the payment"
-        return "The shopper has not finished secupay's payment page"
+        return "secupay's payment page has not been completed yet"
     if status == PaymentStatus.FAILED:
-        return f"secupay declined the {label} payment" if method else "The payment failed at secupay"
+        failed = f"secupay declined the {word} payment" if method else "The payment failed at secupay"
+        return f"{failed}. No money was taken: please try again, with another card or another way to pay."
     if status == PaymentStatus.CANCELLED:
         return "The payment was cancelled at secupay"
     return label

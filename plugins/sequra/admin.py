@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from shop.checkout import COUNTRIES, CheckoutForm, OrderDetails, draft_of, place_order
+from shop.checkout import COUNTRIES, CheckoutForm, draft_of, place_order
 from shop.models import Order, OrderLine, Payment, Product
 from shop.money import Money
-from shop.payments.contract import Channel, OrderLine as SnapshotLine, PaymentStatus, StartContext
+from shop.payments.contract import Channel, PaymentStatus, StartContext
+from shop.payments.contract import OrderLine as SnapshotLine
 from shop.pricing import basket_lines
 from shop.security import checked_form
 from shop.web import flash, render

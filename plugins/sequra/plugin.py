@@ -25,7 +25,6 @@ from shop.payments.contract import (
     CallbackClaim,
     CallbackOutcome,
     CallbackRejected,
-    UnsupportedCallback,
     Capability,
     Channel,
     Embed,
@@ -40,8 +39,9 @@ from shop.payments.contract import (
     ProviderUnavailable,
     ReadBackUnavailable,
     RefundSeen,
-    Started,
     StartContext,
+    Started,
+    UnsupportedCallback,
 )
 
 from . import csp

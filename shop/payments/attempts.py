@@ -21,7 +21,6 @@ from shop.payments.contract import (
     Customer,
     LineKind,
     Observation,
-    OrderLine as SnapshotLine,
     OrderSnapshot,
     PaymentAttempt,
     PaymentStatus,
@@ -29,8 +28,11 @@ from shop.payments.contract import (
     ProviderError,
     ProviderUnavailable,
     RefundSeen,
-    Started,
     StartContext,
+    Started,
+)
+from shop.payments.contract import (
+    OrderLine as SnapshotLine,
 )
 from shop.payments.ledger import OPEN, refunded_cents
 from shop.payments.steps import next_step_to_dict

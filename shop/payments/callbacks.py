@@ -22,8 +22,8 @@ from shop.payments import recorder
 from shop.payments.attempts import ActionRefused, find_by_token
 from shop.payments.contract import (
     CallbackOutcome,
-    Capability,
     CallbackRejected,
+    Capability,
     CartChanged,
     Observation,
     PaymentStatus,

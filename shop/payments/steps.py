@@ -7,7 +7,6 @@ from datetime import datetime
 
 from shop.payments.contract import Embed, Instructions, NextStep, Redirect, ShowCode
 
-
 _STEP_TYPES = {"redirect": Redirect, "embed": Embed, "show_code": ShowCode, "instructions": Instructions}
 
 

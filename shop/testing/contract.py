@@ -23,11 +23,11 @@ from sqlmodel import select
 from shop.models import Order, Payment, PaymentEvent
 from shop.money import Money
 from shop.payments.attempts import ActionRefused
-from shop.payments.steps import next_step_from_dict
 from shop.payments.contract import CallbackOutcome, Capability, CheckoutPlugin, PaymentStatus, Started
 from shop.payments.registry import check_declaration
+from shop.payments.steps import next_step_from_dict
 from shop.testing.driver import CallbackRequest, SandboxDriver
-from shop.testing.shopper import CUSTOMER, Shopper, running_app, make_settings
+from shop.testing.shopper import CUSTOMER, Shopper, make_settings, running_app
 
 SECRET_FIELD = re.compile(r"secret|password|api_key|token|pin", re.IGNORECASE)
 

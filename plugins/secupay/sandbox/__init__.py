@@ -12,7 +12,7 @@ from .state import Sandbox
 
 
 def create_sandbox(outbound: httpx.AsyncClient | None = None, **options) -> Starlette:
-    """The sandbox app; ``options`` go to ``Sandbox`` (push retry_delays, late_delay, slow_delay)."""
+    """The sandbox app; ``options`` go to ``Sandbox`` (push retry_delays, late_delay, push_timeout, slow_delay)."""
     sandbox = Sandbox(outbound, **options)
 
     @contextlib.asynccontextmanager

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .api import own_base, state
@@ -124,6 +124,23 @@ async def resend(request: Request) -> Response:
     return _back(request, "Push sent again.")
 
 
+async def snapshot(request: Request) -> Response:
+    """What the control page shows, as JSON: for benches and scripts that check a run afterwards."""
+    sandbox = state(request)
+    transactions = []
+    for stx in sandbox.stx.values():
+        pci = sandbox.pci.get(stx.pci_id or "")
+        transactions.append({
+            "id": stx.id, "merchant_ref": stx.request.get("merchantRef"), "status": stx.status,
+            "amount": stx.amount, "currency": stx.currency, "payment_method": stx.payment_method,
+            "pci": None if pci is None else {"id": pci.id, "simple": pci.simple, "amount": pci.amount,
+                                               "reduced": pci.reduced, "children": list(pci.children)},
+        })
+    pushes = [{"event": p.event, "stx_id": p.stx_id, "pci_id": p.body["data"][0]["id"], "state": p.state,
+               "attempts": list(p.attempts)} for p in sandbox.pusher.log]
+    return JSONResponse({"token_fetches": sandbox.token_fetches, "transactions": transactions, "pushes": pushes})
+
+
 async def expire_tokens(request: Request) -> Response:
     state(request).expire_tokens()
     return _back(request, "All tokens expired.")
@@ -133,6 +150,7 @@ def routes() -> list[Route]:
     return [
         Route("/", index, methods=["GET"]),
         Route("/control/scenarios", scenarios, methods=["POST"]),
+        Route("/control/state.json", snapshot, methods=["GET"]),
         Route("/control/tokens/expire", expire_tokens, methods=["POST"]),
         Route("/control/stx/{stx}/refund", refund, methods=["POST"]),
         Route("/control/stx/{stx}/{action}", act, methods=["POST"]),

@@ -46,11 +46,11 @@ def push_body(pci_id: str, kind: str = "changed") -> dict:
 
 class Pusher:
     def __init__(self, outbound: httpx.AsyncClient | None, *, retry_delays: tuple[float, ...] = (0.5, 1, 2, 4, 8),
-                 late_delay: float = 3.0, timeout: float = 5.0) -> None:
+                 late_delay: float = 3.0, timeout: float = 30.0) -> None:
         self._outbound = outbound
         self.retry_delays = retry_delays
         self.late_delay = late_delay
-        self.timeout = timeout  # secuconnect gives up on an answer after 30 s
+        self.timeout = timeout  # secuconnect marks a push failed when the answer takes over 30 s
         self.log: list[PushRecord] = []
         self.held: list[PushRecord] = []  # kept back while a test driver decides delivery
         self.hold = False

@@ -147,7 +147,7 @@ class Stx:
 
 class Sandbox:
     def __init__(self, outbound: httpx.AsyncClient | None = None, *, retry_delays=(0.5, 1, 2, 4, 8),
-                 late_delay: float = 3.0, slow_delay: float = 3.0) -> None:
+                 late_delay: float = 3.0, slow_delay: float = 3.0, push_timeout: float = 30.0) -> None:
         self.clients = {CLIENT_ID: CLIENT_SECRET}
         self.contracts = {CONTRACT: {"currencies": {"EUR"}, "client": CLIENT_ID}}
         self.tokens: dict[str, float] = {}  # token -> expiry on self.clock
@@ -159,7 +159,7 @@ class Sandbox:
         self.stx: dict[str, Stx] = {}
         self.pending_cards: dict[str, dict] = {}  # STX id -> card waiting for its 3-D Secure answer
         self.pci: dict[str, Pci] = {}
-        self.pusher = Pusher(outbound, retry_delays=retry_delays, late_delay=late_delay)
+        self.pusher = Pusher(outbound, retry_delays=retry_delays, late_delay=late_delay, timeout=push_timeout)
 
     # ------------------------------------------------------------------ tokens
 

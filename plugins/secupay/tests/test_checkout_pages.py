@@ -250,3 +250,20 @@ async def test_back_office_refund_is_seen_by_the_shop(http, client, sandbox, plu
     assert "amount" in bad.headers["location"]
     seen = await plugin.fetch(payment)
     assert [r.amount for r in seen.refunds] == [Money(1250)]
+
+
+@pytest.mark.anyio
+async def test_control_state_as_json(http, client, sandbox):
+    paid = await new_stx(client)
+    await http.post(f"/checkout/{paid['id']}/pay/creditcard", data={**CARD, "number": "4111 1111 1111 1111"})
+    waiting = await new_stx(client)
+    await sandbox.pusher.drain()
+    snapshot = (await http.get("/control/state.json")).json()
+    assert snapshot["token_fetches"] == sandbox.token_fetches == 1
+    rows = {t["id"]: t for t in snapshot["transactions"]}
+    assert rows[paid["id"]]["status"] == "ok" and rows[paid["id"]]["pci"]["simple"] == 1
+    assert rows[paid["id"]]["payment_method"] == "creditcard" and rows[paid["id"]]["amount"] == 2690
+    assert rows[waiting["id"]]["status"] == "created" and rows[waiting["id"]]["pci"] is None
+    [push] = snapshot["pushes"]
+    assert push["stx_id"] == paid["id"] and push["pci_id"] == rows[paid["id"]]["pci"]["id"]
+    assert push["state"] == "delivered" and push["attempts"] == ["200"]

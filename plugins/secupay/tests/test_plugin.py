@@ -9,6 +9,7 @@ from shop.payments.contract import (
     CallbackOutcome,
     CallbackRejected,
     Capability,
+    Instructions,
     PaymentStatus,
     PluginRuntime,
     ProviderUnavailable,
@@ -29,7 +30,7 @@ def test_declared_contract():
     assert SecupayPlugin.id == "secupay" and SecupayPlugin.name == "secupay"
     assert SecupayPlugin.capabilities == {Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,
                                           Capability.CAPTURE, Capability.STATUS_PUSH}
-    assert SecupayPlugin.has_read_back and (SecupayPlugin.templates_dir / "transfer.html").exists()
+    assert SecupayPlugin.has_read_back and SecupayPlugin.templates_dir is None  # the core draws every step
 
 
 @pytest.mark.anyio
@@ -69,6 +70,7 @@ async def test_card_payment_read_back(plugin, sandbox):
     seen = await plugin.fetch(payment)
     assert seen.status is PaymentStatus.PAID and seen.amount == Money(4835)
     assert seen.data["payment_method"] == "creditcard" and seen.data["pci_id"].startswith("PCI_")
+    assert before.next_step is None and seen.next_step is None  # the receipt is the core's
     assert seen.raw_status == "ok / accepted (1)"
     assert seen.dedupe_key == (await plugin.fetch(payment)).dedupe_key != before.dedupe_key
 
@@ -86,18 +88,31 @@ async def test_prepaid_instructions_then_transfer(plugin, sandbox, waiting):
     assert transfer["owner"] == "secupay AG" and transfer["iban"] == "DE81850400611005523759"
     assert transfer["bic"] == "COBADEFFXXX" and transfer["bank"] == "Commerzbank CC"
     assert transfer["purpose"] == f"TA {seen.data['trans_id']}" and transfer["amount"] == "48.35"
-    assert transfer["girocode"].split("\n")[:4] == ["BCD", "002", "1", "SCT"] and "EUR48.35" in transfer["girocode"]
-    assert seen.detail.startswith("Please transfer €48.35 to secupay AG, IBAN DE81 8504 0061 1005 5237 59, BIC ")
-    assert f'purpose "{transfer["purpose"]}"' in seen.detail
+    # The order page's next step: the transfer as a table, with the GiroCode the core draws.
+    step = seen.next_step
+    assert isinstance(step, Instructions)
+    assert step.fields == (("Account holder", "secupay AG"), ("IBAN", "DE81 8504 0061 1005 5237 59"),
+                           ("BIC", "COBADEFFXXX"), ("Bank", "Commerzbank CC"), ("Purpose", transfer["purpose"]),
+                           ("Amount", "€48.35"))
+    assert step.qr_payload == "\n".join(["BCD", "002", "1", "SCT", "COBADEFFXXX", "secupay AG",
+                                         "DE81850400611005523759", "EUR48.35", "", "", transfer["purpose"]])
+    assert "purpose exactly as shown" in step.note and "Please transfer" not in seen.detail
+    assert seen.detail == f"Prepayment by bank transfer to secupay: €48.35, purpose {transfer['purpose']}"
     sandbox.receive_transfer(stx)
-    assert (await plugin.fetch(payment)).status is PaymentStatus.PAID
+    paid = await plugin.fetch(payment)
+    assert paid.status is PaymentStatus.PAID and paid.next_step is None  # nothing left to transfer
 
 
 @pytest.mark.anyio
 async def test_declined_and_cancelled(plugin, sandbox):
     payment, started = await start(plugin)
     sandbox.fail(sandbox.stx[started.reference])
-    assert (await plugin.fetch(payment)).status is PaymentStatus.FAILED
+    failed = await plugin.fetch(payment)
+    assert failed.status is PaymentStatus.FAILED and failed.detail.startswith("The payment failed at secupay.")
+    payment, started = await start(plugin, "creditcard")  # picked in the shop, failed before secupay chose
+    sandbox.fail(sandbox.stx[started.reference])
+    failed = await plugin.fetch(payment)
+    assert failed.detail.startswith("secupay declined the card payment. No money was taken")
     payment, started = await start(plugin)
     observed = await plugin.cancel(payment)
     assert observed.status is PaymentStatus.CANCELLED and sandbox.stx[started.reference].status == "cancelled"
@@ -136,6 +151,7 @@ async def test_invoice_capture_sends_shipping_information(plugin, sandbox):
     sandbox.pay(stx, "invoice")
     seen = await plugin.fetch(payment)
     assert seen.status is PaymentStatus.AUTHORIZED and "transfer" in seen.data
+    assert isinstance(seen.next_step, Instructions) and "once your goods have arrived" in seen.next_step.note
     assert (await plugin.capture(payment, Money(4835))).status is PaymentStatus.PAID
     assert sandbox.pci[stx.pci_id].shipping["order_id"] == "ORD-1001"
 
@@ -202,7 +218,13 @@ async def test_refund_of_a_prepaid_before_the_money_arrived_lowers_it(plugin, sa
     payment, started = await start(plugin, "prepaid")
     stx = sandbox.stx[started.reference]
     sandbox.pay(stx, "prepaid")
+    before = await plugin.fetch(payment)
     seen = await plugin.refund(payment, Money(835), "one pen less")
     assert seen.amount == Money(835) and seen.provider_id.endswith(":reduced-to:4000")
+    lowered = await plugin.fetch(payment)
+    assert lowered.dedupe_key != before.dedupe_key  # a new fact: the ledger stores the new step
+    step = lowered.next_step
+    assert dict(step.fields)["Amount"] == "€40.00" and "EUR40.00" in step.qr_payload.split("\n")
     sandbox.receive_transfer(stx)
-    assert (await plugin.fetch(payment)).status is PaymentStatus.PAID
+    paid = await plugin.fetch(payment)
+    assert paid.status is PaymentStatus.PAID and paid.next_step is None  # nothing left to transfer

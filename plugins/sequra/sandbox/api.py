@@ -16,6 +16,7 @@ from .form import snippet
 from .state import SandboxOrder, SandboxState, Sms
 from .web import NOT_FOUND_HTML, base_url, errors
 
+
 class Denied(Exception):
     def __init__(self, response: Response) -> None:
         self.response = response

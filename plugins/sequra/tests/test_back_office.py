@@ -118,8 +118,9 @@ async def test_resend_the_form_by_sms(world):
 
 
 async def paid_online(world, **lines):
-    from plugins.sequra.tests.conftest import make_order
     from decimal import Decimal
+
+    from plugins.sequra.tests.conftest import make_order
     from shop.payments.contract import LineKind, OrderLine
 
     order = make_order(lines=tuple(OrderLine(LineKind.PRODUCT, ref, ref.title(), qty, Money(1000), Decimal("21"))

@@ -12,11 +12,11 @@ from plugins.sequra.tests.fakeshop import SANDBOX, SHOP
 from shop.money import Money
 from shop.payments.contract import (
     CallbackClaim,
-    LineKind,
-    OrderLine,
     Channel,
     Embed,
     Instructions,
+    LineKind,
+    OrderLine,
     PaymentStatus,
     ReadBackUnavailable,
 )

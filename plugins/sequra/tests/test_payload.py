@@ -15,8 +15,8 @@ from plugins.sequra.payload import (
     order_payload,
     refund_item,
     sign,
-    split_cart,
     signature_ok,
+    split_cart,
     update_payload,
 )
 from plugins.sequra.sandbox.validation import check_order, check_update

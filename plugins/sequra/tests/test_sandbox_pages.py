@@ -45,7 +45,7 @@ async def test_served_alone_the_location_is_at_the_root():
         assert deployments[0]["sandbox"]["api_base_url"] == "http://127.0.0.1:9000/"
         script = await c.get("/assets/sequra_form.js")
         assert "SequraFormInstance" in script.text and script.headers["access-control-allow-origin"] == "*"
-        preflight = await c.options(f"/orders/x/form/identify")
+        preflight = await c.options("/orders/x/form/identify")
         assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
 
 
