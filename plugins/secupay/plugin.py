@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
@@ -286,7 +286,7 @@ class SecupayPlugin(PluginBase):
         if stx.get("payment_method") == "invoice":
             # Capturing an invoice marks it shipped; the due date runs from here.
             shipping = {"order_id": payment.order.number, "invoice_number": payment.order.number,
-                        "shipped_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                        "shipped_at": datetime.now(UTC).isoformat(timespec="seconds")}
         authorised = (pci.get("details") or {}).get("amount", pci.get("amount"))
         partial = amount.minor if isinstance(authorised, int) and amount.minor < authorised else None
         await self.client.capture(pci["id"], amount=partial, shipping_information=shipping)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import html
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
@@ -42,6 +43,7 @@ from shop.payments.contract import (
     Started,
 )
 from shop.payments.recorder import ZeepOperationPlugin
+from shop.qr import qr_svg
 
 from . import codes
 from .client import (
@@ -55,17 +57,19 @@ from .client import (
     SeqrClient,
     SeqrError,
 )
+from .instant import PURCHASE_CHARACTERS, issue_token
 from .settings import SeqrSettings
 from .status import to_payment_status
 
-PURCHASE_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # the characters SEQR allows in a token
+_templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                                autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
 class SeqrPlugin(PluginBase):
     id = "seqr"
     name = "SEQR"
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,
-                              Capability.STATUS_PUSH})
+                              Capability.STATUS_PUSH, Capability.INSTANT_CHECKOUT})
     settings_model = SeqrSettings
     has_read_back = True
     templates_dir = Path(__file__).parent / "templates"
@@ -81,6 +85,9 @@ class SeqrPlugin(PluginBase):
                               "shop reads it; the sandbox shows the SMS sent to the payer."),
         ("Refund", "In the back office, refund part of a paid SEQR order, then the rest."),
         ("End of day", "Back office, SEQR end of day: close the period, then run a report."),
+        ("Instant Checkout", "On a product page, scan the SEQR Instant Checkout code (or open the sandbox app "
+                             "from the link under it), confirm the stored address, then PIN 1234: the order is "
+                             "made, paid and confirmed without visiting the cart."),
     )
 
     def __init__(self, settings: SeqrSettings, runtime: PluginRuntime) -> None:
@@ -94,6 +101,8 @@ class SeqrPlugin(PluginBase):
                                  reseller=reseller, timeout=settings.http_timeout,
                                  plugins=[ZeepOperationPlugin()])  # names the SOAP operation in the event log
         self._sandbox = None
+        # Pointed at its own sandbox, a browser can play the payer's phone there.
+        self.uses_sandbox = settings.base_url.startswith(runtime.sandbox_url)
         self.periods: list[tuple[str, datetime, str | None]] = []  # closed this run: (id, when, terminal)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
@@ -128,11 +137,12 @@ class SeqrPlugin(PluginBase):
             "qr_code": sent.qr_code,
             "expires_at": expires_at.isoformat(),
         }
-        if self.settings.base_url.startswith(self.runtime.sandbox_url):
-            # where a browser can play the payer's phone when the link's SEQR: scheme goes nowhere
-            data["sandbox_app_url"] = f"{self.runtime.sandbox_url}/app?" + urlencode({"code": sent.deep_link})
+        help_url = self.sandbox_app_url(sent.deep_link)
+        if help_url:
+            data["sandbox_app_url"] = help_url
         return Started(
-            next_step=ShowCode(qr_payload=sent.qr_code, deep_link=sent.deep_link, expires_at=expires_at),
+            next_step=ShowCode(qr_payload=sent.qr_code, deep_link=sent.deep_link, expires_at=expires_at,
+                               help_url=help_url),
             observation=Observation(status=PaymentStatus.PENDING, raw_status="ISSUED",
                                     dedupe_key=f"{sent.reference}:ISSUED:0", reference=sent.reference),
             reference=sent.reference,
@@ -200,7 +210,24 @@ class SeqrPlugin(PluginBase):
     async def cancel(self, payment: PaymentAttempt) -> Observation:
         reference = self._reference(payment)
         await self.client.cancel_invoice(reference)
-        return await self.fetch(payment)
+        seen = await self.fetch(payment)
+        if seen.raw_status == "CANCELED" and self._timed_out(payment):
+            # The reconciler cancels an invoice left unpaid past its time: tell the shopper so.
+            seconds = self.settings.payment_timeout_seconds
+            within = (f"{seconds / 60:g} minute{'s' if seconds != 60 else ''}" if seconds >= 60
+                      else f"{seconds} second{'s' if seconds != 1 else ''}")
+            seen = dataclasses.replace(seen, status=PaymentStatus.EXPIRED,
+                                       detail=f"The SEQR invoice was not paid within {within}, so it was cancelled. "
+                                              "No money was taken.")
+        return seen
+
+    def _timed_out(self, payment: PaymentAttempt) -> bool:
+        created = payment.created_at
+        if created is None or not self.settings.payment_timeout_seconds:
+            return False
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        return datetime.now(UTC) - created >= timedelta(seconds=self.settings.payment_timeout_seconds)
 
     async def update_invoice(self, payment: PaymentAttempt, invoice: Invoice | None = None) -> None:
         """Replace an unpaid invoice's rows and total, by default with the payment's order and
@@ -274,12 +301,38 @@ class SeqrPlugin(PluginBase):
 
     # ----------------------------------------------------------------- Instant Checkout
 
+    def routes(self) -> Sequence[BaseRoute]:
+        from .routes import routes
+
+        return routes(self)
+
+    def instant_secret(self) -> str:
+        """The key purchase tokens are signed with: its own setting, else the shop's secret key."""
+        services = self.runtime.services
+        return self.settings.instant_checkout_secret or (services.settings.secret_key if services else "")
+
+    async def product_extra(self, product) -> Markup | str:
+        """A product page's SEQR Instant Checkout code: scan it to buy the product at once."""
+        if product.stock <= 0 or product.id is None or not self.instant_secret():
+            return ""
+        code = self.instant_checkout_code(issue_token(self.instant_secret(), self.settings.webshop_id, product.id))
+        return Markup(_templates.get_template("instant_checkout.html").render(
+            product=product, qr=qr_svg(code), code=code, app_url=self.sandbox_app_url(code),
+            shop_name=self.settings.shop_name))
+
+    def sandbox_app_url(self, code: str) -> str:
+        """Where a browser plays the payer's SEQR app opening ``code`` (the SEQR: link or a QR's URL):
+        the sandbox's phone app when the plugin uses its sandbox, else nothing."""
+        if not self.uses_sandbox:
+            return ""
+        return f"{self.runtime.sandbox_url}/app?" + urlencode({"code": code})
+
     def instant_checkout_code(self, purchase_token: str) -> str:
         """What a product page's Instant Checkout QR code says.
 
         SEQR never documented its widget's payload; this follows its other service codes
         (HTTP://SEQR.SE/000/<service>?...), carrying the webshop id and the purchase token."""
-        if not PURCHASE_TOKEN.match(purchase_token):
+        if not PURCHASE_CHARACTERS.match(purchase_token):
             raise ValueError(f"not a SEQR purchase token: {purchase_token!r}")
         return "HTTP://SEQR.SE/000/ic?" + urlencode({"w": self.settings.webshop_id, "t": purchase_token})
 

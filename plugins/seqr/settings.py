@@ -20,7 +20,18 @@ class SeqrSettings:
     # Seconds an invoice stays payable; after that the core's reconciler reads it once more and
     # cancels it (cancelInvoice) if still unpaid.
     payment_timeout_seconds: int = 300
+    # The core's reconciler reads a pending payment that has gone this long without news.
+    # SEQR reverses a PAID the shop has not read within 20 s, so a lost notification must be
+    # read well inside that window: the reconciler wakes every read_back_after_seconds / 2,
+    # so a PAID is read at most ~7.5 s after the payer confirmed.
+    read_back_after_seconds: int = 5
     http_timeout: float = 10.0  # seconds to wait for a SOAP answer before calling SEQR unavailable
     report_attempts: int = 6  # executeReport tries while SEQR answers REPORT_NOT_READY
     report_wait: float = 3.0  # seconds between those tries (SEQR advises about 3)
     webshop_id: str = "cartwheel"  # the shop's id at SEQR Instant Checkout
+    # Instant Checkout purchase tokens are signed with this key (the shop's SECRET_KEY when empty)
+    # and accepted for this long after the product page printed them (0: no limit).
+    instant_checkout_secret: str = ""
+    instant_token_max_age_seconds: int = 7 * 24 * 3600
+    # An unpaid Instant Checkout order gives its stock back this long after it was placed.
+    instant_order_expiry_seconds: int = 1800

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import qrcode
 import qrcode.image.svg
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route

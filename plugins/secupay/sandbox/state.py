@@ -15,7 +15,7 @@ import httpx
 from . import ids
 from .errors import format_error, not_allowed, not_found
 from .instruments import iban_ok, mask_iban
-from .push import PushRecord, Pusher, push_body
+from .push import Pusher, PushRecord, push_body
 
 CLIENT_ID = "00563697073442633035025909838580"
 CLIENT_SECRET = "3382456441636938321687549172178382320163695870914358804052148567"
@@ -127,7 +127,7 @@ class Stx:
 
     @property
     def return_urls(self) -> dict:
-        urls = dict(((self.request.get("application_context") or {}).get("return_urls") or {}))
+        urls = dict((self.request.get("application_context") or {}).get("return_urls") or {})
         failure = urls.pop("url_failure", None)
         if failure:  # write-only: sets url_error and url_abort
             urls.setdefault("url_error", failure)

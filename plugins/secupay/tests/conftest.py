@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -98,7 +98,7 @@ def make_order(*, lines=None, delivery=None, currency="EUR", language="de") -> O
         customer=Customer("max@example.org", "Max", "Mustermann", phone="+49 555 5555555", language=language,
                           date_of_birth="1965-12-31"),
         delivery_address=delivery or invoice, invoice_address=invoice, cart_hash="abc",
-        created_at=datetime(2026, 11, 23, tzinfo=timezone.utc),
+        created_at=datetime(2026, 11, 23, tzinfo=UTC),
     )
 
 

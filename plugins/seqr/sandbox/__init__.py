@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -50,6 +51,21 @@ async def soap_endpoint(request: Request) -> Response:
     return Response(payload, status_code=status, media_type=media)
 
 
+class OwnRouter:
+    """Mounted inside the shop, ``request.url_for`` would look names up in the shop's router
+    (Starlette keeps the outermost one in the scope): look them up in the sandbox's own, so
+    that its redirects and links work mounted anywhere."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            # ...and build them from where the sandbox is mounted, not from the shop's root.
+            scope = {**scope, "router": scope["app"].router, "app_root_path": scope.get("root_path", "")}
+        await self.app(scope, receive, send)
+
+
 def create_sandbox(outbound: httpx.AsyncClient | None = None, **options: Any) -> Starlette:
     """The SEQR sandbox app; ``options`` set the starting scenarios (see state.Scenarios), plus
     ``webshops`` = {webshop id: createPurchase URL} for Instant Checkout."""
@@ -66,6 +82,7 @@ def create_sandbox(outbound: httpx.AsyncClient | None = None, **options: Any) ->
             Route("/extclientproxy/service/v2", soap_endpoint, methods=["GET", "POST"], name="soap_v2"),
             *pages.routes,
         ],
+        middleware=[Middleware(OwnRouter)],
         lifespan=lifespan,
     )
     app.state.sandbox = sandbox

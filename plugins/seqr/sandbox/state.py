@@ -646,5 +646,8 @@ class SeqrSandbox:
             return None, f"The shop answered HTTP {response.status_code} without JSON."
         if response.status_code == 200 and answer.get("invoiceReferenceId"):
             return str(answer["invoiceReferenceId"]), ""
-        return None, f"The shop answered {answer.get('errorCode') or f'HTTP {response.status_code}'}."
+        said = answer.get("errorCode") or f"HTTP {response.status_code}"
+        if isinstance(answer.get("errorMessage"), str) and answer["errorMessage"]:
+            said = f"{said}: {answer['errorMessage']}"  # beyond SEQR's shape; shown when a shop gives it
+        return None, f"The shop answered {said}."
 

@@ -25,7 +25,8 @@ class TestContract(ContractKit):
         await asyncio.sleep(1.1)
         counts = await kit.app.state.reconciler.run_once()
         assert counts["timed_out"] == 1
-        assert kit.payment(payment.id).status == PaymentStatus.CANCELLED
+        timed_out = kit.payment(payment.id)
+        assert timed_out.status == PaymentStatus.EXPIRED and "not paid within 1 second," in timed_out.detail
         assert kit.driver.sandbox.invoices[started.reference].status == "CANCELED"
 
     @pytest.mark.anyio

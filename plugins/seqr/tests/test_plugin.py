@@ -58,8 +58,9 @@ def test_declarations():
     assert issubclass(SeqrPlugin, PluginBase)
     assert (SeqrPlugin.id, SeqrPlugin.name, SeqrPlugin.has_read_back) == ("seqr", "SEQR", True)
     assert SeqrPlugin.capabilities == {Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,
-                                       Capability.STATUS_PUSH}
+                                       Capability.STATUS_PUSH, Capability.INSTANT_CHECKOUT}
     defaults = SeqrSettings()
+    assert defaults.read_back_after_seconds == 5  # read well inside SEQR's 20 s commit window
     assert defaults.base_url == "{sandbox_url}/soap/merchant/cashregister-2"
     assert (defaults.terminal_id, defaults.password) == ("public_test_shop_terminal", "12345678")
     for f in dataclasses.fields(SeqrSettings):
@@ -75,6 +76,7 @@ async def test_start_sends_the_frozen_order(plugin, sb):
     assert started.observation.status is PaymentStatus.PENDING
     assert started.data["invoice_reference"] == started.reference
     assert started.data["sandbox_app_url"] == f"{SANDBOX}/app?code=SEQR%3A%2F%2FSEQR.SE%2FR{started.reference}"
+    assert step.help_url == started.data["sandbox_app_url"]  # "No phone at hand? Open the SEQR app here"
     sent = sb.invoices[started.reference].data
     assert sent["acknowledgment_mode"] == "NO_ACKNOWLEDGMENT" and sent["payment_mode"] == "IMMEDIATE_DEBIT"
     assert sent["notification_url"] == "http://shop.test/pay/seqr/cb/tok123"
@@ -260,3 +262,36 @@ async def test_fetch_without_an_invoice(plugin):
 
     with pytest.raises(ReadBackUnavailable):
         await plugin.fetch(make_payment())
+
+
+async def test_cancelling_an_invoice_left_unpaid_past_its_time_says_it_timed_out(plugin, sb):
+    from datetime import timedelta
+
+    payment, started = await started_payment(plugin)
+    fresh = await plugin.cancel(dataclasses.replace(payment, created_at=datetime.now(UTC)))
+    assert (fresh.status, fresh.raw_status) == (PaymentStatus.CANCELLED, "CANCELED")  # the merchant's cancel
+    payment, started = await started_payment(plugin)
+    old = dataclasses.replace(payment, created_at=datetime.now(UTC) - timedelta(seconds=301))
+    seen = await plugin.cancel(old)
+    assert (seen.status, seen.raw_status) == (PaymentStatus.EXPIRED, "CANCELED")
+    assert "not paid within 5 minutes" in seen.detail
+    assert sb.invoices[started.reference].status == "CANCELED"
+
+
+async def test_product_extra_needs_a_secret_and_stock(plugin):
+    class Product:
+        id, sku, name, stock = 3, "MUG-1", "Enamel mug", 5
+
+    assert await plugin.product_extra(Product()) == ""  # no secret to sign tokens with: no code
+    plugin.settings = dataclasses.replace(plugin.settings, instant_checkout_secret="s3cret")
+    shown = await plugin.product_extra(Product())
+    assert "<svg" in shown and "Buy it now with SEQR" in shown
+    assert f"{SANDBOX}/app?code=HTTP%3A%2F%2FSEQR.SE%2F000%2Fic%3Fw%3Dcartwheel%26t%3D3." in shown
+    Product.stock = 0
+    assert await plugin.product_extra(Product()) == ""
+
+
+async def test_no_sandbox_links_when_pointed_at_seqr(http):
+    runtime = PluginRuntime(http=http, public_url="http://shop.test", sandbox_url=SANDBOX)
+    real = SeqrPlugin(SeqrSettings(base_url="https://extdev.seqr.com/soap/merchant/cashregister-2"), runtime)
+    assert not real.uses_sandbox and real.sandbox_app_url("HTTP://SEQR.SE/R1") == ""

@@ -339,6 +339,9 @@ async def test_instant_checkout_errors(http, sb, shop):
     shop.create_purchase_answer = {"errorCode": "INVOICING_ERROR"}
     r = await http.post("/app/instant", data={"w": "cartwheel", "t": "X"})
     assert "INVOICING_ERROR" in r.text
+    shop.create_purchase_answer = {"errorCode": "INVOICING_ERROR", "errorMessage": "Enamel mug is sold out."}
+    r = await http.post("/app/instant", data={"w": "cartwheel", "t": "X"})
+    assert r.status_code == 502 and "INVOICING_ERROR: Enamel mug is sold out." in r.text
 
 
 # ----------------------------------------------------------------------------- the control page

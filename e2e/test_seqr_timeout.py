@@ -1,0 +1,77 @@
+"""SEQR payments that end without money, and the new attempt on the same order: the invoice
+times out (the reconciler cancels it at SEQR), the payer cancels in the app, the payer's bank
+declines. Each time the order page says so by itself and offers to pay again."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from e2e.seqr_steps import check_out_with_seqr, open_app, pay_in_app
+from e2e.steps import shot
+
+# Invoices live 6 s here, and the reconciler looks every second.
+SERVER_ENV = {"SEQR_PAYMENT_TIMEOUT_SECONDS": "6", "RECONCILE_EVERY_SECONDS": "1"}
+
+
+def pay_again_with_seqr(page: Page) -> None:
+    """The retry form under the ended attempt: choose SEQR, pay, and pay it in the app at once."""
+    retry = page.locator("form.retry")
+    retry.get_by_label(re.compile(r"\bSEQR\b")).check()
+    order_url = page.url
+    retry.get_by_role("button", name=re.compile(r"^Pay €")).click()
+    expect(page.get_by_role("heading", name=re.compile("Waiting for your payment"))).to_be_visible()
+    assert page.url == order_url  # the same order, a new attempt
+    page.evaluate("window.__sameDocument = true")
+    pay_in_app(open_app(page))
+    expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_an_invoice_left_unpaid_times_out_and_the_shopper_pays_again(page: Page):
+    check_out_with_seqr(page)
+    page.evaluate("window.__sameDocument = true")
+    expect(page.get_by_role("heading", name="Payment timed out")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("The SEQR invoice was not paid within 6 seconds, so it was cancelled.")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    shot(page, "timeout-1-timed-out")
+    pay_again_with_seqr(page)
+    shot(page, "timeout-2-paid")
+
+
+def test_the_payer_cancels_in_the_app_and_pays_on_the_second_try(page: Page):
+    check_out_with_seqr(page, "PEN-CASE")
+    page.evaluate("window.__sameDocument = true")
+    app = open_app(page)
+    app.get_by_role("button", name="Cancel").click()
+    expect(app.get_by_role("heading", name="Cancelled")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("button", name=re.compile(r"^Pay €"))).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True
+    shot(page, "cancel-1-cancelled")
+    app.close()
+    pay_again_with_seqr(page)
+
+
+def test_the_payers_bank_declines(page: Page, new_context):
+    control = new_context().new_page()
+    control.goto("/sandbox/seqr/")
+    control.locator("select[name=bank]").select_option("decline")
+    control.get_by_role("button", name="Save scenarios").click()
+    try:
+        check_out_with_seqr(page, "LAMP-DESK")
+        app = open_app(page)
+        app.get_by_role("link", name="Confirm").click()
+        app.get_by_label("PIN").fill("1234")
+        app.get_by_role("button", name="Pay").click()
+        expect(app.get_by_role("heading", name="Payment declined")).to_be_visible()
+        expect(page.get_by_role("heading", name="Payment failed")).to_be_visible(timeout=10_000)
+        expect(page.get_by_text("The payer's bank declined the SEQR payment.")).to_be_visible()
+        shot(page, "declined")
+    finally:
+        control.goto("/sandbox/seqr/")
+        control.locator("select[name=bank]").select_option("approve")
+        control.get_by_role("button", name="Save scenarios").click()
+    app.close()
+    pay_again_with_seqr(page)
