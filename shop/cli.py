@@ -69,8 +69,10 @@ def serve(settings: Settings, workers: int) -> None:
 
     for plugin_id in discover():
         print(f"  sandbox:     {base}/sandbox/{plugin_id}/", flush=True)
+    # Order pages hold a websocket each while they wait: per-message deflate keeps a zlib context
+    # per socket (about 45 KB each, for a few small status messages), so it is off.
     uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
-                proxy_headers=False, ws_ping_interval=20)
+                proxy_headers=False, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
 
 
 def sandbox(settings: Settings, name: str, port: int) -> None:
