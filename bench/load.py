@@ -10,6 +10,14 @@ from dataclasses import dataclass
 import httpx
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile by rank (nearest rank, no interpolation); NaN when there are no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
 @dataclass(frozen=True)
 class Result:
     name: str
@@ -23,10 +31,7 @@ class Result:
         return self.requests / self.seconds
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+        return percentile(self.latencies_ms, p)
 
     def line(self) -> str:
         return (f"{self.name:<28} {self.rate:8.0f} req/s   p50 {self.percentile(50):6.1f} ms   "

@@ -35,6 +35,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shop.testing.server import ServerProcess  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import percentile  # noqa: E402
+
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 FORM_ACTION = re.compile(r'<form method="post" action="([^"]+/pay/(?:creditcard|prepaid))"')
 BACK_LINK = re.compile(r'<a class="button" id="back" href="([^"]+)"')
@@ -46,13 +49,6 @@ CARD = {"holder": "Ada Lovelace", "number": "4111 1111 1111 1111", "expiry": "12
 STEPS = ("create", "hosted page", "pay", "return", "checkout")
 TOKEN_LIFETIME = 20  # seconds the sandbox's tokens live during the bench
 TOKEN_MARGIN = 5  # the shop renews this many seconds before expiry: a new token every 15 s at most
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 class Shopper:

@@ -28,6 +28,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shop.testing.server import ServerProcess  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import percentile  # noqa: E402
+
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 FORM = re.compile(r'data-sequra-base="([^"]+)" data-sequra-order="([^"]+)"')
 SKUS = ("PEN-BLUE", "TEA-SENCHA", "NOTEBOOK-A5", "MUG-ENAMEL")  # enough stock for 200 orders between them
@@ -36,13 +39,6 @@ CUSTOMER = {"email": "bench@example.com", "phone": MOBILE, "given_names": "Fulan
             "line1": "Calle Mayor 1", "postal_code": "28013", "city": "Madrid", "country_code": "ES",
             "invoice_same": "on", "method": "sequra:i1"}
 ENDED = {"finish", "show_conflict", "show_error", "reject"}
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 class Shopper:

@@ -38,6 +38,10 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from shop.testing.server import ServerProcess  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import percentile  # noqa: E402
+
 from shop.testing.shopper import CUSTOMER  # noqa: E402
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -80,13 +84,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 class RssSampler:
