@@ -115,3 +115,18 @@ async def test_a_second_payment_on_a_paid_order_is_flagged_as_double(app, shoppe
     await app.state.ledger.apply(second.id, Observation(S.PAID, "credited", "k2", amount=Money(payment.amount_cents)))
     (order,) = rows(app, Order, id=payment.order_id)
     assert order.needs_attention and "double payment" in order.attention_reason
+
+
+async def test_refunded_at_the_provider_books_the_remainder_as_one_refund(app, shopper):
+    payment = await pending_payment(app, shopper)
+    await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))
+    await app.state.ledger.record_refund(payment.id, RefundSeen("r1", Money(300)))
+    result = await app.state.ledger.apply(payment.id, Observation(S.REFUNDED, "refunded", "k2"))
+    assert result.changed and result.status == S.REFUNDED
+    refunds = {r.provider_id: r.amount_cents for r in rows(app, Refund, payment_id=payment.id)}
+    assert refunds == {"r1": 300, "external:k2": payment.amount_cents - 300}
+    events = rows(app, PaymentEvent, payment_id=payment.id)
+    assert not any(e.kind == "ignored" for e in events)
+    assert sum(e.operation == "paid -> refunded" for e in events) == 1
+    again = await app.state.ledger.apply(payment.id, Observation(S.REFUNDED, "refunded", "k2"))
+    assert again.duplicate and len(rows(app, Refund, payment_id=payment.id)) == 2

@@ -135,6 +135,16 @@ class Ledger:
             session.add(order)
             return Applied(current, changed=False, ignored_reason=reason)
 
+        if target == S.REFUNDED and current == S.PAID:
+            # Refunded at the provider: it happens through refund rows, never as a plain move.
+            booked = self._book_unitemised_refund(session, payment, obs, correlation_id)
+            if key:
+                note("observed", obs.raw_status, source, key)
+            settled = self._settle_refunds(session, payment, order)
+            session.add(payment)
+            session.add(order)
+            return Applied(S(payment.status), changed=settled or booked or any(new_refunds))
+
         late = False
         if target in MONEY_HELD and current in ENDED_WITHOUT_MONEY:
             # Money after expiry or cancellation is never dropped: keep it, flag it.
@@ -142,8 +152,6 @@ class Ledger:
             late = True
             payment.late_payment = True
             self._flag(order, f"late payment: money arrived after the payment was {current}")
-        elif target == S.REFUNDED and current == S.PAID:
-            steps = self._refund_remainder(session, payment, obs, correlation_id)
         else:
             steps = path(current, target)
         if not steps:
@@ -207,15 +215,15 @@ class Ledger:
             return True
         return False
 
-    def _refund_remainder(self, session: Session, payment: Payment, obs: Observation,
-                          correlation_id: str) -> list[PaymentStatus]:
-        # The provider says "refunded" without itemising: book what is not yet booked.
+    def _book_unitemised_refund(self, session: Session, payment: Payment, obs: Observation,
+                                correlation_id: str) -> bool:
+        """The provider says "refunded" without itemising: book what the shop has not booked yet."""
         remaining = payment.amount_cents - refunded_cents(session, payment.id)
-        if remaining > 0:
-            self._record_refund(session, payment, RefundSeen(f"external:{obs.dedupe_key}",
-                                                             Money(remaining, payment.currency)),
-                                "refunded outside the shop", correlation_id)
-        return []
+        if remaining <= 0:
+            return False
+        return self._record_refund(session, payment, RefundSeen(f"external:{obs.dedupe_key}",
+                                                                Money(remaining, payment.currency)),
+                                   "refunded outside the shop", correlation_id)
 
     def _settle_refunds(self, session: Session, payment: Payment, order: Order) -> bool:
         """paid -> refunded once done refunds reach the amount. Partial refunds keep it paid."""
