@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from shop.models import Order, OrderLine, OutboxMessage, Payment, Refund
 from shop.money import Money
 from shop.payments.attempts import snapshot_of
-from shop.payments.contract import Embed, PaymentStatus, Redirect, ShowCode, Started
+from shop.payments.contract import Embed, PaymentStatus, Redirect, Started
 from shop.payments.ledger import OPEN
 from shop.payments.steps import next_step_from_dict
 from shop.qr import qr_svg
@@ -60,7 +60,7 @@ def panel_context(conn: HTTPConnection, order: Order) -> dict:
     plugin = state.plugins.get(latest.plugin) if latest else None
     return {
         "order": order, "payment": latest, "status": status, "step": step, "plugin": plugin,
-        "qr": qr_svg(step.qr_payload) if isinstance(step, ShowCode) or getattr(step, "qr_payload", None) else None,
+        "qr": qr_svg(payload) if (payload := getattr(step, "qr_payload", None)) else None,
         "paid_payment": next((p for p in payments if p.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)), None),
         "refunds": refunds, "can_retry": order.status == "awaiting_payment" and (latest is None or status in RETRYABLE),
         "final": order.status in ("paid", "refunded", "expired", "cancelled"),
@@ -73,9 +73,9 @@ async def retry_options(conn: HTTPConnection, order: Order):
     return await conn.app.state.plugins.options_for(snapshot)
 
 
-async def panel(conn: HTTPConnection, order: Order) -> tuple[str, str]:
+async def panel(conn: HTTPConnection, order: Order, context: dict | None = None) -> tuple[str, str]:
     """(status, html) of the payment panel: the one source for the page, the poll and the socket."""
-    context = panel_context(conn, order)
+    context = dict(context or panel_context(conn, order))
     if context["can_retry"]:
         context["options"] = await retry_options(conn, order)
     template = conn.app.state.templates.env.get_template("payment_panel.html")
@@ -90,7 +90,7 @@ async def order_page(request: Request) -> Response:
         allow_in_csp(request, dict(context["step"].csp))
     with request.app.state.db() as session:
         lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
-    _, panel_html = await panel(request, order)
+    _, panel_html = await panel(request, order, context)
     return render(request, "order.html", {**context, "lines": lines, "panel_html": panel_html,
                                           "total": Money(order.total_cents, order.currency)})
 
