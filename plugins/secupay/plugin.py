@@ -8,10 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.responses import PlainTextResponse, Response
-
 from shop.money import Money
-from shop.payments.base import PluginBase
+from shop.payments.base import PLAIN_REPLIES, PluginBase
 from shop.payments.contract import (
     CallbackClaim,
     CallbackOutcome,
@@ -48,16 +46,9 @@ METHOD_LABELS = {
 }
 CURRENCIES = {"EUR"}  # what secupay contracts settle in
 
-_REPLIES = {
-    # secuconnect repeats a push until it gets 200: only a failed read-back should make it retry.
-    CallbackOutcome.ACCEPTED: (200, "ok"),
-    CallbackOutcome.IGNORED: (200, "ok"),
-    CallbackOutcome.UNSUPPORTED: (200, "ok"),
-    CallbackOutcome.CONFLICT: (409, "conflict"),
-    CallbackOutcome.RETRY: (503, "retry later"),
-    CallbackOutcome.REJECTED: (400, "malformed push"),
-    CallbackOutcome.UNKNOWN: (404, "unknown"),
-}
+# secuconnect repeats a push until it gets 200: only a failed read-back should make it retry.
+_REPLIES = {**PLAIN_REPLIES, CallbackOutcome.IGNORED: (200, "ok"), CallbackOutcome.UNSUPPORTED: (200, "ok"),
+            CallbackOutcome.REJECTED: (400, "malformed push")}
 
 
 def _money(minor: Any, currency: Any) -> Money | None:
@@ -117,6 +108,7 @@ class SecupayPlugin(PluginBase):
                               Capability.CAPTURE, Capability.STATUS_PUSH})
     settings_model = SecupaySettings
     has_read_back = True
+    replies = _REPLIES
     demo_flows = (
         ("Card", "Check out with secupay, pick credit card, pay with 4111 1111 1111 1111: back on the receipt."),
         ("Declined, then paid", "Card 4000 0000 0000 0002 is declined on secupay's page; another card pays."),
@@ -267,10 +259,6 @@ class SecupayPlugin(PluginBase):
             dedupe_key=push["id"],
             data={"target": push.get("target"), "ids": [i["id"] for i in items]},
         )
-
-    def callback_reply(self, outcome: CallbackOutcome) -> Response:
-        status, text = _REPLIES[outcome]
-        return PlainTextResponse(text, status_code=status)
 
     # ------------------------------------------------------------------ back office
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,7 +20,8 @@ from shop.payments.contract import (
     PluginRuntime,
 )
 
-_PLAIN_REPLIES = {
+# How a provider is answered, by outcome: a plugin overrides ``replies`` with its provider's form.
+PLAIN_REPLIES: Mapping[CallbackOutcome, tuple[int, str]] = {
     CallbackOutcome.ACCEPTED: (200, "ok"),
     CallbackOutcome.IGNORED: (200, "ignored"),
     CallbackOutcome.CONFLICT: (409, "conflict"),
@@ -42,6 +43,7 @@ class PluginBase:
     # True where the callback is where the sale is confirmed (SeQura's IPN): the core then
     # checks the order against its cart and the stock before calling fetch().
     confirms_on_callback: ClassVar[bool] = False
+    replies: ClassVar[Mapping[CallbackOutcome, tuple[int, str]]] = PLAIN_REPLIES
     # What a sales person can show with this plugin: (flow, how to show it) pairs for /demo.
     demo_flows: ClassVar[tuple[tuple[str, str], ...]] = ()
 
@@ -53,7 +55,7 @@ class PluginBase:
         return [PaymentOption(self.id, self.id, self.name)]
 
     def callback_reply(self, outcome: CallbackOutcome) -> Response:
-        status, text = _PLAIN_REPLIES[outcome]
+        status, text = self.replies[outcome]
         return PlainTextResponse(text, status_code=status)
 
     def routes(self) -> Sequence[BaseRoute]:
