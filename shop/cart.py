@@ -49,9 +49,11 @@ def items_of(session: Session, cart: str | None) -> list[tuple[Product, int]]:
 
 def cart_hash_of(session: Session, cart: str) -> str:
     """A fingerprint of what is in a cart: changes when any product, quantity or code does."""
-    row = session.get(Cart, cart)
-    parts = sorted(f"{p.sku}:{q}:{p.price_cents}" for p, q in items_of(session, cart))
-    parts.append(f"code:{row.discount_code if row else ''}")
+    lines = session.exec(select(Product.sku, CartLine.quantity, Product.price_cents)
+                         .join(CartLine, CartLine.product_id == Product.id).where(CartLine.cart_id == cart)).all()
+    code = session.exec(select(Cart.discount_code).where(Cart.id == cart)).first()
+    parts = sorted(f"{sku}:{quantity}:{price}" for sku, quantity, price in lines)
+    parts.append(f"code:{code or ''}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

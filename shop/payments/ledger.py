@@ -11,13 +11,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from shop import stock
 from shop.cart import cart_hash_of
 from shop.db import locked_session
-from shop.models import Cart, CartLine, Order, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
+from shop.models import CartLine, Order, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
 from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus, RefundSeen
 from shop.payments.steps import next_step_to_dict
@@ -77,22 +78,22 @@ class Ledger:
     # ------------------------------------------------------------------ locking
 
     def _lock(self, session: Session, payment_id: int) -> tuple[Payment, Order]:
-        payment_query = select(Payment).where(Payment.id == payment_id)
+        query = select(Payment, Order).join(Order, Order.id == Payment.order_id).where(Payment.id == payment_id)
         if self._postgres:
-            payment_query = payment_query.with_for_update()
-        payment = session.exec(payment_query).one()
-        order_query = select(Order).where(Order.id == payment.order_id)
-        if self._postgres:
-            order_query = order_query.with_for_update()
-        return payment, session.exec(order_query).one()
+            query = query.with_for_update()  # both rows
+        payment, order = session.exec(query).one()
+        return payment, order
 
     # ------------------------------------------------------------------ observations
 
     async def apply(self, payment_id: int, observation: Observation, *, correlation_id: str = "",
                     source: str = "") -> Applied:
-        with locked_session(self.engine) as session:
+        with locked_session(self.engine) as session, session.no_autoflush:
+            # One flush at commit rather than one before every read; the reads that must see
+            # this transaction's writes (refund rows) flush explicitly.
             payment, order = self._lock(session, payment_id)
             result = self._apply_locked(session, payment, order, observation, correlation_id, source)
+            _write_events(session)
             session.commit()
         if result.changed:
             await self.publish(order, payment)
@@ -104,9 +105,7 @@ class Ledger:
         key = obs.dedupe_key
 
         def note(kind: str, operation: str, body: str = "", dedupe: str | None = None) -> None:
-            session.add(PaymentEvent(payment_id=payment.id, order_id=order.id, kind=kind,
-                                     operation=operation, body=body, correlation_id=correlation_id,
-                                     dedupe_key=dedupe))
+            _event(session, payment, kind, operation, body, correlation_id=correlation_id, dedupe_key=dedupe)
 
         if key and session.exec(select(PaymentEvent.id).where(
                 PaymentEvent.payment_id == payment.id, PaymentEvent.dedupe_key == key)).first():
@@ -190,6 +189,7 @@ class Ledger:
             changed = self._settle_refunds(session, payment, order) or new
             session.add(payment)
             session.add(order)
+            _write_events(session)
             session.commit()
         await self.publish(order, payment)
         return Applied(S(payment.status), changed=changed)
@@ -203,9 +203,8 @@ class Ledger:
             session.add(Refund(payment_id=payment.id, provider_id=refund.provider_id,
                                amount_cents=refund.amount.minor, currency=refund.amount.currency,
                                done=refund.done, reason=reason))
-            session.add(PaymentEvent(payment_id=payment.id, order_id=payment.order_id, kind="refund",
-                                     operation=f"refund {refund.provider_id}: {refund.amount.display()}",
-                                     body=reason, correlation_id=correlation_id))
+            _event(session, payment, "refund", f"refund {refund.provider_id}: {refund.amount.display()}", reason,
+                   correlation_id=correlation_id)
             session.flush()
             return True
         if refund.done and not row.done:
@@ -229,8 +228,7 @@ class Ledger:
         """paid -> refunded once done refunds reach the amount. Partial refunds keep it paid."""
         if payment.status != S.PAID or refunded_cents(session, payment.id) < payment.amount_cents:
             return False
-        session.add(PaymentEvent(payment_id=payment.id, order_id=order.id, kind="transition",
-                                 operation="paid -> refunded", body="refunds reached the amount"))
+        _event(session, payment, "transition", "paid -> refunded", "refunds reached the amount")
         payment.status = S.REFUNDED
         payment.status_changed_at = utcnow()
         self._update_order(session, order, payment)
@@ -257,7 +255,8 @@ class Ledger:
                     self._on_paid(session, order)
         elif status == S.REFUNDED:
             all_refunded = not session.exec(select(Payment.id).where(
-                Payment.order_id == order.id, Payment.status.in_([S.PAID, S.AUTHORIZED]))).first()
+                Payment.order_id == order.id, Payment.id != payment.id,
+                Payment.status.in_([S.PAID, S.AUTHORIZED]))).first()
             if all_refunded:
                 order.status = "refunded"
 
@@ -268,12 +267,11 @@ class Ledger:
 
     @staticmethod
     def _empty_cart(session: Session, order: Order) -> None:
-        # Only if the shopper has not started another basket in it since.
-        if not order.cart_id or session.get(Cart, order.cart_id) is None:
-            return
-        if cart_hash_of(session, order.cart_id) == order.cart_hash:
-            for line in session.exec(select(CartLine).where(CartLine.cart_id == order.cart_id)):
-                session.delete(line)
+        # Only if the shopper has not started another basket in it since (a cart that is gone
+        # hashes as empty, which no order's cart did).
+        if order.cart_id and cart_hash_of(session, order.cart_id) == order.cart_hash:
+            session.execute(delete(CartLine).where(CartLine.cart_id == order.cart_id),
+                            execution_options={"synchronize_session": False})
 
     @staticmethod
     def _queue_confirmation(session: Session, order: Order) -> None:
@@ -297,13 +295,13 @@ class Ledger:
             payments = session.exec(select(Payment).where(Payment.order_id == order.id)).all()
             for payment in payments:
                 if S(payment.status) in OPEN - {S.AUTHORIZED}:
-                    session.add(PaymentEvent(payment_id=payment.id, order_id=order.id, kind="transition",
-                                             operation=f"{payment.status} -> expired", body=reason))
+                    _event(session, payment, "transition", f"{payment.status} -> expired", reason)
                     payment.status = S.EXPIRED
                     payment.status_changed_at = now or utcnow()
                     session.add(payment)
             order.status = "expired"
             stock.release(session, order)
+            _write_events(session)
             session.commit()
         for payment in payments:
             await self.publish(order, payment)
@@ -319,6 +317,28 @@ class Ledger:
             log.exception("status bus: publishing order %s failed", order.number)
 
 
+# --------------------------------------------------------------------------- the event log
+
+_EVENTS = PaymentEvent.__table__
+
+
+def _event(session: Session, payment: Payment, kind: str, operation: str, body: str = "", *,
+           correlation_id: str = "", dedupe_key: str | None = None) -> None:
+    """Keep an event for this transaction; ``_write_events`` inserts them all before commit."""
+    session.info.setdefault("payment_events", []).append({
+        "payment_id": payment.id, "order_id": payment.order_id, "kind": kind, "direction": "",
+        "operation": operation[:120], "http_status": None, "duration_ms": None, "body": body,
+        "correlation_id": correlation_id, "dedupe_key": dedupe_key, "created_at": utcnow()})
+
+
+def _write_events(session: Session) -> None:
+    # One INSERT for the transaction's events: they are never read back in it, and building
+    # ORM objects for them cost more than the rest of a payment's move to paid.
+    events = session.info.pop("payment_events", [])
+    if events:
+        session.execute(_EVENTS.insert(), events)
+
+
 def refunded_cents(session: Session, payment_id: int) -> int:
-    rows = session.exec(select(Refund.amount_cents).where(Refund.payment_id == payment_id, Refund.done)).all()
-    return sum(rows)
+    return session.exec(select(func.coalesce(func.sum(Refund.amount_cents), 0))
+                        .where(Refund.payment_id == payment_id, Refund.done)).one()

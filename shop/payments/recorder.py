@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from sqlalchemy.engine import Engine
 
-from shop.db import session as db_session
-from shop.models import PaymentEvent
+from shop.models import PaymentEvent, utcnow
 
 log = logging.getLogger("shop.providers")
+_EVENTS = PaymentEvent.__table__
 
 MAX_BODY = 8000
 MASK = "***"
@@ -163,11 +163,12 @@ class Recorder:
     def record(self, *, kind: str, direction: str, operation: str, body: str = "", http_status: int | None = None,
                duration_ms: int | None = None, payment_id: int | None = None, order_id: int | None = None,
                correlation_id: str = "") -> None:
-        with db_session(self.engine) as session:
-            session.add(PaymentEvent(payment_id=payment_id, order_id=order_id, kind=kind, direction=direction,
-                                     operation=operation[:120], body=body, http_status=http_status,
-                                     duration_ms=duration_ms, correlation_id=correlation_id))
-            session.commit()
+        # A plain INSERT: this runs on every provider call and callback, in the request's path.
+        with self.engine.begin() as connection:
+            connection.execute(_EVENTS.insert().values(
+                payment_id=payment_id, order_id=order_id, kind=kind, direction=direction, operation=operation[:120],
+                body=body, http_status=http_status, duration_ms=duration_ms, correlation_id=correlation_id,
+                created_at=utcnow()))
 
     # httpx event hooks ---------------------------------------------------
 
