@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -47,11 +48,16 @@ def items_of(session: Session, cart: str | None) -> list[tuple[Product, int]]:
     return [(product, quantity) for product, quantity in rows]
 
 
+# Built once: the ledger fingerprints the cart on every move to paid.
+_FINGERPRINTED = (select(Product.sku, CartLine.quantity, Product.price_cents)
+                  .join(CartLine, CartLine.product_id == Product.id).where(CartLine.cart_id == bindparam("cart")))
+_DISCOUNT_CODE = select(Cart.discount_code).where(Cart.id == bindparam("cart"))
+
+
 def cart_hash_of(session: Session, cart: str) -> str:
     """A fingerprint of what is in a cart: changes when any product, quantity or code does."""
-    lines = session.exec(select(Product.sku, CartLine.quantity, Product.price_cents)
-                         .join(CartLine, CartLine.product_id == Product.id).where(CartLine.cart_id == cart)).all()
-    code = session.exec(select(Cart.discount_code).where(Cart.id == cart)).first()
+    lines = session.exec(_FINGERPRINTED, params={"cart": cart}).all()
+    code = session.exec(_DISCOUNT_CODE, params={"cart": cart}).first()
     parts = sorted(f"{sku}:{quantity}:{price}" for sku, quantity, price in lines)
     parts.append(f"code:{code or ''}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -28,6 +29,11 @@ from shop.web import flash, render, start_context
 MAX_REMEMBERED_ORDERS = 20
 RETRYABLE = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED})
 
+# Built once: every status poll and every pushed change runs these.
+_ORDER_BY_PUBLIC_ID = select(Order).where(Order.public_id == bindparam("public_id"))
+_PAYMENTS_LATEST_FIRST = select(Payment).where(Payment.order_id == bindparam("order_id")).order_by(Payment.id.desc())
+_REFUNDS_OF = select(Refund).where(Refund.payment_id.in_(bindparam("payment_ids", expanding=True)))
+
 
 def grant_access(conn: HTTPConnection, order: Order) -> None:
     """This browser may see this order from now on (it placed it, or came back from paying it)."""
@@ -40,7 +46,7 @@ def owned_order(conn: HTTPConnection) -> Order:
     if public_id not in conn.session.get("orders", []):
         raise HTTPException(404, "There is no such order.")  # another shopper's order: as if it did not exist
     with conn.app.state.db() as session:
-        order = session.exec(select(Order).where(Order.public_id == public_id)).first()
+        order = session.exec(_ORDER_BY_PUBLIC_ID, params={"public_id": public_id}).first()
     if order is None:
         raise HTTPException(404, "There is no such order.")
     return order
@@ -52,8 +58,8 @@ def panel_context(conn: HTTPConnection, order: Order) -> dict:
     with state.db() as session:
         session.add(order)
         session.refresh(order)
-        payments = session.exec(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())).all()
-        refunds = session.exec(select(Refund).where(Refund.payment_id.in_([p.id for p in payments]))).all()
+        payments = session.exec(_PAYMENTS_LATEST_FIRST, params={"order_id": order.id}).all()
+        refunds = session.exec(_REFUNDS_OF, params={"payment_ids": [p.id for p in payments]}).all()
     latest = payments[0] if payments else None
     status = PaymentStatus(latest.status) if latest else PaymentStatus.CREATED
     step = next_step_from_dict(latest.data.get("_next")) if latest and status in OPEN else None

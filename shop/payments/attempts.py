@@ -9,6 +9,7 @@ import logging
 import secrets
 from decimal import Decimal
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from shop.models import Order, OrderLine, Payment, PaymentEvent, utcnow
@@ -55,10 +56,15 @@ def token_for(secret_key: str, salt: str) -> str:
     return hmac.new(secret_key.encode(), f"payment-token:{salt}".encode(), hashlib.sha256).hexdigest()[:43]
 
 
+# Built once: every callback and return URL runs these.
+_BY_TOKEN_HASH = select(Payment).where(Payment.token_hash == bindparam("token_hash"))
+_ORDER_LINES = select(OrderLine).where(OrderLine.order_id == bindparam("order_id")).order_by(OrderLine.id)
+
+
 def find_by_token(session: Session, plugin_id: str, token: str) -> Payment | None:
     if not token or len(token) > 100:
         return None
-    payment = session.exec(select(Payment).where(Payment.token_hash == hash_token(token))).first()
+    payment = session.exec(_BY_TOKEN_HASH, params={"token_hash": hash_token(token)}).first()
     return payment if payment is not None and payment.plugin == plugin_id else None
 
 
@@ -66,7 +72,7 @@ def find_by_token(session: Session, plugin_id: str, token: str) -> Payment | Non
 
 
 def snapshot_of(session: Session, order: Order) -> OrderSnapshot:
-    lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+    lines = session.exec(_ORDER_LINES, params={"order_id": order.id}).all()
     return OrderSnapshot(
         number=order.number,
         lines=tuple(SnapshotLine(LineKind(line.kind), line.reference, line.name, line.quantity,

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -59,6 +59,21 @@ def path(current: PaymentStatus, target: PaymentStatus) -> list[PaymentStatus] |
     return None
 
 
+# The ledger's queries, built once: building a statement costs SQLAlchemy more than SQLite
+# takes to run it, and these run on every callback.
+_PAYMENT_AND_ORDER = (select(Payment, Order).join(Order, Order.id == Payment.order_id)
+                      .where(Payment.id == bindparam("payment_id")))
+_PAYMENT_AND_ORDER_FOR_UPDATE = _PAYMENT_AND_ORDER.with_for_update()  # both rows
+_SEEN_KEY = select(PaymentEvent.id).where(PaymentEvent.payment_id == bindparam("payment_id"),
+                                          PaymentEvent.dedupe_key == bindparam("key"))
+_OTHER_PAYMENT_HOLDING_MONEY = select(Payment.id).where(
+    Payment.order_id == bindparam("order_id"), Payment.id != bindparam("payment_id"),
+    Payment.status.in_([S.PAID, S.AUTHORIZED]))
+_EMPTY_CART = delete(CartLine).where(CartLine.cart_id == bindparam("cart_id"))
+_REFUNDED = select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+    Refund.payment_id == bindparam("payment_id"), Refund.done)
+
+
 @dataclass(frozen=True)
 class Applied:
     status: PaymentStatus
@@ -78,10 +93,8 @@ class Ledger:
     # ------------------------------------------------------------------ locking
 
     def _lock(self, session: Session, payment_id: int) -> tuple[Payment, Order]:
-        query = select(Payment, Order).join(Order, Order.id == Payment.order_id).where(Payment.id == payment_id)
-        if self._postgres:
-            query = query.with_for_update()  # both rows
-        payment, order = session.exec(query).one()
+        query = _PAYMENT_AND_ORDER_FOR_UPDATE if self._postgres else _PAYMENT_AND_ORDER
+        payment, order = session.exec(query, params={"payment_id": payment_id}).one()
         return payment, order
 
     # ------------------------------------------------------------------ observations
@@ -107,8 +120,7 @@ class Ledger:
         def note(kind: str, operation: str, body: str = "", dedupe: str | None = None) -> None:
             _event(session, payment, kind, operation, body, correlation_id=correlation_id, dedupe_key=dedupe)
 
-        if key and session.exec(select(PaymentEvent.id).where(
-                PaymentEvent.payment_id == payment.id, PaymentEvent.dedupe_key == key)).first():
+        if key and session.exec(_SEEN_KEY, params={"payment_id": payment.id, "key": key}).first():
             note("ignored", f"duplicate: {obs.raw_status}", f"seen before as {key} ({source})")
             return Applied(current, changed=False, duplicate=True)
 
@@ -239,9 +251,8 @@ class Ledger:
     def _update_order(self, session: Session, order: Order, payment: Payment) -> None:
         status = S(payment.status)
         if status in MONEY_HELD:
-            others_paid = session.exec(select(Payment.id).where(
-                Payment.order_id == order.id, Payment.id != payment.id,
-                Payment.status.in_([S.PAID, S.AUTHORIZED]))).first()
+            others_paid = session.exec(_OTHER_PAYMENT_HOLDING_MONEY,
+                                       params={"order_id": order.id, "payment_id": payment.id}).first()
             if others_paid:
                 self._flag(order, "double payment: more than one payment holds money for this order")
             for oversold in stock.take(session, order):  # money after expiry: the goods again
@@ -254,9 +265,8 @@ class Ledger:
                 if self._on_paid:
                     self._on_paid(session, order)
         elif status == S.REFUNDED:
-            all_refunded = not session.exec(select(Payment.id).where(
-                Payment.order_id == order.id, Payment.id != payment.id,
-                Payment.status.in_([S.PAID, S.AUTHORIZED]))).first()
+            all_refunded = not session.exec(_OTHER_PAYMENT_HOLDING_MONEY,
+                                            params={"order_id": order.id, "payment_id": payment.id}).first()
             if all_refunded:
                 order.status = "refunded"
 
@@ -270,8 +280,7 @@ class Ledger:
         # Only if the shopper has not started another basket in it since (a cart that is gone
         # hashes as empty, which no order's cart did).
         if order.cart_id and cart_hash_of(session, order.cart_id) == order.cart_hash:
-            session.execute(delete(CartLine).where(CartLine.cart_id == order.cart_id),
-                            execution_options={"synchronize_session": False})
+            session.execute(_EMPTY_CART, {"cart_id": order.cart_id}, execution_options={"synchronize_session": False})
 
     @staticmethod
     def _queue_confirmation(session: Session, order: Order) -> None:
@@ -340,5 +349,4 @@ def _write_events(session: Session) -> None:
 
 
 def refunded_cents(session: Session, payment_id: int) -> int:
-    return session.exec(select(func.coalesce(func.sum(Refund.amount_cents), 0))
-                        .where(Refund.payment_id == payment_id, Refund.done)).one()
+    return session.exec(_REFUNDED, params={"payment_id": payment_id}).one()
