@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from shop.models import PaymentEvent, utcnow
 
 log = logging.getLogger("shop.providers")
-_EVENTS = PaymentEvent.__table__
+_INSERT_EVENT = PaymentEvent.__table__.insert()
 
 MAX_BODY = 8000
 MASK = "***"
@@ -165,10 +165,10 @@ class Recorder:
                correlation_id: str = "") -> None:
         # A plain INSERT: this runs on every provider call and callback, in the request's path.
         with self.engine.begin() as connection:
-            connection.execute(_EVENTS.insert().values(
-                payment_id=payment_id, order_id=order_id, kind=kind, direction=direction, operation=operation[:120],
-                body=body, http_status=http_status, duration_ms=duration_ms, correlation_id=correlation_id,
-                created_at=utcnow()))
+            connection.execute(_INSERT_EVENT, {
+                "payment_id": payment_id, "order_id": order_id, "kind": kind, "direction": direction,
+                "operation": operation[:120], "body": body, "http_status": http_status, "duration_ms": duration_ms,
+                "correlation_id": correlation_id, "dedupe_key": None, "created_at": utcnow()})
 
     # httpx event hooks ---------------------------------------------------
 
