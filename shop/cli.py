@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is enough
+    # The recorder logs each provider call once, redacted (shop.providers); httpx's own line
+    # repeated it with the full URL, query string included.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         overrides = {}
         if getattr(args, "host", None):
