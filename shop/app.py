@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -16,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from shop import admin, cart, catalog, checkout, demo, orders
-from shop.db import make_engine
+from shop.db import checkpoint_wal_every, make_engine
 from shop.db import session as db_session
 from shop.payments.attempts import Attempts
 from shop.payments.bus import make_bus
@@ -67,11 +68,18 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await bus.start()
+        checkpointer = None
         if run_background:
             app.state.reconciler.start()
+            if engine.dialect.name == "sqlite":
+                checkpointer = asyncio.create_task(checkpoint_wal_every(engine), name="wal-checkpoint")
         try:
             yield
         finally:
+            if checkpointer:
+                checkpointer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpointer
             await app.state.reconciler.stop()
             await app.state.plugins.aclose()
             for client in app.state.clients:
