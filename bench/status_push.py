@@ -6,11 +6,12 @@ the websocket replaces. One uvicorn process on loopback; bounded in count and ti
 
 How: the bench checks out N SEQR orders over HTTP (sessions of 20 orders each, the most one
 browser session remembers), opens one websocket per order page with that page's session
-cookie, then pays the invoices in the SEQR sandbox's phone app (its HTTP form posts) with the
-sandbox's notifications switched to "lost", and POSTs each payment's notificationUrl itself
-(read from the sandbox's control page) for --pay of them, paced at --rate a second (the other
-pages keep waiting, their sockets open): t0 is just before that POST,
-t1 when the socket receives the "paid" message. The shop's handler calls getPaymentStatus on
+cookie, then pays --pay of the invoices in the SEQR sandbox's phone app (its HTTP form posts)
+with the sandbox's notifications switched to "lost" and its commit window stretched, and then
+POSTs each payment's notificationUrl itself (read from the sandbox's control page), paced at
+--rate a second (the other pages keep waiting, their sockets open): t0 is just before that
+POST, t1 when the socket receives the "paid" message. The sandbox runs in the shop's process,
+so its pages are kept out of the timed part. The shop's handler calls getPaymentStatus on
 the sandbox, applies it through the ledger and publishes it; the socket renders the panel.
 The poll run does the same with N other orders whose pages GET /orders/<id>/status every
 second (as static/status.js does when it cannot use a socket), t1 being the first poll that
@@ -152,41 +153,44 @@ async def close_sessions(orders: list[Waiting]) -> None:
 # --------------------------------------------------------------------------- paying
 
 
-async def set_notifications(control: httpx.AsyncClient, mode: str) -> None:
+async def set_notifications(control: httpx.AsyncClient, mode: str, commit_window_seconds: int = 20) -> None:
     form = {"soap": "normal", "notification": mode, "notification_body": "form", "bank": "approve",
-            "refunds": "allow", "check_row_sum": "on"}
+            "refunds": "allow", "check_row_sum": "on", "commit_window_seconds": str(commit_window_seconds)}
     assert (await control.post("/sandbox/seqr/control/scenarios", data=form)).status_code == 303
 
 
-async def pay_and_notify(control: httpx.AsyncClient, orders: list[Waiting], rate: float, batch: int = 25) -> None:
-    """Pay the invoices in the phone app, a batch at a time (well inside SEQR's 20 s commit
-    window), then POST each one's notificationUrl at ``rate`` a second. The paying (the
-    sandbox's app pages and its control page, which lists every invoice) is done before each
-    batch's notifications, not beside them: SEQR's app does not load the shop's server."""
+async def pay_in_app(control: httpx.AsyncClient, orders: list[Waiting]) -> dict[str, str]:
+    """Pay the invoices in the sandbox's phone app; returns each one's notificationUrl as the
+    sandbox's control page lists it. Done before the timed notifications, not beside them:
+    SEQR's app and SEQR's pages do not run on the shop's server."""
+
+    async def pay(order: Waiting) -> None:
+        await control.get(f"/sandbox/seqr/app/invoice/{order.reference}")  # scanned
+        paid = await control.post(f"/sandbox/seqr/app/invoice/{order.reference}/pay", data={"pin": "1234"})
+        assert paid.status_code == 200 and "Paid" in paid.text, paid.text[:300]
+
+    for start in range(0, len(orders), 25):
+        await asyncio.gather(*(pay(o) for o in orders[start:start + 25]))
+    page = (await control.get("/sandbox/seqr/")).text
+    return {ref: html.unescape(u) for ref, u in NOTIFICATION_ROW.findall(page)}
+
+
+async def pay_and_notify(control: httpx.AsyncClient, orders: list[Waiting], rate: float) -> None:
+    """Pay every invoice, let the server settle, then POST each one's notificationUrl at
+    ``rate`` a second (the bench runs with the sandbox's commit window stretched, so that
+    paying first does not make SEQR reverse the payments still waiting for their turn)."""
+    urls = await pay_in_app(control, orders)
+    await asyncio.sleep(2)
     interval = 1 / rate
-    refused: list[int | str] = []
-    for start in range(0, len(orders), batch):
-        chunk = orders[start:start + batch]
-
-        async def pay(order: Waiting) -> None:
-            await control.get(f"/sandbox/seqr/app/invoice/{order.reference}")  # scanned
-            paid = await control.post(f"/sandbox/seqr/app/invoice/{order.reference}/pay", data={"pin": "1234"})
-            assert paid.status_code == 200 and "Paid" in paid.text, paid.text[:300]
-
-        await asyncio.gather(*(pay(o) for o in chunk))
-        page = (await control.get("/sandbox/seqr/")).text
-        urls = {ref: html.unescape(u) for ref, u in NOTIFICATION_ROW.findall(page)}
-        await asyncio.sleep(interval)
-        posts = []
-        next_at = time.perf_counter()
-        for order in chunk:
-            delay = next_at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            next_at += interval
-            posts.append(asyncio.create_task(notify(control, order, urls[order.reference])))
-        refused += [status for status in await asyncio.gather(*posts) if status != 200]
-        await wait_until_seen(chunk, 10)
+    posts = []
+    next_at = time.perf_counter()
+    for order in orders:
+        delay = next_at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        next_at += interval
+        posts.append(asyncio.create_task(notify(control, order, urls[order.reference])))
+    refused = [status for status in await asyncio.gather(*posts) if status != 200]
     if refused:
         print(f"  warning: {len(refused)} notifications were not answered 200: {sorted(set(map(str, refused)))}")
 
@@ -315,7 +319,7 @@ def report(name: str, result: dict) -> None:
 
 async def run(url: str, pid: int, orders: int, poll_orders: int, pay: int, rate: float, poll_pay: int) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=64)) as control:
-        await set_notifications(control, "lost")  # the bench POSTs them itself, timed
+        await set_notifications(control, "lost", commit_window_seconds=600)  # the bench POSTs them itself, timed
         started = time.perf_counter()
         sockets = await run_sockets(url, pid, orders, pay, rate, control)
         print(f"{orders} orders waiting on SEQR, one websocket each; {pay} of them paid, their notifications "
