@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+log = logging.getLogger(__name__)
 _immediate = contextvars.ContextVar("immediate_transaction", default=False)
 
 
@@ -77,7 +78,6 @@ async def checkpoint_wal_every(engine: Engine, seconds: float = WAL_CHECKPOINT_S
     Otherwise the commit that takes the log past 1,000 pages does it, fsync included, in the
     request that made it: 10-20 ms added to one payment callback in a hundred. PASSIVE never
     waits for readers or writers; SQLite's own automatic checkpoint stays as the backstop."""
-    log = logging.getLogger(__name__)
     while True:
         await asyncio.sleep(seconds)
         try:

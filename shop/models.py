@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy.engine import Connection
+from sqlmodel import Field, Session, SQLModel
 
 
 def utcnow() -> datetime:
@@ -125,6 +126,27 @@ class PaymentEvent(SQLModel, table=True):
     correlation_id: str = Field(default="", index=True, max_length=32)
     dedupe_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+_INSERT_PAYMENT_EVENTS = PaymentEvent.__table__.insert()
+_EVENT_OPTIONAL = {name: field for name, field in PaymentEvent.model_fields.items()
+                   if name != "id" and not field.is_required()}
+_EVENT_DEFAULTS = {name: field.default for name, field in _EVENT_OPTIONAL.items() if field.default_factory is None}
+_EVENT_FACTORIES = {name: field.default_factory for name, field in _EVENT_OPTIONAL.items() if field.default_factory}
+
+
+def payment_event_row(**fields: Any) -> dict[str, Any]:
+    """A PaymentEvent as a plain row: the model's defaults, then ``fields`` (an INSERT of many
+    rows needs each of them to name every column)."""
+    row = {**_EVENT_DEFAULTS, **{name: make() for name, make in _EVENT_FACTORIES.items()}, **fields}
+    row["operation"] = row["operation"][:120]
+    return row
+
+
+def insert_payment_events(db: Session | Connection, rows: list[dict[str, Any]]) -> None:
+    """Write events with one prebuilt INSERT and no ORM objects: every provider call and every
+    callback writes some, in the request's path."""
+    db.execute(_INSERT_PAYMENT_EVENTS, rows)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -18,7 +18,17 @@ from sqlmodel import Session, select
 from shop import stock
 from shop.cart import cart_hash_of
 from shop.db import locked_session
-from shop.models import CartLine, Order, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
+from shop.models import (
+    CartLine,
+    Order,
+    OutboxMessage,
+    Payment,
+    PaymentEvent,
+    Refund,
+    insert_payment_events,
+    payment_event_row,
+    utcnow,
+)
 from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus, RefundSeen
 from shop.payments.steps import next_step_to_dict
@@ -328,16 +338,12 @@ class Ledger:
 
 # --------------------------------------------------------------------------- the event log
 
-_EVENTS = PaymentEvent.__table__
-
-
 def _event(session: Session, payment: Payment, kind: str, operation: str, body: str = "", *,
            correlation_id: str = "", dedupe_key: str | None = None) -> None:
     """Keep an event for this transaction; ``_write_events`` inserts them all before commit."""
-    session.info.setdefault("payment_events", []).append({
-        "payment_id": payment.id, "order_id": payment.order_id, "kind": kind, "direction": "",
-        "operation": operation[:120], "http_status": None, "duration_ms": None, "body": body,
-        "correlation_id": correlation_id, "dedupe_key": dedupe_key, "created_at": utcnow()})
+    session.info.setdefault("payment_events", []).append(payment_event_row(
+        payment_id=payment.id, order_id=payment.order_id, kind=kind, operation=operation, body=body,
+        correlation_id=correlation_id, dedupe_key=dedupe_key))
 
 
 def _write_events(session: Session) -> None:
@@ -345,7 +351,7 @@ def _write_events(session: Session) -> None:
     # ORM objects for them cost more than the rest of a payment's move to paid.
     events = session.info.pop("payment_events", [])
     if events:
-        session.execute(_EVENTS.insert(), events)
+        insert_payment_events(session, events)
 
 
 def refunded_cents(session: Session, payment_id: int) -> int:

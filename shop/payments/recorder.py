@@ -20,10 +20,9 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from sqlalchemy.engine import Engine
 
-from shop.models import PaymentEvent, utcnow
+from shop.models import insert_payment_events, payment_event_row
 
 log = logging.getLogger("shop.providers")
-_INSERT_EVENT = PaymentEvent.__table__.insert()
 
 MAX_BODY = 8000
 MASK = "***"
@@ -163,12 +162,10 @@ class Recorder:
     def record(self, *, kind: str, direction: str, operation: str, body: str = "", http_status: int | None = None,
                duration_ms: int | None = None, payment_id: int | None = None, order_id: int | None = None,
                correlation_id: str = "") -> None:
-        # A plain INSERT: this runs on every provider call and callback, in the request's path.
         with self.engine.begin() as connection:
-            connection.execute(_INSERT_EVENT, {
-                "payment_id": payment_id, "order_id": order_id, "kind": kind, "direction": direction,
-                "operation": operation[:120], "body": body, "http_status": http_status, "duration_ms": duration_ms,
-                "correlation_id": correlation_id, "dedupe_key": None, "created_at": utcnow()})
+            insert_payment_events(connection, [payment_event_row(
+                payment_id=payment_id, order_id=order_id, kind=kind, direction=direction, operation=operation,
+                body=body, http_status=http_status, duration_ms=duration_ms, correlation_id=correlation_id)])
 
     # httpx event hooks ---------------------------------------------------
 
