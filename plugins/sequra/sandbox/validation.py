@@ -65,6 +65,10 @@ def url_ok(url: Any) -> bool:
                                        or host.endswith((".test", ".localhost")))
 
 
+def _missing(entry: dict, path: str, keys: tuple[str, ...]) -> list[str]:
+    return [_bad(f"{path}.{key}", "is missing") for key in keys if entry.get(key) is None]
+
+
 def check_items(items: Any, path: str, *, need_product: bool) -> list[str]:
     if not isinstance(items, list):
         return [_bad(path, "must be a list")]
@@ -78,9 +82,7 @@ def check_items(items: Any, path: str, *, need_product: bool) -> list[str]:
         if kind not in ITEM_FIELDS:
             errors.append(_bad(f"{where}.type", f"'{kind}' is not a known item type"))
             continue
-        for key in ITEM_FIELDS[kind]:
-            if entry.get(key) is None:
-                errors.append(_bad(f"{where}.{key}", "is missing"))
+        errors += _missing(entry, where, ITEM_FIELDS[kind])
         for key in MONEY_FIELDS + ("quantity",):
             if entry.get(key) is not None and not _is_int(entry[key]):
                 errors.append(_bad(f"{where}.{key}", "must be an integer"))
@@ -212,9 +214,7 @@ def check_order(order: Any, countries: tuple[str, ...], *, strict_lines: bool = 
     if not isinstance(customer, dict):
         errors.append(_bad("customer", "is missing"))
     else:
-        for key in CUSTOMER_FIELDS:
-            if customer.get(key) is None:
-                errors.append(_bad(f"customer.{key}", "is missing"))
+        errors += _missing(customer, "customer", CUSTOMER_FIELDS)
         email = customer.get("email")
         if isinstance(email, str) and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
             errors.append(_bad("customer.email", "is not an email address"))
@@ -235,9 +235,7 @@ def check_order(order: Any, countries: tuple[str, ...], *, strict_lines: bool = 
     if not isinstance(platform, dict):
         errors.append(_bad("platform", "is missing"))
     else:
-        for key in PLATFORM_FIELDS:
-            if platform.get(key) is None:
-                errors.append(_bad(f"platform.{key}", "is missing"))
+        errors += _missing(platform, "platform", PLATFORM_FIELDS)
     return errors
 
 
