@@ -159,12 +159,12 @@ def cpu_seconds(pid: int | None) -> float | None:
 
 
 async def bench(url: str, db: Path, count: int, prepaid_share: float, timeout: float,
-                server_pid: int | None = None) -> int:
+                server_pid: int | None = None, sandbox_url: str = "") -> int:
     deadline = time.perf_counter() + timeout
     prepaid_every = round(1 / prepaid_share) if prepaid_share > 0 else 0
     shoppers = [Shopper(url, i, "prepaid" if prepaid_every and i % prepaid_every == prepaid_every - 1 else "creditcard")
                 for i in range(count)]
-    control = httpx.AsyncClient(base_url=url, timeout=60)
+    control = httpx.AsyncClient(base_url=sandbox_url or url, timeout=60)  # the sandbox process
     await control.post("/sandbox/secupay/control/scenarios", data={"token_lifetime": str(TOKEN_LIFETIME)})
     fetches_before = (await sandbox_state(control))["token_fetches"]
     cpu_before = cpu_seconds(server_pid)
@@ -277,21 +277,22 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds for the whole run at most")
     parser.add_argument("--url", help="a running store (with --db; SECUPAY_TOKEN_MARGIN=5) instead of starting one")
     parser.add_argument("--db", type=Path)
+    parser.add_argument("--sandbox-url", default="", help="where that store's sandboxes are served (SANDBOX_URL)")
     args = parser.parse_args()
     count = max(1, min(args.orders, 200))  # the seeded stock of SKUS holds 200 orders of one item each
     share = min(max(args.prepaid_share, 0.0), 1.0)
     if args.url:
-        return asyncio.run(bench(args.url, args.db, count, share, args.timeout))
+        return asyncio.run(bench(args.url, args.db, count, share, args.timeout, sandbox_url=args.sandbox_url))
     with tempfile.TemporaryDirectory() as workdir:
-        # One process: the sandbox keeps its transactions in memory. The reconciler is slowed down
-        # so that only returns and pushes move payments.
+        # One store process beside the sandbox process. The reconciler is slowed down so that
+        # only returns and pushes move payments.
         server = ServerProcess(Path(workdir), {"ORDER_EXPIRY_SECONDS": "3600", "RECONCILE_EVERY_SECONDS": "3600",
                                                "SECUPAY_TOKEN_MARGIN": str(TOKEN_MARGIN)})
         server.prepare()
         server.start()
         try:
             return asyncio.run(bench(server.url, Path(workdir) / "shop.db", count, share, args.timeout,
-                                     server.process.pid))
+                                     server.process.pid, server.sandbox_url))
         finally:
             server.stop()
 

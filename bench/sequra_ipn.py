@@ -118,7 +118,7 @@ def store_facts(db: Path) -> dict:
     return {"orders": orders, "payments": payments, "into_paid": into_paid, "references": references}
 
 
-async def bench(url: str, db: Path, count: int, timeout: float) -> int:
+async def bench(url: str, db: Path, count: int, timeout: float, sandbox_url: str = "") -> int:
     shoppers = [Shopper(url, i) for i in range(count)]
     deadline = time.perf_counter() + timeout
     started = time.perf_counter()
@@ -127,7 +127,7 @@ async def bench(url: str, db: Path, count: int, timeout: float) -> int:
     second = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(s.confirm(deadline) for s in shoppers)), timeout + 5)
     confirming = time.perf_counter() - second
-    async with httpx.AsyncClient(base_url=url, timeout=30) as control:
+    async with httpx.AsyncClient(base_url=sandbox_url or url, timeout=30) as control:  # the sandbox process
         sandbox_orders = (await control.get("/sandbox/sequra/_control/orders")).json()
         deliveries = (await control.get("/sandbox/sequra/_control/deliveries")).json()
     for shopper in shoppers:
@@ -197,17 +197,18 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds for the whole run at most")
     parser.add_argument("--url", help="an already running store (with --db) instead of starting one")
     parser.add_argument("--db", type=Path)
+    parser.add_argument("--sandbox-url", default="", help="where that store's sandboxes are served (SANDBOX_URL)")
     args = parser.parse_args()
     count = max(1, min(args.orders, 200))  # the seeded stock of SKUS holds 200 orders of one item each
     if args.url:
-        return asyncio.run(bench(args.url, args.db, count, args.timeout))
+        return asyncio.run(bench(args.url, args.db, count, args.timeout, args.sandbox_url))
     with tempfile.TemporaryDirectory() as workdir:
-        # One process: the sandbox keeps its orders in memory, so it cannot be spread over workers.
+        # One store process (SQLite) beside the sandbox process.
         server = ServerProcess(Path(workdir), {"ORDER_EXPIRY_SECONDS": "3600"})
         server.prepare()
         server.start()
         try:
-            return asyncio.run(bench(server.url, Path(workdir) / "shop.db", count, args.timeout))
+            return asyncio.run(bench(server.url, Path(workdir) / "shop.db", count, args.timeout, server.sandbox_url))
         finally:
             server.stop()
 

@@ -10,8 +10,8 @@ cookie, then pays --pay of the invoices in the SEQR sandbox's phone app (its HTT
 with the sandbox's notifications switched to "lost" and its commit window stretched, and then
 POSTs each payment's notificationUrl itself (read from the sandbox's control page), paced at
 --rate a second (the other pages keep waiting, their sockets open): t0 is just before that
-POST, t1 when the socket receives the "paid" message. The sandbox runs in the shop's process,
-so its pages are kept out of the timed part. The shop's handler calls getPaymentStatus on
+POST, t1 when the socket receives the "paid" message. The sandbox runs in its own process
+beside the store; its pages are kept out of the timed part all the same. The shop's handler calls getPaymentStatus on
 the sandbox, applies it through the ledger and publishes it; the socket renders the panel.
 The poll run does the same with N other orders whose pages GET /orders/<id>/status every
 second (as static/status.js does when it cannot use a socket), t1 being the first poll that
@@ -317,8 +317,9 @@ def report(name: str, result: dict) -> None:
           f"{result['rss_peak']:.0f} MB peak while paying{extra}")
 
 
-async def run(url: str, pid: int, orders: int, poll_orders: int, pay: int, rate: float, poll_pay: int) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=64)) as control:
+async def run(url: str, pid: int, orders: int, poll_orders: int, pay: int, rate: float, poll_pay: int,
+              sandbox_url: str) -> None:
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=60, limits=httpx.Limits(max_connections=64)) as control:
         await set_notifications(control, "lost", commit_window_seconds=600)  # the bench POSTs them itself, timed
         started = time.perf_counter()
         sockets = await run_sockets(url, pid, orders, pay, rate, control)
@@ -347,12 +348,13 @@ def main() -> None:
     parser.add_argument("--keep-log", default="", help="copy the server's log here")
     parser.add_argument("--url", default="", help="bench a store already running here (its stock must suffice)")
     parser.add_argument("--pid", type=int, default=0, help="that store's process id, for its memory")
+    parser.add_argument("--sandbox-url", default="", help="where that store's sandboxes are served (SANDBOX_URL)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8192)), hard))  # the server inherits it
     if args.url:
         asyncio.run(asyncio.wait_for(run(args.url.rstrip("/"), args.pid, args.orders, args.poll_orders, args.pay,
-                                         args.rate, args.poll_pay), 900))
+                                         args.rate, args.poll_pay, args.sandbox_url or args.url), 900))
         return
     with tempfile.TemporaryDirectory() as workdir:
         store = ServerProcess(Path(workdir), {
@@ -364,7 +366,7 @@ def main() -> None:
         store.start()
         try:
             asyncio.run(asyncio.wait_for(run(store.url, store.process.pid, args.orders, args.poll_orders,
-                                             args.pay, args.rate, args.poll_pay), 900))
+                                             args.pay, args.rate, args.poll_pay, store.sandbox_url), 900))
         finally:
             store.stop()
             if args.keep_log:

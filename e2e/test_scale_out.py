@@ -27,8 +27,9 @@ def servers(tmp_path_factory, backing_services):
     env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url}
     first = ServerProcess(tmp_path_factory.mktemp("a"), env)
     first.prepare()
-    second = ServerProcess(tmp_path_factory.mktemp("b"), env)
-    started = [first.start(), second.start()]
+    # One provider for both: the second store uses the sandbox process the first one started.
+    second = ServerProcess(tmp_path_factory.mktemp("b"), {**env, "SANDBOX_URL": first.sandbox_url})
+    started = [first.start(), second.start("--no-sandboxes")]
     yield started
     for process in started:
         process.stop()

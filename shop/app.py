@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -27,6 +27,7 @@ from shop.payments.ledger import Ledger
 from shop.payments.reconciler import Reconciler
 from shop.payments.recorder import Recorder
 from shop.payments.registry import Plugins, discover
+from shop.sandbox_host import uses_own_sandbox
 from shop.security import SecurityHeaders
 from shop.settings import Settings
 from shop.web import STATIC_DIR, make_templates, render
@@ -108,16 +109,20 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.attempts = Attempts(state)
     state.reconciler = Reconciler(state)
 
+    # Served, the sandboxes are another process (shop.sandbox_host): one provider for every worker.
+    # In process (tests, the contract kit), they are mounted here and called through this app.
     transport = httpx.ASGITransport(app=app) if in_process else None
     sandbox_http = httpx.AsyncClient(timeout=settings.provider_timeout_seconds, transport=transport)
     state.clients = [sandbox_http]
+
+    def sandbox_url_for(plugin_id: str) -> str:
+        return f"{settings.base_url}/sandbox/{plugin_id}" if in_process else settings.sandbox_url_for(plugin_id)
 
     def runtime_for(plugin_id: str) -> PluginRuntime:
         client = state.recorder.client(settings.provider_timeout_seconds, transport)
         state.clients.append(client)
         return PluginRuntime(http=client, public_url=settings.callback_base_url,
-                             sandbox_url=f"{settings.base_url}/sandbox/{plugin_id}", sandbox_http=sandbox_http,
-                             services=state)
+                             sandbox_url=sandbox_url_for(plugin_id), sandbox_http=sandbox_http, services=state)
 
     state.plugins = Plugins.build(discover(plugin_ids), settings.env, runtime_for)
     state.templates = make_templates({p.id: p.templates_dir for p in state.plugins if p.templates_dir})
@@ -128,12 +133,27 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         *catalog.routes, *cart.routes, *checkout.routes, *orders.routes, *demo.routes,
         admin.mount(state.plugins),
     ]
-    state.sandboxes = {}
+    state.sandboxes = {}  # mounted in this app (in process only)
+    state.sandbox_pages = {}  # plugin id -> its sandbox's control page, for the demo guide
     for plugin in state.plugins:
         routes.append(plugin_mount(plugin))
-        sandbox = plugin.sandbox()
-        if sandbox is not None:
+        if not uses_own_sandbox(plugin, sandbox_url_for(plugin.id)):
+            continue
+        state.sandbox_pages[plugin.id] = f"{sandbox_url_for(plugin.id)}/"
+        if in_process and (sandbox := plugin.sandbox()) is not None:
             state.sandboxes[plugin.id] = sandbox
             routes.append(Mount(f"/sandbox/{plugin.id}", app=sandbox, name=f"sandbox_{plugin.id}"))
+    if not in_process and state.sandbox_pages:
+        routes.append(Route("/sandbox/{plugin}/{rest:path}", sandbox_moved, name="sandbox_moved"))
     app.router.routes.extend(routes)
     return app
+
+
+async def sandbox_moved(request: Request) -> Response:
+    """Sandbox pages live in the sandbox process; an address on the store's origin (an old
+    bookmark, a link typed from the demo guide) is sent there. Only for sandboxes in use."""
+    page = request.app.state.sandbox_pages.get(request.path_params["plugin"])
+    if page is None or request.method != "GET":
+        raise HTTPException(404)
+    target = page + request.path_params["rest"] + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(target, status_code=307)

@@ -5,11 +5,13 @@ Each command imports what it needs when it runs, so that `shop seed` does not lo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import secrets
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shop.settings import Settings, SettingsError
 
@@ -58,21 +60,87 @@ def seed(settings: Settings) -> int:
     return added
 
 
-def serve(settings: Settings, workers: int) -> None:
+def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None:
     import uvicorn
 
     base = settings.base_url
+    sandboxes = start_sandboxes(settings) if with_sandboxes else None
     print(f"Cartwheel is serving at {base}/", flush=True)
     print(f"  back office: {base}/admin/  (password: {settings.admin_password})", flush=True)
     print(f"  demo guide:  {base}/demo", flush=True)
-    from shop.payments.registry import discover
-
-    for plugin_id in discover():
-        print(f"  sandbox:     {base}/sandbox/{plugin_id}/", flush=True)
+    if sandboxes is not None:
+        print(f"  sandboxes:   {settings.sandbox_base_url}/", flush=True)
     # Order pages hold a websocket each while they wait: per-message deflate keeps a zlib context
     # per socket (about 45 KB each, for a few small status messages), so it is off.
-    uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
-                proxy_headers=False, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
+    try:
+        uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
+                    proxy_headers=False, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
+    finally:
+        if sandboxes is not None:
+            stop_process(sandboxes)
+
+
+SANDBOX_START_SECONDS = 30
+
+
+def start_sandboxes(settings: Settings):
+    """``shop sandboxes`` as a child process, started before the store's workers so that their
+    first provider call finds it. It dies with this process (Linux's parent-death signal) so that
+    a killed store never leaves a sandbox holding its port; its state is on disk."""
+    import signal
+    import subprocess
+    import time
+
+    import httpx
+
+    def die_with_parent() -> None:
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    # Same environment, so the same settings: the child finds SANDBOX_URL (or its default) itself.
+    process = subprocess.Popen([sys.executable, "-m", "shop.cli", "sandboxes"], preexec_fn=die_with_parent)
+    deadline = time.monotonic() + SANDBOX_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SettingsError(f"SANDBOX_URL: the sandbox process exited ({process.returncode}); is "
+                                f"{settings.sandbox_base_url} already in use?")
+        try:
+            if httpx.get(f"{settings.sandbox_base_url}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    stop_process(process)
+    raise SettingsError(f"SANDBOX_URL: the sandboxes did not answer at {settings.sandbox_base_url} in time")
+
+
+def stop_process(process) -> None:
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def sandboxes(settings: Settings, port: int | None) -> None:
+    """Every sandbox the plugins use, in this one process, under /sandbox/<plugin>/."""
+    import uvicorn
+
+    from shop.sandbox_host import create_sandbox_host
+
+    if port is not None:
+        settings = dataclasses.replace(settings, sandbox_url=f"http://{settings.host}:{port}")
+    app = create_sandbox_host(settings)
+    names = ", ".join(app.state.mounted) or "none (every plugin points at its real provider)"
+    print(f"Sandboxes ({names}) are serving at {settings.sandbox_base_url}/", flush=True)
+    address = urlsplit(settings.sandbox_base_url)
+    uvicorn.run(app, host=address.hostname, port=address.port or 80, log_level="info")
 
 
 def sandbox(settings: Settings, name: str, port: int) -> None:
@@ -105,9 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host")
     serve_cmd.add_argument("--port", type=int)
     serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.add_argument("--no-sandboxes", action="store_true",
+                           help="do not start the sandbox process (it is served elsewhere, at SANDBOX_URL)")
     db_cmd = commands.add_parser("db", help="database tasks")
     db_cmd.add_argument("action", choices=["upgrade"])
     commands.add_parser("seed", help="add the demo catalog (idempotent)")
+    sandboxes_cmd = commands.add_parser("sandboxes", help="serve every sandbox in one process (at SANDBOX_URL)")
+    sandboxes_cmd.add_argument("--port", type=int)
     sandbox_cmd = commands.add_parser("sandbox", help="serve one provider's sandbox alone")
     sandbox_cmd.add_argument("name")
     sandbox_cmd.add_argument("--port", type=int, default=9000)
@@ -128,12 +200,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             # The workers import shop.asgi and read the same environment; pass what the flags set.
             os.environ.update({"HOST": settings.host, "PORT": str(settings.port), "SECRET_KEY": settings.secret_key})
-            serve(settings, args.workers)
+            serve(settings, args.workers, with_sandboxes=not args.no_sandboxes)
         elif args.command == "db":
             upgrade(settings)
             print("database is up to date")
         elif args.command == "seed":
             print(f"seeded the demo catalog ({seed(settings)} new products)")
+        elif args.command == "sandboxes":
+            sandboxes(settings, args.port)
         elif args.command == "sandbox":
             sandbox(settings, args.name, args.port)
     except SettingsError as exc:

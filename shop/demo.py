@@ -14,7 +14,7 @@ from shop.web import flash, render
 
 async def demo_page(request: Request) -> Response:
     state = request.app.state
-    return render(request, "demo.html", {"plugins": list(state.plugins), "sandboxed": set(state.sandboxes)})
+    return render(request, "demo.html", {"plugins": list(state.plugins), "sandbox_pages": state.sandbox_pages})
 
 
 @admin_only

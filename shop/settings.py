@@ -88,6 +88,10 @@ class Settings:
     reconcile_every_seconds: int = 15
     provider_timeout_seconds: float = 10.0
     smtp_url: str = ""
+    # The sandboxes are served by their own process (one provider, one state, whatever the number
+    # of store workers), by default on the port after the store's; their state is kept on disk.
+    sandbox_url: str = ""
+    sandbox_state_dir: str = "var/sandboxes"
     debug: bool = False
     # The raw environment, kept for the plugins' own settings (SEQR_*, SEQURA_*...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -96,6 +100,14 @@ class Settings:
     def base_url(self) -> str:
         """Where this process is reachable: its own sandboxes are called here."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def sandbox_base_url(self) -> str:
+        """Where the sandbox process serves every sandbox, each under /sandbox/<plugin>."""
+        return self.sandbox_url or f"http://{self.host}:{self.port + 1}"
+
+    def sandbox_url_for(self, plugin_id: str) -> str:
+        return f"{self.sandbox_base_url}/sandbox/{plugin_id}"
 
     @property
     def callback_base_url(self) -> str:
@@ -127,6 +139,8 @@ class Settings:
             changes["public_url"] = _check_url("PUBLIC_URL", self.public_url)
         if self.redis_url:
             _check_url("REDIS_URL", self.redis_url, ("redis", "rediss", "unix"))
+        if self.sandbox_url:
+            changes["sandbox_url"] = _check_url("SANDBOX_URL", self.sandbox_url)
         if self.smtp_url:
             _check_url("SMTP_URL", self.smtp_url, ("smtp", "smtps"))
         if not self.secret_key:

@@ -13,6 +13,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = Path(sys.executable).parent / "shop"
+START_SECONDS = 90  # a loaded CI machine starting workers, the sandbox process and PostgreSQL
 
 
 def free_port() -> int:
@@ -32,18 +33,25 @@ class ServerProcess:
         self.log_path = workdir / f"server-{self.port}.log"
         self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/shop.db",
                     "SECRET_KEY": "e2e-secret-key-0123456789abcdef", "ADMIN_PASSWORD": "demo-admin",
-                    "HOST": "127.0.0.1", "PORT": str(self.port), **(env or {})}
+                    "HOST": "127.0.0.1", "PORT": str(self.port), "SANDBOX_URL": f"http://127.0.0.1:{free_port()}",
+                    "SANDBOX_STATE_DIR": str(workdir / "sandboxes"), **(env or {})}
+        # The sandbox process `shop serve` starts beside the store (or one served elsewhere).
+        self.sandbox_url = self.env["SANDBOX_URL"]
         self.process: subprocess.Popen | None = None
 
     def prepare(self) -> None:
         for args in (["db", "upgrade"], ["seed"]):
             subprocess.run([str(SHOP), *args], env=self.env, cwd=ROOT, check=True, capture_output=True, timeout=120)
 
-    def start(self) -> ServerProcess:
-        log = self.log_path.open("w")
-        self.process = subprocess.Popen([str(SHOP), "serve", "--workers", str(self.workers)], env=self.env,
-                                        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+    def sandbox(self, path: str) -> str:
+        """The address of a sandbox page: ``server.sandbox("seqr/")``."""
+        return f"{self.sandbox_url}/sandbox/{path}"
+
+    def start(self, *extra_args: str) -> ServerProcess:
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen([str(SHOP), "serve", "--workers", str(self.workers), *extra_args],
+                                        env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited:\n{self.log_path.read_text()[-3000:]}")
@@ -54,7 +62,7 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"the server did not start in 30 s:\n{self.log_path.read_text()[-3000:]}")
+        raise RuntimeError(f"the server did not start in {START_SECONDS} s:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -140,7 +140,7 @@ async def set_scenario(request: Request) -> Response:
         bank.webhook_mode = str(form["webhook"])
     if form.get("read") in READ_MODES:
         bank.read_mode = str(form["read"])
-    return RedirectResponse(str(request.url_for("sandbox_control")), status_code=303)
+    return RedirectResponse("./", status_code=303)  # back to the control page, wherever mounted
 
 
 def _parse_cents(raw: str) -> int | None:
@@ -158,7 +158,7 @@ async def book_from_control(request: Request) -> Response:
     amount = _parse_cents(str(form.get("amount", "")))
     if expected and amount:
         bank.book(expected, amount, "Demo Payer")
-    return RedirectResponse(str(request.url_for("sandbox_control")), status_code=303)
+    return RedirectResponse("./", status_code=303)  # back to the control page, wherever mounted
 
 
 async def online_banking(request: Request) -> Response:

@@ -56,6 +56,9 @@ class HeldWebhook:
 
 
 class Bank:
+    # What the bank remembers across a restart of its process (shop.sandbox_host keeps it on disk).
+    PERSISTED = ("expected", "webhook_mode", "read_mode", "held", "log", "_ids")
+
     def __init__(self, outbound: httpx.AsyncClient, *, api_key: str, webhook_secret: str, iban: str,
                  account_owner: str, late_seconds: float = 3.0) -> None:
         self.outbound = outbound

@@ -146,6 +146,9 @@ class Stx:
 
 
 class Sandbox:
+    # What secupay remembers across a restart of its process (shop.sandbox_host keeps it on disk).
+    PERSISTED = ("tokens", "token_fetches", "scenarios", "read_back_broken", "stx", "pending_cards", "pci")
+
     def __init__(self, outbound: httpx.AsyncClient | None = None, *, retry_delays=(0.5, 1, 2, 4, 8),
                  late_delay: float = 3.0, slow_delay: float = 3.0, push_timeout: float = 30.0) -> None:
         self.clients = {CLIENT_ID: CLIENT_SECRET}

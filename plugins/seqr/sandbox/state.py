@@ -165,6 +165,10 @@ class Scenarios:
 
 
 class SeqrSandbox:
+    # What SEQR remembers across a restart of its process (shop.sandbox_host keeps it on disk).
+    PERSISTED = ("clock", "scenarios", "terminals", "resellers", "invoices", "periods", "sms", "notifications",
+                 "held", "address", "payer_msisdn", "_seq", "read_back_broken")
+
     def __init__(self, outbound: httpx.AsyncClient | None = None, *, clock: Clock | None = None,
                  webshops: dict[str, str] | None = None, **options: Any):
         self.outbound = outbound

@@ -91,6 +91,9 @@ class Sms:
 
 
 class SandboxState:
+    # What SeQura remembers across a restart of its process (shop.sandbox_host keeps it on disk).
+    PERSISTED = ("scenario", "orders", "outbox", "deliveries", "hold_callbacks", "held", "break_confirm")
+
     def __init__(self, outbound: httpx.AsyncClient, **options: Any) -> None:
         self.outbound = outbound
         self.scenario = Scenario(**{k: v for k, v in options.items() if hasattr(Scenario, k)})

@@ -1,0 +1,148 @@
+"""Every sandbox in one process of its own, the way the real providers are services of their own.
+
+A provider has one state whatever the number of shop workers talking to it, and does not forget
+an order because the shop crashed. So the sandboxes are not mounted in the store's workers:
+``shop serve`` starts this process beside them (``shop sandboxes`` serves it alone), each sandbox
+under ``/sandbox/<plugin>/``, and the plugins call it over loopback HTTP as they would call the
+provider. Each sandbox's state is written to disk whenever it changed (at most every
+``SAVE_EVERY_SECONDS``) and on shutdown, and read back at start: a restarted sandbox still knows
+its transactions. Callbacks it had scheduled but not yet sent are lost with the process, as
+a provider's would be delayed by an outage; the shop's reconciler reads those payments back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from shop.payments.contract import PluginRuntime
+from shop.payments.registry import Plugins, discover
+from shop.settings import Settings
+
+log = logging.getLogger(__name__)
+SAVE_EVERY_SECONDS = 0.5
+
+
+def uses_own_sandbox(plugin: Any, sandbox_url: str) -> bool:
+    """A plugin pointed at its sandbox (the default) rather than at the real provider."""
+    base_url = getattr(plugin.settings, "base_url", "")
+    return isinstance(base_url, str) and base_url.startswith(sandbox_url)
+
+
+class SandboxStateFile:
+    """One sandbox's state on disk: the attributes its state object names in ``PERSISTED``."""
+
+    def __init__(self, state: Any, path: Path) -> None:
+        self.state = state
+        self.path = path
+        self._last: bytes | None = None
+
+    def _snapshot(self) -> bytes:
+        fields = getattr(type(self.state), "PERSISTED", ())
+        return pickle.dumps({name: getattr(self.state, name) for name in fields}, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load(self) -> bool:
+        if not self.path.is_file():
+            return False
+        try:
+            saved = pickle.loads(self.path.read_bytes())
+        except Exception:  # a state from an older sandbox version: start afresh rather than not at all
+            log.warning("could not read %s; the sandbox starts empty", self.path, exc_info=True)
+            return False
+        for name, value in saved.items():
+            if name in getattr(type(self.state), "PERSISTED", ()):
+                setattr(self.state, name, value)
+        self._last = self._snapshot()
+        return True
+
+    def save_if_changed(self) -> bool:
+        data = self._snapshot()
+        if data == self._last:
+            return False
+        # Written beside and renamed over: a crash mid-write leaves the previous state, never half a file.
+        partial = self.path.with_suffix(".partial")
+        partial.write_bytes(data)
+        os.replace(partial, self.path)
+        self._last = data
+        return True
+
+
+def build_plugins(settings: Settings, outbound: httpx.AsyncClient, only: list[str] | None = None) -> Plugins:
+    """The plugins as the store configures them, so that each sandbox knows what its plugin knows
+    (the bank's API key, SEQR's webshop URL); their provider calls are never made from here."""
+    def runtime_for(plugin_id: str) -> PluginRuntime:
+        return PluginRuntime(http=outbound, public_url=settings.callback_base_url,
+                             sandbox_url=settings.sandbox_url_for(plugin_id), sandbox_http=outbound)
+
+    return Plugins.build(discover(only), settings.env, runtime_for)
+
+
+def create_sandbox_host(settings: Settings, only: list[str] | None = None) -> Starlette:
+    """The sandbox process's app: every sandbox the store's plugins use, under /sandbox/<plugin>."""
+    outbound = httpx.AsyncClient(timeout=settings.provider_timeout_seconds)
+    plugins = build_plugins(settings, outbound, only)
+    state_dir = Path(settings.sandbox_state_dir)
+    mounted: dict[str, str] = {}
+    files: list[SandboxStateFile] = []
+    routes: list[Any] = [Route("/health", lambda request: PlainTextResponse("ok"))]
+    for plugin in plugins:
+        if not uses_own_sandbox(plugin, settings.sandbox_url_for(plugin.id)):
+            continue
+        sandbox = plugin.sandbox()
+        if sandbox is None:
+            continue
+        mounted[plugin.id] = plugin.name
+        routes.append(Mount(f"/sandbox/{plugin.id}", app=sandbox, name=f"sandbox_{plugin.id}"))
+        files.append(SandboxStateFile(sandbox.state.sandbox, state_dir / f"{plugin.id}.pickle"))
+
+    async def index(request: Request) -> Response:
+        items = "".join(f'<li><a href="/sandbox/{pid}/">{name}</a></li>' for pid, name in mounted.items())
+        return HTMLResponse(f"<!doctype html><title>Cartwheel sandboxes</title><h1>Sandboxes</h1><ul>{items}</ul>")
+
+    routes.append(Route("/", index))
+
+    async def keep_saving() -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY_SECONDS)
+            _save(files)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            if file.load():
+                log.info("sandbox state read back from %s", file.path)
+        saver = asyncio.create_task(keep_saving(), name="sandbox-state")
+        try:
+            yield
+        finally:
+            saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saver
+            await plugins.aclose()  # a mounted app's lifespan does not run: the plugins stop their sandboxes
+            _save(files)
+            await outbound.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.plugins = plugins
+    app.state.mounted = mounted
+    return app
+
+
+def _save(files: list[SandboxStateFile]) -> None:
+    for file in files:
+        try:
+            file.save_if_changed()
+        except Exception:  # a full disk must not stop the sandbox; the next round tries again
+            log.warning("could not save %s", file.path, exc_info=True)
