@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import pickle
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,13 @@ from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 SAVE_EVERY_SECONDS = 0.5
+INDEX_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Cartwheel sandboxes</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1f2937}}
+code{{color:#6b7280;margin-left:.5rem}}li{{margin:.4rem 0}}</style></head><body>
+<h1>Cartwheel sandboxes</h1><p>Each provider played on this machine: its API, its hosted pages and a
+control page that sets what it does next. The shop they call back is at <a href="{shop}/">{shop}</a>.</p>
+<ul>{items}</ul></body></html>"""
 
 
 def uses_own_sandbox(plugin: Any, sandbox_url: str) -> bool:
@@ -107,8 +115,9 @@ def create_sandbox_host(settings: Settings, only: list[str] | None = None) -> St
         files.append(SandboxStateFile(sandbox.state.sandbox, state_dir / f"{plugin.id}.pickle"))
 
     async def index(request: Request) -> Response:
-        items = "".join(f'<li><a href="/sandbox/{pid}/">{name}</a></li>' for pid, name in mounted.items())
-        return HTMLResponse(f"<!doctype html><title>Cartwheel sandboxes</title><h1>Sandboxes</h1><ul>{items}</ul>")
+        items = "".join(f'<li><a href="/sandbox/{pid}/">{escape(name)}</a> <code>/sandbox/{pid}/</code></li>'
+                        for pid, name in mounted.items()) or "<li>None: every plugin points at its real provider.</li>"
+        return HTMLResponse(INDEX_PAGE.format(items=items, shop=escape(settings.callback_base_url)))
 
     routes.append(Route("/", index))
 
