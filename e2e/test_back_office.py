@@ -43,6 +43,8 @@ def test_orders_are_listed_filtered_and_shown_with_their_timeline(page: Page, ne
     expect(merchant.get_by_role("link", name=first)).to_have_count(0)
     merchant.get_by_role("link", name="Outbox").click()
     expect(merchant.get_by_text(f"Your order {second} is confirmed")).to_be_visible()
+    confirmation = merchant.get_by_role("row").filter(has_text=f"Your order {second} is confirmed")
+    expect(confirmation.locator(".delivery")).to_contain_text("held here: no SMTP server is set")
 
 
 def test_the_demo_page_lists_every_provider_and_resets_the_shop(page: Page, new_context):

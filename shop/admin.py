@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from shop.models import Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Refund
+from shop import mailer
+from shop.mailer import delivery_state
+from shop.models import Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
 from shop.money import Money
 from shop.payments import recorder
 from shop.payments.attempts import ActionRefused
@@ -205,7 +207,22 @@ async def plugin_action(request: Request) -> Response:
 async def outbox(request: Request) -> Response:
     with request.app.state.db() as session:
         messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
-    return render(request, "admin/outbox.html", {"messages": messages})
+    now, smtp_configured = utcnow(), bool(request.app.state.settings.smtp_url)
+    rows = [(m, delivery_state(m, now, smtp_configured)) for m in messages]
+    return render(request, "admin/outbox.html", {"rows": rows})
+
+
+@admin_only
+async def retry_outbox_message(request: Request) -> Response:
+    await checked_form(request)
+    state = request.app.state
+    message = await mailer.retry_now(state, request.path_params["message_id"])
+    if message is None:
+        raise HTTPException(404, "There is no such message.")
+    delivery = delivery_state(message, utcnow(), bool(state.settings.smtp_url))
+    flash(request, f"The message to {message.recipient} is now {delivery}.",
+          "error" if delivery.name in ("parked", "retrying") else "info")
+    return RedirectResponse("/admin/outbox", status_code=303)
 
 
 def mount(plugins) -> Mount:
@@ -215,6 +232,7 @@ def mount(plugins) -> Mount:
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"], name="admin_logout"),
         Route("/outbox", outbox, name="admin_outbox"),
+        Route("/outbox/{message_id:int}/retry", retry_outbox_message, methods=["POST"]),
         Route("/orders/{number}", order_detail, name="admin_order"),
         Route("/orders/{number}/payments/{payment_id:int}/refund", refund, methods=["POST"]),
         Route("/orders/{number}/payments/{payment_id:int}/cancel", cancel, methods=["POST"]),

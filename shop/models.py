@@ -150,7 +150,10 @@ def insert_payment_events(db: Session | Connection, rows: list[dict[str, Any]]) 
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A message to a customer: kept here, and sent by SMTP when one is configured."""
+    """A message to a customer: kept here, and sent by SMTP when one is configured.
+
+    Every worker sends from this one table (shop/mailer.py): a worker claims a row for a while
+    (claimed_until) before it sends it; a refused message waits (next_attempt_at) or is parked."""
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
@@ -159,4 +162,9 @@ class OutboxMessage(SQLModel, table=True):
     body: str
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
-    error: str = ""
+    error: str = ""  # the last failure, as the SMTP server or the network put it
+    attempts: int = 0  # failed sends since it was queued (or last retried by hand)
+    next_attempt_at: datetime | None = None  # backing off after a temporary failure until then
+    claimed_by: str = Field(default="", max_length=80)  # the worker sending it (host:pid:pass)
+    claimed_until: datetime | None = None  # that worker's lease; once passed, another may send it
+    parked_at: datetime | None = None  # refused for good or too often: waits for the merchant
