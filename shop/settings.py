@@ -87,6 +87,8 @@ class Settings:
     reconcile_after_seconds: int = 60
     reconcile_every_seconds: int = 15
     provider_timeout_seconds: float = 10.0
+    # An order page whose websocket is open still re-reads its status this often: the bus may lose a message.
+    status_check_seconds: float = 5.0
     smtp_url: str = ""
     # The sandboxes are served by their own process (one provider, one state, whatever the number
     # of store workers), by default on the port after the store's; their state is kept on disk.
@@ -150,6 +152,8 @@ class Settings:
             raise SettingsError("SECRET_KEY: must be at least 16 characters")
         if len(self.admin_password) < 8:
             raise SettingsError("ADMIN_PASSWORD: must be at least 8 characters")
+        if self.status_check_seconds <= 0:
+            raise SettingsError(f"STATUS_CHECK_SECONDS: expected more than 0, got {self.status_check_seconds}")
         if not 0 < self.port < 65536:
             raise SettingsError(f"PORT: expected 1-65535, got {self.port}")
         return dataclasses.replace(self, **changes) if changes else self

@@ -1,32 +1,51 @@
 // Live payment status on the order page: a websocket first, a 1 s poll when the socket
 // cannot open or drops. Both receive the same panel HTML, rendered by the server.
+// The socket carries what the status bus delivers, and the bus is best effort (Redis may be
+// down or lose a message), so while the socket is open the page still asks for the status
+// every data-check-seconds; data-channel keeps saying "socket" meanwhile.
 (() => {
   const section = document.getElementById("payment");
   if (!section) return;
   const order = section.dataset.order;
+  const checkEvery = 1000 * (Number(section.dataset.checkSeconds) || 5);
   let pollTimer = null;
+  let checkTimer = null;
+  let swaps = 0;
 
   const current = () => section.querySelector("#payment-panel");
   const isFinal = () => current()?.dataset.final === "true";
 
   function swap(status, html) {
     if (current()?.dataset.status === status) return;
+    swaps += 1;
     section.innerHTML = html;
     if (window.htmx) htmx.process(section);
     section.dispatchEvent(new CustomEvent("payment-status", { bubbles: true, detail: { status } }));
   }
 
+  async function check() {
+    const swapsBefore = swaps;
+    try {
+      const response = await fetch(`/orders/${order}/status`, { headers: { Accept: "text/html" }, cache: "no-store" });
+      if (!response.ok) return;
+      const html = await response.text();
+      // A push that landed while this request was out may be newer: keep it, the next check asks again.
+      if (swaps === swapsBefore) swap(response.headers.get("X-Status"), html);
+    } catch (error) { /* offline for a moment: the next tick tries again */ }
+    if (isFinal()) settle();
+  }
+
+  function settle() {  // nothing changes after a final status
+    clearInterval(pollTimer);
+    clearInterval(checkTimer);
+    socket?.close();
+  }
+
   function poll() {
     if (pollTimer) return;
+    clearInterval(checkTimer);
     section.dataset.channel = "poll";
-    pollTimer = setInterval(async () => {
-      try {
-        const response = await fetch(`/orders/${order}/status`, { headers: { Accept: "text/html" }, cache: "no-store" });
-        if (!response.ok) return;
-        swap(response.headers.get("X-Status"), await response.text());
-        if (isFinal()) { clearInterval(pollTimer); }
-      } catch (error) { /* offline for a moment: the next tick tries again */ }
-    }, 1000);
+    pollTimer = setInterval(check, 1000);
   }
 
   if (isFinal()) return;
@@ -35,11 +54,14 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/orders/${order}/ws`);
   } catch (error) { poll(); return; }
-  socket.addEventListener("open", () => { section.dataset.channel = "socket"; });
+  socket.addEventListener("open", () => {
+    section.dataset.channel = "socket";
+    checkTimer = setInterval(check, checkEvery);
+  });
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
     swap(message.status, message.html);
-    if (isFinal()) socket.close();
+    if (isFinal()) settle();
   });
   socket.addEventListener("close", () => { if (!isFinal()) poll(); });
   socket.addEventListener("error", () => { if (!isFinal()) poll(); });

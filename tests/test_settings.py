@@ -21,6 +21,8 @@ def test_defaults_are_usable_and_a_secret_is_made_when_none_is_set():
     ({"SECRET_KEY": "short"}, "SECRET_KEY"),
     ({"ADMIN_PASSWORD": "1234"}, "ADMIN_PASSWORD"),
     ({"DEBUG": "maybe"}, "DEBUG"),
+    ({"STATUS_CHECK_SECONDS": "0"}, "STATUS_CHECK_SECONDS"),
+    ({"STATUS_CHECK_SECONDS": "soon"}, "STATUS_CHECK_SECONDS"),
 ])
 def test_a_malformed_setting_is_named_in_one_line(env, named):
     with pytest.raises(SettingsError) as error:

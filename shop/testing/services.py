@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from shop.testing.server import free_port
@@ -93,6 +96,17 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
+        """Stop it; ``start()`` brings it back on the same port, empty."""
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server would not act on SIGTERM
             self.process.terminate()
             self.process.wait(timeout=15)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hung, as a server under a stalled disk or a frozen VM is: connections stay open, nothing answers."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
