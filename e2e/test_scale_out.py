@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, mark_transfer_received, open_admin_order, order_number, place_order
-from shop.testing.server import ServerProcess
+from shop.testing.server import start_two_stores
 from shop.testing.services import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.slow
@@ -25,11 +25,7 @@ def backing_services():
 def servers(tmp_path_factory, backing_services):
     postgres, redis = backing_services
     env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url}
-    first = ServerProcess(tmp_path_factory.mktemp("a"), env)
-    first.prepare()
-    # One provider for both: the second store uses the sandbox process the first one started.
-    second = ServerProcess(tmp_path_factory.mktemp("b"), {**env, "SANDBOX_URL": first.sandbox_url})
-    started = [first.start(), second.start("--no-sandboxes")]
+    started = start_two_stores(tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b"), env)
     yield started
     for process in started:
         process.stop()

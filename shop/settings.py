@@ -88,7 +88,7 @@ class Settings:
     reconcile_every_seconds: int = 15
     provider_timeout_seconds: float = 10.0
     # An order page whose websocket is open still re-reads its status this often: the bus may lose a message.
-    status_check_seconds: float = 5.0
+    status_check_seconds: float = 10.0
     smtp_url: str = ""
     # The sandboxes are served by their own process (one provider, one state, whatever the number
     # of store workers), by default on the port after the store's; their state is kept on disk.

@@ -75,3 +75,12 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+def start_two_stores(first_dir: Path, second_dir: Path, env: dict[str, str]) -> list[ServerProcess]:
+    """Two store processes on one database (``env`` names it): the second uses the first's
+    sandbox process, as two hosts of one shop talk to one provider."""
+    first = ServerProcess(first_dir, env)
+    first.prepare()
+    second = ServerProcess(second_dir, {**env, "SANDBOX_URL": first.sandbox_url})
+    return [first.start(), second.start("--no-sandboxes")]
