@@ -8,7 +8,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from starlette.requests import Request
@@ -201,12 +201,16 @@ def _cancel_abandoned_orders(session: Session, cart: str | None) -> None:
 _order = Order.__table__
 _CANCEL_IF_UNPAID = update(_order).where(_order.c.id == bindparam("order_id"),
                                          _order.c.status == "awaiting_payment").values(status="cancelled")
+# The year's counter, created by its first order and counted up in one statement. Its row stays
+# locked until the order is committed: a rolled-back checkout gives its number back.
+_NEXT_NUMBER = text("INSERT INTO ordernumbercounter (year, last_number) VALUES (:year, 1) ON CONFLICT (year) "
+                    "DO UPDATE SET last_number = ordernumbercounter.last_number + 1 RETURNING last_number")
 
 
 def _next_number(session: Session) -> str:
     year = utcnow().year
-    count = len(session.exec(select(Order.id).where(Order.number.startswith(f"CW{year}-"))).all())
-    return f"CW{year}-{count + 1:05d}"
+    number = session.execute(_NEXT_NUMBER, {"year": year}).scalar_one()
+    return f"CW{year}-{number:05d}"
 
 
 async def submit_checkout(request: Request) -> Response:

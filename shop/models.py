@@ -91,6 +91,14 @@ class Order(SQLModel, table=True):
     paid_at: datetime | None = None
 
 
+class OrderNumberCounter(SQLModel, table=True):
+    """The last order number given in a year: counted up in the database, so that workers
+    placing orders at the same moment never pick the same number."""
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_number: int
+
+
 class OrderLine(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)

@@ -28,17 +28,17 @@ def buy_one(engine, settings: Settings, product_id: int, quantity: int = 1) -> s
         return order.number
 
 
-def buy_in_threads(url: str, product_id: int, buyers: int, orders_each: int, barrier) -> list[str]:
-    """``buyers`` threads, each placing ``orders_each`` orders of one ``product_id``, started together."""
+def buy_in_threads(url: str, product_ids: list[int], orders_each: int, barrier) -> list[str]:
+    """One thread per product id, each placing ``orders_each`` orders of it, all started together."""
     settings = Settings.from_env({"DATABASE_URL": url, "SECRET_KEY": "test-secret-key-0123456789"})
     engine = db.make_engine(url)
 
-    def buyer(_: int) -> list[str]:
+    def buyer(product_id: int) -> list[str]:
         return [buy_one(engine, settings, product_id) for _ in range(orders_each)]
 
     try:
-        with ThreadPoolExecutor(buyers) as pool:
+        with ThreadPoolExecutor(len(product_ids)) as pool:
             barrier.wait()
-            return [outcome for outcomes in pool.map(buyer, range(buyers)) for outcome in outcomes]
+            return [outcome for outcomes in pool.map(buyer, product_ids) for outcome in outcomes]
     finally:
         engine.dispose()

@@ -76,7 +76,7 @@ async def test_twenty_buyers_in_two_processes_of_the_last_three_mugs_get_three_o
         set_stock(engine, SKU, SHELF)
         mug = one_product(engine, SKU)
 
-        outcomes = run_together(buy_in_threads, [(database_url, mug.id, BUYERS // 2, 1)] * 2)
+        outcomes = run_together(buy_in_threads, [(database_url, [mug.id] * (BUYERS // 2), 1)] * 2)
 
         numbers = [o for outcomes_of_one in outcomes for o in outcomes_of_one if o.startswith("CW")]
         refusals = [o for outcomes_of_one in outcomes for o in outcomes_of_one if not o.startswith("CW")]
