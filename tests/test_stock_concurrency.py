@@ -3,15 +3,18 @@ conditional UPDATE, an order takes all of its items or none, and an order's stoc
 (or taken again) once even when several processes try at the same moment."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import select
 
 from shop import db, stock
 from shop.checkout import place_order
-from shop.models import Order, OrderLine, Product
+from shop.models import Order, OrderLine, Payment, Product
+from shop.money import Money
+from shop.payments.contract import Observation, PaymentStatus
 from shop.testing.server import ServerProcess
 from shop.testing.services import PostgresServer
 from shop.testing.shopper import CSRF, CUSTOMER, Shopper, make_settings, running_app
@@ -23,6 +26,7 @@ pytestmark = pytest.mark.anyio
 BUYERS = 20
 SHELF = 3
 SKU = "MUG-ENAMEL"
+S = PaymentStatus
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +180,48 @@ async def test_an_order_gives_its_stock_back_once_and_takes_it_again_once(postgr
             order_id = session.exec(select(Order.id)).one()
         held = stock_of(engine)
 
-        seen = run_together(_release_then_take, [(settings.database_url, order_id)] * 3)
+        seen = run_together(_release_then_take, [(settings.database_url, order_id)] * 2)
 
-        assert seen == [(held + 2, held)] * 3
+        assert seen == [(held + 2, held)] * 2
+
+
+# --------------------------------------------------------------------------- a new checkout meets late money
+
+@pytest.mark.slow
+async def test_checking_out_again_does_not_cancel_an_order_that_money_just_reached(postgres, tmp_path):
+    """The shopper checks out the same cart again: the earlier order, whose attempt had failed,
+    is given up. Money for it arrives between the checkout reading it and cancelling it."""
+    settings = make_settings(tmp_path, DATABASE_URL=new_database(postgres))
+    async with running_app(settings, plugin_ids=["banktransfer"]) as app:
+        engine, ledger = app.state.engine, app.state.ledger
+        shopper = Shopper(app)
+        try:
+            await shopper.add(SKU, 1)
+            assert (await shopper.checkout("banktransfer:banktransfer")).status_code == 303
+            with db.session(engine) as session:
+                first = session.exec(select(Payment)).one()
+            await ledger.apply(first.id, Observation(S.FAILED, "declined", "declined"))
+            before = stock_of(engine)
+
+            def money_arrives_just_before_the_cancel(_conn, _cursor, statement, *_):
+                if statement.startswith('UPDATE "order" SET status') and not arrived:
+                    arrived.append(True)
+                    late = Observation(S.PAID, "credited", "late", amount=Money(first.amount_cents))
+                    with ThreadPoolExecutor(1) as other_worker:
+                        other_worker.submit(asyncio.run, ledger.apply(first.id, late)).result()
+
+            arrived = []
+            event.listen(engine, "before_cursor_execute", money_arrives_just_before_the_cancel)
+            try:
+                assert (await shopper.checkout("banktransfer:banktransfer")).status_code == 303
+            finally:
+                event.remove(engine, "before_cursor_execute", money_arrives_just_before_the_cancel)
+        finally:
+            await shopper.aclose()
+
+        assert arrived
+        with db.session(engine) as session:
+            earlier = session.get(Order, first.order_id)
+            assert (earlier.status, earlier.stock_held) == ("paid", True)
+            assert len(session.exec(select(Order)).all()) == 2
+        assert stock_of(engine) == before - 1  # the earlier order keeps its mug, the new one takes another
