@@ -3,7 +3,7 @@ expires or is given up, taken again if money arrives for it after all.
 
 Every move is one conditional UPDATE in the database, never a read-modify-write in Python:
 several workers sell from the same shelf, and only the database sees them all. Products are
-always updated in the order of their ids, so that two orders never wait on each other's rows."""
+always updated in the order of their ids, so that two orders may wait for each other but never deadlock."""
 
 from __future__ import annotations
 
