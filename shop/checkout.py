@@ -8,6 +8,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import bindparam, text, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -15,6 +17,7 @@ from starlette.routing import Route
 
 from shop import stock
 from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
+from shop.db import locked_session
 from shop.models import Cart, Order, OrderLine, Payment, Product, utcnow
 from shop.orders import failed_field_errors, grant_access, next_step_response
 from shop.payments.contract import Address, Channel, Customer, LineKind, OrderSnapshot, PaymentStatus
@@ -141,11 +144,9 @@ def place_order(session: Session, settings, items: list[tuple[Product, int]], de
     elsewhere (SEQR Instant Checkout, SeQura's call centre)."""
     if not items:
         raise ValueError("Your cart is empty.")
-    for product, quantity in items:
-        if product.stock < quantity:
-            raise ValueError(f"Only {product.stock} of {product.name} left in stock: please change your cart.")
     lines = basket_lines(items, discount_code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
     _cancel_abandoned_orders(session, cart)
+    _hold_stock(session, items)  # held for this order until it is paid or expires
     order = Order(number=_next_number(session), public_id=secrets.token_urlsafe(16), cart_id=cart,
                   cart_hash=cart_hash_of(session, cart) if cart else _items_hash(items), channel=channel,
                   currency=settings.currency, total_cents=total_of(lines, settings.currency).minor,
@@ -162,10 +163,19 @@ def place_order(session: Session, settings, items: list[tuple[Product, int]], de
         session.add(OrderLine(order_id=order.id, kind=line.kind, reference=line.reference, name=line.name,
                               quantity=line.quantity, unit_price_cents=line.unit_price.minor,
                               tax_rate=str(line.tax_rate), product_id=product.id if product else None))
-        if product:
-            product.stock -= line.quantity  # held for this order until it is paid or expires
-            session.add(product)
     return order
+
+
+def _hold_stock(session: Session, items: list[tuple[Product, int]]) -> None:
+    """Take the items off the shelf, all or none: a shortage raises, and the caller's rollback
+    puts back what was taken before it."""
+    quantities: dict[int, int] = {}
+    for product, quantity in items:
+        quantities[product.id] = quantities.get(product.id, 0) + quantity
+    short = stock.hold(session, quantities)
+    if short is not None:
+        name = next(product.name for product, _ in items if product.id == short)
+        raise ValueError(f"Only {stock.left(session, short)} of {name} left in stock: please change your cart.")
 
 
 def _items_hash(items: list[tuple[Product, int]]) -> str:
@@ -181,15 +191,26 @@ def _cancel_abandoned_orders(session: Session, cart: str | None) -> None:
         statuses = session.exec(select(Payment.status).where(Payment.order_id == order.id)).all()
         if any(s in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID) for s in statuses):
             continue
-        order.status = "cancelled"
-        stock.release(session, order)
+        # Only if it is still unpaid: money may have moved it on since it was read.
+        if session.execute(_CANCEL_IF_UNPAID, {"order_id": order.id}).rowcount == 1:
+            set_committed_value(order, "status", "cancelled")
+            stock.release(session, order)
     session.flush()
+
+
+_order = Order.__table__
+_CANCEL_IF_UNPAID = update(_order).where(_order.c.id == bindparam("order_id"),
+                                         _order.c.status == "awaiting_payment").values(status="cancelled")
+# The year's counter, created by its first order and counted up in one statement. Its row stays
+# locked until the order is committed: a rolled-back checkout gives its number back.
+_NEXT_NUMBER = text("INSERT INTO ordernumbercounter (year, last_number) VALUES (:year, 1) ON CONFLICT (year) "
+                    "DO UPDATE SET last_number = ordernumbercounter.last_number + 1 RETURNING last_number")
 
 
 def _next_number(session: Session) -> str:
     year = utcnow().year
-    count = len(session.exec(select(Order.id).where(Order.number.startswith(f"CW{year}-"))).all())
-    return f"CW{year}-{count + 1:05d}"
+    number = session.execute(_NEXT_NUMBER, {"year": year}).scalar_one()
+    return f"CW{year}-{number:05d}"
 
 
 async def submit_checkout(request: Request) -> Response:
@@ -202,7 +223,9 @@ async def submit_checkout(request: Request) -> Response:
         return await show_checkout(request, form, status_code=422)
     request.session["checkout_details"] = {k: v for k, v in form.raw.items() if k not in ("csrf_token", "method")}
     cart = cart_id(request)
-    with state.db() as session:
+    # SQLite: the write lock from the start, or a worker that read before another's commit
+    # could not write at all ("database is locked"); PostgreSQL: a plain transaction.
+    with locked_session(state.engine) as session:
         try:
             row = session.get(Cart, cart) if cart else None
             order = place_order(session, state.settings, items_of(session, cart), form.details(), cart=cart,

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Connection
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import AutoString, Field, Session, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def fitted_key(key: str, length: int) -> str:
+    """``key`` if it fits in ``length`` characters; else its beginning and the SHA-256 of all of it,
+    so that different keys stay different and the same key always gives the same value."""
+    if len(key) <= length:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[:length - len(digest) - 1]}#{digest}"
+
+
+class KeyString(TypeDecorator):
+    """A column for identities built from provider data (dedupe keys, refund ids), which have no
+    length limit of their own. Values are fitted on the way in, for writes and lookups alike, so
+    that a key of any length is stored, stays unique and is found again."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length=length)
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        return None if value is None else fitted_key(value, self.impl.length)
 
 
 class Product(SQLModel, table=True):
@@ -66,6 +91,14 @@ class Order(SQLModel, table=True):
     paid_at: datetime | None = None
 
 
+class OrderNumberCounter(SQLModel, table=True):
+    """The last order number given in a year: counted up in the database, so that workers
+    placing orders at the same moment never pick the same number."""
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_number: int
+
+
 class OrderLine(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
@@ -102,7 +135,7 @@ class Refund(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("payment_id", "provider_id"),)
     id: int | None = Field(default=None, primary_key=True)
     payment_id: int = Field(foreign_key="payment.id", index=True)
-    provider_id: str = Field(max_length=80)
+    provider_id: str = Field(sa_type=KeyString(80))  # the provider's, or "external:" + a dedupe key
     amount_cents: int
     currency: str = Field(default="EUR", max_length=3)
     done: bool = True
@@ -124,7 +157,7 @@ class PaymentEvent(SQLModel, table=True):
     duration_ms: int | None = None
     body: str = ""  # redacted
     correlation_id: str = Field(default="", index=True, max_length=32)
-    dedupe_key: str | None = Field(default=None, max_length=200)
+    dedupe_key: str | None = Field(default=None, sa_type=KeyString(200))  # secupay's name every refund
     created_at: datetime = Field(default_factory=utcnow)
 
 
