@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0003'
-down_revision = '0001'  # re-chained after 0002 at merge
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
