@@ -1,19 +1,22 @@
 """No single payment stops the reconciler; payments left `created` are settled; the first pass runs at start."""
 
 import asyncio
+import json
 import secrets
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlmodel import SQLModel, select
 
+from plugins.banktransfer.client import sign
 from shop.app import create_app
 from shop.db import session as db_session
 from shop.models import Order, Payment, PaymentEvent, utcnow
 from shop.payments.attempts import hash_token, token_for
 from shop.seed import seed
 from shop.testing.services import PostgresServer
-from shop.testing.shopper import Shopper, make_settings, running_app
+from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
 
 pytestmark = pytest.mark.anyio
 LONG_AGO = timedelta(hours=1)
@@ -247,3 +250,22 @@ async def test_an_unknown_status_word_is_flagged_once_on_postgres(tmp_path, monk
             assert app.state.engine.dialect.name == "postgresql"
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------- the same answer in a callback
+
+
+async def test_a_callback_whose_read_back_is_not_understood_is_flagged_and_asked_again(app):
+    payment = await bank_payment(app)
+    bank_of(app).expected[payment.reference].status = "on_hold"
+    body = json.dumps({"id": "evt_x", "event": "credited", "expected_credit": payment.reference}).encode()
+    secret = app.state.plugins["banktransfer"].settings.webhook_secret
+    url = f"/pay/banktransfer/cb/{token_for(app.state.settings.secret_key, payment.token_salt)}"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                                 base_url=BASE_URL) as client:
+        response = await client.post(url, content=body, headers={"content-type": "application/json",
+                                                                  "x-bank-signature": sign(secret, body)})
+    assert response.status_code == 503  # the bank sends it again later
+    assert get(app, Payment, payment.id).status == "pending"
+    assert "unknown expected-credit status 'on_hold'" in get(app, Order, payment.order_id).attention_reason
+    assert [e.operation for e in events(app, payment.id) if e.kind == "note"] == ["callback: answer not understood"]
