@@ -5,6 +5,7 @@ what is kept, not what was sent."""
 import json
 import logging
 import re
+import sqlite3
 import time
 
 import httpx
@@ -16,7 +17,8 @@ from shop.payments import callbacks
 from shop.payments.attempts import token_for
 from shop.payments.callbacks import MAX_CALLBACK_BYTES, UnknownCallbacks
 from shop.payments.recorder import MAX_BODY, MAX_JSON_PARSED, redact
-from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
+from shop.testing.server import ServerProcess
+from shop.testing.shopper import BASE_URL, CSRF, CUSTOMER, Shopper, make_settings, running_app
 
 pytestmark = pytest.mark.anyio
 MB = 1024 * 1024
@@ -239,3 +241,40 @@ def test_the_callback_limit_is_the_lower_of_the_core_and_the_plugin():
 
     assert callbacks.callback_limit(Plugin()) == 10
     assert callbacks.callback_limit(object()) == MAX_CALLBACK_BYTES
+
+
+# --------------------------------------------------------------------------- over real HTTP
+
+
+@pytest.mark.slow
+def test_a_served_store_refuses_20_mb_callbacks_at_once(tmp_path):
+    """uvicorn in its own process: the 413 (declared or chunked) and the unknown token's 404
+    come back in well under a second each, and only the known token's callbacks leave a row."""
+    server = ServerProcess(tmp_path)
+    server.prepare()
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as browser:
+            csrf = CSRF.search(browser.get("/").text).group(1)
+            browser.post("/cart/add", data={"sku": "MUG-ENAMEL", "quantity": "1", "csrf_token": csrf})
+            checkout = {**CUSTOMER, "method": "banktransfer:banktransfer", "csrf_token": csrf}
+            assert browser.post("/checkout", data=checkout).status_code == 303
+        with sqlite3.connect(tmp_path / "shop.db") as db:
+            (payment_id, salt), = db.execute("SELECT id, token_salt FROM payment").fetchall()
+        url = f"{server.url}/pay/banktransfer/cb/{token_for(server.env['SECRET_KEY'], salt)}"
+        body = b"a=b&" * (5 * MB)
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        sent = [("declared", url, body, 413), ("chunked", url, (body[i:i + CHUNK] for i in range(0, len(body), CHUNK)), 413),
+                ("unknown token", url[:-5] + "xxxxx", body, 404)]
+        for name, target, content, status in sent:
+            started = time.perf_counter()
+            response = httpx.post(target, content=content, headers=form, timeout=30)
+            assert (name, response.status_code) == (name, status)
+            assert time.perf_counter() - started < 2, name
+        assert httpx.get(f"{server.url}/health").text == "ok"
+        with sqlite3.connect(tmp_path / "shop.db") as db:
+            statuses = db.execute("SELECT http_status FROM paymentevent WHERE kind = 'callback'").fetchall()
+            assert statuses == [(413,), (413,)]
+            assert db.execute("SELECT count(*) FROM paymentevent WHERE payment_id IS NULL").fetchone() == (0,)
+    finally:
+        server.stop()
