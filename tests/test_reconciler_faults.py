@@ -143,7 +143,7 @@ async def test_a_payment_or_order_that_fails_is_counted_and_the_pass_goes_on(app
 
 def left_created(app, payment: Payment, **fields) -> None:
     """The payment as a crash before the provider's answer to start was applied leaves it."""
-    change(app, Payment, payment.id, status="created", created_at=utcnow() - LONG_AGO, **fields)
+    change(app, Payment, payment.id, status="created", created_at=utcnow() - LONG_AGO, last_fetched_at=None, **fields)
 
 
 async def test_a_payment_left_created_without_a_reference_fails_so_the_order_can_be_paid_again(app):
@@ -269,3 +269,17 @@ async def test_a_callback_whose_read_back_is_not_understood_is_flagged_and_asked
     assert get(app, Payment, payment.id).status == "pending"
     assert "unknown expected-credit status 'on_hold'" in get(app, Order, payment.order_id).attention_reason
     assert [e.operation for e in events(app, payment.id) if e.kind == "note"] == ["callback: answer not understood"]
+
+
+async def test_a_payment_left_created_that_cannot_be_read_is_asked_again_only_when_stale(app):
+    payment = await bank_payment(app)
+    bank_of(app).read_mode = "error"  # the bank answers 500 to every read
+    left_created(app, payment)
+    for _ in range(3):
+        assert (await app.state.reconciler.run_once())["created_settled"] == 0
+    assert get(app, Payment, payment.id).status == "created"
+    assert sum(e.operation == "reconciler: left created: read-back failed" for e in events(app, payment.id)) == 1
+    bank_of(app).read_mode = "ok"
+    make_stale(app, payment)
+    assert (await app.state.reconciler.run_once())["created_settled"] == 1
+    assert get(app, Payment, payment.id).status == "pending"

@@ -73,7 +73,7 @@ class Reconciler:
                 Order.status == "awaiting_payment", Order.expires_at.is_not(None), Order.expires_at < now)).all()
 
         for payment in left_created:
-            await self._each(counts, f"payment {payment.id}", self._settle_created(payment, counts))
+            await self._each(counts, f"payment {payment.id}", self._settle_created(payment, now, counts))
         for payment in open_payments:
             await self._each(counts, f"payment {payment.id}", self._reconcile(payment, now, counts))
         # After the reads: an order whose payment was just read paid is no longer awaiting
@@ -120,7 +120,7 @@ class Reconciler:
             await self.state.attempts.refresh(payment.id, source="reconciler")
             counts["read"] += 1
 
-    async def _settle_created(self, payment: Payment, counts: dict[str, int]) -> None:
+    async def _settle_created(self, payment: Payment, now, counts: dict[str, int]) -> None:
         """A payment left ``created``: the shop stopped between writing it and hearing the
         provider's answer to start. With the provider's reference, ask the provider (and apply
         what it says) or, without a read-back, cancel it there; without one, the provider cannot
@@ -129,6 +129,9 @@ class Reconciler:
         if plugin is None:
             return
         if payment.reference and plugin.has_read_back:
+            if payment.last_fetched_at and payment.last_fetched_at > now - timedelta(
+                    seconds=self._read_back_after(plugin)):
+                return  # read lately and not settled: as often as a pending payment, no more
             if await self.state.attempts.refresh(payment.id, source="reconciler: left created"):
                 counts["created_settled"] += 1
             return  # not readable now: the next pass asks again
