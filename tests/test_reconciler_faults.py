@@ -283,3 +283,17 @@ async def test_a_payment_left_created_that_cannot_be_read_is_asked_again_only_wh
     make_stale(app, payment)
     assert (await app.state.reconciler.run_once())["created_settled"] == 1
     assert get(app, Payment, payment.id).status == "pending"
+
+
+async def test_the_merchant_sees_the_answer_not_understood_first_and_on_the_timeline(app, shopper):
+    payment, other = await bank_payment(app), await bank_payment(app)
+    bank_of(app).expected[payment.reference].status = "on_hold"
+    make_stale(app, payment)
+    await app.state.reconciler.run_once()
+    number = get(app, Order, payment.order_id).number
+    await shopper.login_admin()
+    listing = (await shopper.get("/admin/")).text
+    assert listing.index(number) < listing.index(get(app, Order, other.order_id).number)  # attention first
+    page = (await shopper.get(f"/admin/orders/{number}")).text
+    assert "Needs attention: Bank transfer answered something the shop does not understand" in page
+    assert "reconciler: answer not understood" in page and "on_hold" in page
