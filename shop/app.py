@@ -21,7 +21,7 @@ from shop.db import checkpoint_wal_every, make_engine
 from shop.db import session as db_session
 from shop.payments.attempts import Attempts
 from shop.payments.bus import make_bus
-from shop.payments.callbacks import plugin_mount
+from shop.payments.callbacks import UnknownCallbacks, plugin_mount
 from shop.payments.contract import PluginRuntime
 from shop.payments.ledger import Ledger
 from shop.payments.reconciler import Reconciler
@@ -108,6 +108,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.ledger = Ledger(engine, bus)
     state.attempts = Attempts(state)
     state.reconciler = Reconciler(state)
+    state.unknown_callbacks = UnknownCallbacks()
 
     # Served, the sandboxes are another process (shop.sandbox_host): one provider for every worker.
     # In process (tests, the contract kit), they are mounted here and called through this app.

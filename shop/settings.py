@@ -86,6 +86,10 @@ class Settings:
     order_expiry_seconds: int = 3 * 24 * 3600
     reconcile_after_seconds: int = 60
     reconcile_every_seconds: int = 15
+    # A payment still "created" this long after it was written never heard back from its
+    # provider's start (the shop stopped in between): the reconciler settles it. Well above
+    # provider_timeout_seconds, so that a start still under way is never taken for one.
+    reconcile_created_after_seconds: int = 60
     provider_timeout_seconds: float = 10.0
     # An order page whose websocket is open still re-reads its status this often: the bus may lose a message.
     status_check_seconds: float = 10.0

@@ -9,7 +9,7 @@ import logging
 import secrets
 from decimal import Decimal
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, case, update
 from sqlmodel import Session, select
 
 from shop.models import Order, OrderLine, Payment, PaymentEvent, utcnow
@@ -28,6 +28,7 @@ from shop.payments.contract import (
     PaymentUrls,
     ProviderError,
     ProviderUnavailable,
+    ReadBackUnavailable,
     RefundSeen,
     StartContext,
     Started,
@@ -215,6 +216,13 @@ class Attempts:
                 self.note(payment, f"{source}: read-back failed", exc.message, call.correlation_id)
                 self._mark_fetched(payment.id)
                 return False
+            except ReadBackUnavailable as exc:
+                self.note(payment, f"{source}: no read-back", str(exc), call.correlation_id)
+                return False
+            except Exception as exc:  # e.g. a status word the plugin does not know: never raise through
+                self.not_understood(payment, plugin, exc, source, call.correlation_id)
+                self._mark_fetched(payment.id)
+                return False
             await self.state.ledger.apply(payment.id, observation, correlation_id=call.correlation_id, source=source)
         return True
 
@@ -223,6 +231,25 @@ class Attempts:
             row = session.get(Payment, payment_id)
             row.last_fetched_at = utcnow()
             session.add(row)
+            session.commit()
+
+    def not_understood(self, payment: Payment, plugin, exc: Exception, source: str, correlation_id: str = "") -> None:
+        """The provider answered, but not in words the plugin knows: keep it on the payment's
+        timeline and flag the order for the merchant, once per distinct answer."""
+        log.error("%s: payment %s: %s could not read the provider's answer: %r", plugin.id, payment.id, source, exc)
+        reason = f"{plugin.name} answered something the shop does not understand: {str(exc)[:200] or type(exc).__name__}"
+        # One statement, so that it cannot lose a reason the ledger adds at the same moment,
+        # and none at all when the order already carries this one (the next read would repeat it).
+        flag = (update(Order)
+                .where(Order.id == payment.order_id, ~Order.attention_reason.contains(reason, autoescape=True))
+                .values(needs_attention=True,
+                        attention_reason=case((Order.attention_reason == "", reason),
+                                              else_=Order.attention_reason + "; " + reason)))
+        with self.state.db() as session:
+            if session.execute(flag).rowcount:
+                session.add(PaymentEvent(payment_id=payment.id, order_id=payment.order_id, kind="note",
+                                         operation=f"{source}: answer not understood"[:120],
+                                         body=f"{type(exc).__name__}: {exc}", correlation_id=correlation_id))
             session.commit()
 
     def note(self, payment: Payment, operation: str, body: str = "", correlation_id: str = "") -> None:

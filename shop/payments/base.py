@@ -27,6 +27,7 @@ PLAIN_REPLIES: Mapping[CallbackOutcome, tuple[int, str]] = {
     CallbackOutcome.CONFLICT: (409, "conflict"),
     CallbackOutcome.RETRY: (503, "retry later"),
     CallbackOutcome.REJECTED: (403, "rejected"),
+    CallbackOutcome.MALFORMED: (400, "malformed"),
     CallbackOutcome.UNKNOWN: (404, "unknown"),
     CallbackOutcome.UNSUPPORTED: (501, "not implemented"),
 }

@@ -1,18 +1,23 @@
 """The one pipeline every provider callback and every return URL goes through.
 
-Callback: find the payment by its token (404 if none) -> verify (403 if forged) -> where the
-plugin confirms inside the callback, check the order still matches its cart and the stock
-(conflict if not) -> fetch the truth from the provider (503 so it retries, nothing changed, if
-that fails) -> apply through the ledger (amount and currency checked there) -> reply in the
-provider's own form. Every callback is recorded with the reply it got."""
+Callback: find the payment by its token (404 if none, before the body is read and without a
+row: only counted) -> read the body, at most MAX_CALLBACK_BYTES (413 past that) -> a body that
+is not what its content type says gets 400 -> verify (403 if forged) -> where the plugin
+confirms inside the callback, check the order still matches its cart and the stock (conflict
+if not) -> fetch the truth from the provider (503 so it retries, nothing changed, if that
+fails) -> apply through the ledger (amount and currency checked there) -> reply in the
+provider's own form. Every callback to a known token is recorded with the reply it got."""
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from shop.checkout import order_problem
@@ -20,6 +25,7 @@ from shop.models import Order, Payment
 from shop.orders import grant_access
 from shop.payments import recorder
 from shop.payments.attempts import ActionRefused, find_by_token
+from shop.payments.base import PLAIN_REPLIES
 from shop.payments.contract import (
     CallbackOutcome,
     CallbackRejected,
@@ -48,22 +54,32 @@ async def handle_callback(request: Request) -> Response:
     state = request.app.state
     plugin = state.plugins[request.scope["plugin_id"]]
     token = request.path_params["token"]
-    body = await request.body()
-    correlation_id = recorder.new_correlation_id()
     with state.db() as session:
         payment = find_by_token(session, plugin.id, token)
         attempt = state.attempts.attempt_of(session, payment) if payment else None
+    if payment is None:
+        # Neither the body nor a row: guessed or stale tokens cost a counter, whatever they send.
+        state.unknown_callbacks.seen()
+        return reply_for(plugin, CallbackOutcome.UNKNOWN)
 
-    outcome, detail = CallbackOutcome.UNKNOWN, "no payment has this token"
-    if payment is not None:
-        with recorder.about(payment.id, payment.order_id, correlation_id):
-            outcome, detail = await _process(request, state, plugin, payment, attempt, body, correlation_id)
-    reply = plugin.callback_reply(outcome)
-    operation = f"callback {request.method}: {outcome}" + (f" ({detail})" if detail else "")
+    correlation_id = recorder.new_correlation_id()
+    content_type = request.headers.get("content-type", "")
+    try:
+        body = await read_body(request, callback_limit(plugin))
+    except BodyTooLarge as exc:
+        body, reply = b"", PlainTextResponse("payload too large", status_code=413)
+        operation = f"callback {request.method}: refused unread ({exc})"
+    else:
+        outcome, detail = CallbackOutcome.MALFORMED, body_problem(body, content_type)
+        if not detail:
+            with recorder.about(payment.id, payment.order_id, correlation_id):
+                outcome, detail = await _process(with_body(request, body), state, plugin, payment, attempt, body,
+                                                 correlation_id)
+        reply = reply_for(plugin, outcome)
+        operation = f"callback {request.method}: {outcome}" + (f" ({detail})" if detail else "")
     state.recorder.record(kind="callback", direction="in", operation=operation, http_status=reply.status_code,
-                          body=recorder.redact(body, request.headers.get("content-type", "")),
-                          payment_id=payment.id if payment else None, order_id=payment.order_id if payment else None,
-                          correlation_id=correlation_id)
+                          body=recorder.redact(body, content_type), payment_id=payment.id,
+                          order_id=payment.order_id, correlation_id=correlation_id)
     log.info("%s callback -> %s %s", plugin.id, reply.status_code, operation)
     return reply
 
@@ -76,6 +92,9 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
         return CallbackOutcome.REJECTED, str(exc)
     except UnsupportedCallback as exc:
         return CallbackOutcome.UNSUPPORTED, str(exc)
+    except Exception as exc:  # a body the plugin could not take apart (JSON nested too deep...): never a 500
+        log.warning("%s: could not read a callback for payment %s: %r", plugin.id, payment.id, exc)
+        return CallbackOutcome.MALFORMED, f"unreadable: {type(exc).__name__}"
     if claim is None:
         return CallbackOutcome.IGNORED, "nothing the shop tracks"
 
@@ -97,6 +116,9 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
         return CallbackOutcome.UNSUPPORTED, str(exc)
     except ProviderError as exc:
         return CallbackOutcome.REJECTED, f"provider refused: {exc.message}"
+    except Exception as exc:  # an answer the plugin cannot place: flag it, and let the provider ask again
+        state.attempts.not_understood(payment, plugin, exc, "callback", correlation_id)
+        return CallbackOutcome.RETRY, f"read-back not understood: {exc}"
     await state.ledger.apply(payment.id, observation, correlation_id=correlation_id, source="callback")
     return CallbackOutcome.ACCEPTED, observation.raw_status
 
@@ -143,6 +165,99 @@ async def _cancel_abandoned(state, plugin, payment_id: int) -> None:
             await state.attempts.cancel(payment_id)
         except (ActionRefused, ProviderError) as exc:
             log.info("%s: could not cancel abandoned payment %s: %s", plugin.id, payment_id, exc)
+
+
+# --------------------------------------------------------------------------- bounded bodies
+
+MAX_CALLBACK_BYTES = 1024 * 1024  # no provider's callback comes near; a plugin may declare less
+
+
+class BodyTooLarge(Exception):
+    """The body passes the limit; it was not read whole."""
+
+
+def callback_limit(plugin) -> int:
+    declared = getattr(plugin, "max_callback_bytes", None)
+    return min(declared, MAX_CALLBACK_BYTES) if declared else MAX_CALLBACK_BYTES
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, or BodyTooLarge as soon as it is known to pass ``limit``: from Content-Length
+    before anything is read, else while it streams in (chunked), never holding more than that."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"Content-Length {declared} is over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def with_body(request: Request, body: bytes) -> Request:
+    """The request again, its body already read: a plugin may still call request.body()."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            return await request.receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
+def body_problem(body: bytes, content_type: str) -> str:
+    """Why a body is not the JSON or form its content type says it is; "" when it is (or says neither)."""
+    kind = content_type.partition(";")[0].strip().lower()
+    if not body:
+        return ""
+    try:
+        if kind == "application/json" or kind.endswith("+json"):
+            json.loads(body)
+        elif kind == "application/x-www-form-urlencoded":
+            parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except RecursionError:
+        return "JSON nested too deeply"
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return f"not valid {kind}"
+    return ""
+
+
+def reply_for(plugin, outcome: CallbackOutcome) -> Response:
+    """The plugin's answer; a plugin whose replies predate an outcome gets the plain one for it."""
+    try:
+        return plugin.callback_reply(outcome)
+    except KeyError:
+        status, text = PLAIN_REPLIES[outcome]
+        return PlainTextResponse(text, status_code=status)
+
+
+class UnknownCallbacks:
+    """Callbacks to tokens no payment has: counted, and told in one log line at most every
+    ``every`` seconds however many arrive (a flood must not become a flood of log lines)."""
+
+    def __init__(self, every: float = 60.0, clock=time.monotonic) -> None:
+        self.every = every
+        self.clock = clock
+        self.total = 0
+        self._untold = 0
+        self._since = clock()
+        self._told_at: float | None = None
+
+    def seen(self) -> None:
+        self.total += 1
+        self._untold += 1
+        now = self.clock()
+        if self._told_at is None or now - self._told_at >= self.every:
+            log.warning("%d callbacks with unknown tokens in the last %.0f s", self._untold, now - self._since)
+            self._untold, self._since, self._told_at = 0, now, now
+
+
+# --------------------------------------------------------------------------- mounting
 
 
 def plugin_mount(plugin) -> Mount:

@@ -269,6 +269,7 @@ class CallbackOutcome(enum.StrEnum):
     CONFLICT = "conflict"  # the order changed since it was sent (SeQura 409)
     RETRY = "retry"  # we could not read the provider: send it again later
     REJECTED = "rejected"  # forged or malformed
+    MALFORMED = "malformed"  # a body that cannot be read as what it says it is (the core checks it; 400)
     UNKNOWN = "unknown"  # no payment behind this token
     UNSUPPORTED = "unsupported"  # an event kind the plugin does not handle (SeQura 501)
 

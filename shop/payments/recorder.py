@@ -24,7 +24,9 @@ from shop.models import insert_payment_events, payment_event_row
 
 log = logging.getLogger("shop.providers")
 
-MAX_BODY = 8000
+MAX_BODY = 8000  # characters of a body kept in an event
+MAX_JSON_PARSED = 256 * 1024  # JSON is masked after parsing it whole; longer JSON is not kept
+_XML_SLACK = 2000  # read past the cut so that an element cut there can still be dropped whole
 MASK = "***"
 # Field names whose values are secrets or personal data, matched case-insensitively as parts
 # of a name ("client_secret", "customer_email", "invoiceAddress" ...).
@@ -48,13 +50,20 @@ _KEEP_INSIDE_PERSONAL = re.compile(r"^(country|country_code|countrycode|language
                                    re.IGNORECASE)
 
 
-def _redact_json(value, personal: bool = False):
+# Deeper than this, a value is masked whole rather than walked: no body can make redaction recurse
+# without end, and no provider nests its fields anywhere near this deep.
+MAX_DEPTH = 32
+
+
+def _redact_json(value, personal: bool = False, depth: int = 0):
+    if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
+        return MASK
     if isinstance(value, dict):
         masked = {}
         for key, item in value.items():
             name = str(key)
             if isinstance(item, (dict, list)):
-                masked[key] = _redact_json(item, personal or bool(_PERSONAL_CONTAINER.search(name)))
+                masked[key] = _redact_json(item, personal or bool(_PERSONAL_CONTAINER.search(name)), depth + 1)
             elif is_sensitive(name) or (personal and isinstance(item, str) and item
                                         and not _KEEP_INSIDE_PERSONAL.match(name)):
                 masked[key] = MASK
@@ -62,7 +71,7 @@ def _redact_json(value, personal: bool = False):
                 masked[key] = item
         return masked
     if isinstance(value, list):
-        return [_redact_json(v, personal) for v in value]
+        return [_redact_json(v, personal, depth + 1) for v in value]
     return value
 
 
@@ -80,25 +89,44 @@ def _redact_xml(text: str) -> str:
 
 
 def redact(body: bytes | str, content_type: str = "") -> str:
-    """The body as text, with sensitive values masked, cut to a readable length."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    """The body as text, with sensitive values masked, cut to a readable length.
+
+    The work is bounded by what is kept, not by what was sent: forms, XML and plain text are
+    cut before they are read. JSON can only be masked once parsed whole, so a JSON body longer
+    than MAX_JSON_PARSED, or nested past the parser's depth, is not kept at all."""
+    size = len(body)
+    head = body[:MAX_BODY + _XML_SLACK]
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
     if not text:
         return ""
     stripped = text.lstrip()
     if "json" in content_type or stripped[:1] in "{[":
-        try:
-            text = json.dumps(_redact_json(json.loads(text)), ensure_ascii=False)
-        except ValueError:
-            pass
-        else:
-            return text[:MAX_BODY]
+        masked = _redact_json_body(body, size)
+        if masked is not None:
+            return masked[:MAX_BODY]
     if stripped.startswith("<"):
-        return _redact_xml(text)[:MAX_BODY]
+        # Only whole elements: a value whose closing tag is past the cut would go unmasked.
+        return _redact_xml(text[:text.rfind(">") + 1])[:MAX_BODY]
+    text = text[:MAX_BODY]
     if "form" in content_type or ("=" in text and " " not in text.strip()):
+        # A pair cut short keeps its name, so its value is still masked, or loses its value.
         pairs = parse_qsl(text, keep_blank_values=True)
         if pairs:
             return urlencode([(k, MASK if is_sensitive(k) else v) for k, v in pairs])[:MAX_BODY]
-    return text[:MAX_BODY]
+    return text
+
+
+def _redact_json_body(body: bytes | str, size: int) -> str | None:
+    """The JSON body masked, a note in its place when it cannot be masked, or None if it is not JSON."""
+    if size > MAX_JSON_PARSED:
+        return f"[a JSON body of length {size}, too long to redact: not kept]"
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        return "[JSON nested too deeply to redact: not kept]"
+    except ValueError:
+        return None
+    return json.dumps(_redact_json(value), ensure_ascii=False)
 
 
 def redact_url(url: str) -> str:
