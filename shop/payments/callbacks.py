@@ -4,7 +4,8 @@ Callback: find the payment by its token (404 if none) -> verify (403 if forged) 
 plugin confirms inside the callback, check the order still matches its cart and the stock
 (conflict if not) -> fetch the truth from the provider (503 so it retries, nothing changed, if
 that fails) -> apply through the ledger (amount and currency checked there) -> reply in the
-provider's own form. Every callback is recorded with the reply it got."""
+provider's own form. Every callback is recorded with the reply it got. The database reads and
+writes run in a database thread, each between two awaits."""
 
 from __future__ import annotations
 
@@ -50,9 +51,7 @@ async def handle_callback(request: Request) -> Response:
     token = request.path_params["token"]
     body = await request.body()
     correlation_id = recorder.new_correlation_id()
-    with state.db() as session:
-        payment = find_by_token(session, plugin.id, token)
-        attempt = state.attempts.attempt_of(session, payment) if payment else None
+    payment, attempt = await state.db.run(_payment_and_attempt, state, plugin.id, token)
 
     outcome, detail = CallbackOutcome.UNKNOWN, "no payment has this token"
     if payment is not None:
@@ -60,12 +59,19 @@ async def handle_callback(request: Request) -> Response:
             outcome, detail = await _process(request, state, plugin, payment, attempt, body, correlation_id)
     reply = plugin.callback_reply(outcome)
     operation = f"callback {request.method}: {outcome}" + (f" ({detail})" if detail else "")
-    state.recorder.record(kind="callback", direction="in", operation=operation, http_status=reply.status_code,
-                          body=recorder.redact(body, request.headers.get("content-type", "")),
-                          payment_id=payment.id if payment else None, order_id=payment.order_id if payment else None,
-                          correlation_id=correlation_id)
+    logged = recorder.redact(body, request.headers.get("content-type", ""))
+    await state.db.run(state.recorder.record, kind="callback", direction="in", operation=operation,
+                       http_status=reply.status_code, body=logged,
+                       payment_id=payment.id if payment else None, order_id=payment.order_id if payment else None,
+                       correlation_id=correlation_id)
     log.info("%s callback -> %s %s", plugin.id, reply.status_code, operation)
     return reply
+
+
+def _payment_and_attempt(state, plugin_id: str, token: str):
+    with state.db() as session:
+        payment = find_by_token(session, plugin_id, token)
+        return payment, state.attempts.attempt_of(session, payment) if payment else None
 
 
 async def _process(request, state, plugin, payment: Payment, attempt, body: bytes, correlation_id: str):
@@ -80,8 +86,7 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
         return CallbackOutcome.IGNORED, "nothing the shop tracks"
 
     if confirms_on_callback(plugin) and PaymentStatus(payment.status) in OPEN:
-        with state.db() as session:
-            problem = order_problem(session, session.get(Order, payment.order_id))
+        problem = await state.db.run(_order_problem, state.db, payment.order_id)
         if problem:
             await _fail_for_cart(state, payment, claim.dedupe_key, problem, correlation_id)
             return CallbackOutcome.CONFLICT, problem
@@ -101,6 +106,11 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
     return CallbackOutcome.ACCEPTED, observation.raw_status
 
 
+def _order_problem(db, order_id: int) -> str:
+    with db() as session:
+        return order_problem(session, session.get(Order, order_id))
+
+
 async def _fail_for_cart(state, payment: Payment, key: str, problem: str, correlation_id: str) -> None:
     await state.ledger.apply(payment.id, Observation(
         PaymentStatus.FAILED, "cart changed", f"cart-changed:{key}",
@@ -113,9 +123,7 @@ async def handle_return(request: Request) -> Response:
     state = request.app.state
     plugin = state.plugins[request.scope["plugin_id"]]
     outcome = request.path_params["outcome"]
-    with state.db() as session:
-        payment = find_by_token(session, plugin.id, request.path_params["token"])
-        order = session.get(Order, payment.order_id) if payment else None
+    payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
     if payment is None:
         raise HTTPException(404, "This payment link is not known to the shop.")
     grant_access(request, order)
@@ -123,8 +131,7 @@ async def handle_return(request: Request) -> Response:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
         await _cancel_abandoned(state, plugin, payment.id)
-        with state.db() as session:
-            ended = session.get(Payment, payment.id)
+        ended = await state.db.run(_payment, state.db, payment.id)
         if ended.status == PaymentStatus.FAILED and ended.detail:
             flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
         else:
@@ -133,11 +140,21 @@ async def handle_return(request: Request) -> Response:
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
 
 
+def _payment_and_order(db, plugin_id: str, token: str) -> tuple[Payment | None, Order | None]:
+    with db() as session:
+        payment = find_by_token(session, plugin_id, token)
+        return payment, session.get(Order, payment.order_id) if payment else None
+
+
+def _payment(db, payment_id: int) -> Payment:
+    with db() as session:
+        return session.get(Payment, payment_id)
+
+
 async def _cancel_abandoned(state, plugin, payment_id: int) -> None:
     """The shopper left the provider's page: close the attempt there too, so that an old link
     cannot be paid later (money that arrives anyway is kept and flagged by the ledger)."""
-    with state.db() as session:
-        still_open = PaymentStatus(session.get(Payment, payment_id).status) in OPEN
+    still_open = PaymentStatus((await state.db.run(_payment, state.db, payment_id)).status) in OPEN
     if still_open and Capability.CANCEL in plugin.capabilities:
         try:
             await state.attempts.cancel(payment_id)

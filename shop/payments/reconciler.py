@@ -54,11 +54,7 @@ class Reconciler:
         """One pass; returns how many payments it read, cancelled and orders it expired."""
         now = utcnow()
         counts = {"read": 0, "timed_out": 0, "expired": 0}
-        with self.state.db() as session:
-            open_payments = session.exec(select(Payment).where(
-                Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]))).all()
-            due_orders = session.exec(select(Order).where(
-                Order.status == "awaiting_payment", Order.expires_at.is_not(None), Order.expires_at < now)).all()
+        open_payments, due_orders = await self.state.db.run(self._open_and_due, now)
 
         for payment in open_payments:
             plugin = self.state.plugins.get(payment.plugin)
@@ -70,7 +66,8 @@ class Reconciler:
                 # Read first: the money may have arrived a moment ago.
                 if plugin.has_read_back:
                     await self.state.attempts.refresh(payment.id, source="reconciler: before time-out")
-                if self._still(payment.id, PaymentStatus.PENDING) and Capability.CANCEL in plugin.capabilities:
+                still_pending = await self.state.db.run(self._still, payment.id, PaymentStatus.PENDING)
+                if still_pending and Capability.CANCEL in plugin.capabilities:
                     try:
                         await self.state.attempts.cancel(payment.id)
                         counts["timed_out"] += 1
@@ -87,6 +84,14 @@ class Reconciler:
             if await self.state.ledger.expire_order(order.id, "unpaid when its time ran out"):
                 counts["expired"] += 1
         return counts
+
+    def _open_and_due(self, now) -> tuple[list[Payment], list[Order]]:
+        with self.state.db() as session:
+            open_payments = session.exec(select(Payment).where(
+                Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]))).all()
+            due_orders = session.exec(select(Order).where(
+                Order.status == "awaiting_payment", Order.expires_at.is_not(None), Order.expires_at < now)).all()
+        return open_payments, due_orders
 
     def _still(self, payment_id: int, status: PaymentStatus) -> bool:
         with self.state.db() as session:
