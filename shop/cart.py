@@ -178,7 +178,7 @@ async def add(request: Request) -> Response:
     form = await checked_form(request)
     try:
         quantity = parse_quantity(form.get("quantity", "1"))
-        product = await request.app.state.db.run(_add, request, form.get("sku"), quantity)
+        product = await request.app.state.db.write(_add, request, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
     message = f"Added {quantity} × {product.name} to your cart."
@@ -206,7 +206,7 @@ async def _change(request: Request, *, remove: bool) -> Response:
         if not cart:
             raise CartError("Your cart is empty.", 404)
         quantity = 0 if remove else parse_quantity(form.get("quantity"), allow_zero=True)
-        product = await request.app.state.db.run(_set, request.app.state.db, cart, form.get("sku"), quantity)
+        product = await request.app.state.db.write(_set, request.app.state.db, cart, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
     return await _after_change(request, f"Removed {product.name}." if quantity == 0 else "Cart updated.")
@@ -235,7 +235,7 @@ async def apply_code(request: Request) -> Response:
     try:
         if code and find_discount(code) is None:
             raise CartError(f"The code {code} is not valid.", 422)
-        await request.app.state.db.run(_apply_code, request, code)
+        await request.app.state.db.write(_apply_code, request, code)
     except CartError as exc:
         return await _cart_error(request, exc)
     return await _after_change(request, f"Code {code} applied." if code else "Code removed.")

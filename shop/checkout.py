@@ -205,7 +205,7 @@ async def submit_checkout(request: Request) -> Response:
         return await show_checkout(request, form, status_code=422)
     request.session["checkout_details"] = {k: v for k, v in form.raw.items() if k not in ("csrf_token", "method")}
     try:
-        order = await state.db.run(_order_from_cart, state, cart_id(request), form.details())
+        order = await state.db.write(_order_from_cart, state, cart_id(request), form.details())
     except ValueError as exc:  # its transaction is rolled back: nothing was held
         return await show_checkout(request, form, status_code=409, error=str(exc))
     grant_access(request, order)

@@ -2,9 +2,9 @@
 ledger needs.
 
 Sessions are synchronous and short, and they never run on the event loop: a handler gathers
-its database work into a plain function and awaits ``db.run(fn, ...)``, which runs it in one
-of the database's own threads. A lock held by another connection then stalls only the requests
-that wait for it, never /health or the websockets. Threads rather than SQLAlchemy's asyncio
+its database work into a plain function and awaits ``db.run(fn, ...)`` (``db.write`` when it
+writes), which runs it in one of the database's own threads. A lock held by another
+connection then stalls only the requests that wait for it, never /health or the websockets. Threads rather than SQLAlchemy's asyncio
 extension: the models, the ledger and the plugins' routes are synchronous SQLModel throughout,
 SQLite's BEGIN IMMEDIATE rides on a context variable that the threads receive a copy of, and
 PostgreSQL's SELECT ... FOR UPDATE works unchanged. No transaction is held across an ``await``
@@ -104,9 +104,21 @@ class Database:
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
+    async def write(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """As ``run``, for work that writes. On SQLite its transactions take the write lock as
+        they begin (BEGIN IMMEDIATE) and so wait their turn behind another writer, in this
+        process or another: a transaction that has read first cannot wait, SQLite refuses its
+        first write at once ("database is locked")."""
+        return await self.run(_writing, fn, *args, **kwargs)
+
     def close(self) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()
+
+
+def _writing(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    _immediate.set(True)  # in this call's own copy of the context: nothing else sees it
+    return fn(*args, **kwargs)
 
 
 def connection_limit(engine: Engine) -> int:

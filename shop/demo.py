@@ -20,7 +20,7 @@ async def demo_page(request: Request) -> Response:
 @admin_only
 async def demo_reset(request: Request) -> Response:
     await checked_form(request)
-    await request.app.state.db.run(_reset, request.app.state.db)
+    await request.app.state.db.write(_reset, request.app.state.db)
     request.session.pop("cart", None)
     request.session.pop("orders", None)
     flash(request, "The demo is reset: catalog and stock restored, orders and carts cleared.")

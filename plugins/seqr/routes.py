@@ -68,7 +68,7 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
             response = _error(SYSTEM_ERROR, "The shop could not take the order; nothing was charged.", 500)
         services = plugin.runtime.services
         outcome = json.loads(response.body)
-        await services.db.run(
+        await services.db.write(
             services.recorder.record, kind="callback", direction="in", http_status=response.status_code,
             operation=f"createPurchase: {outcome.get('errorCode') or 'invoice ' + outcome['invoiceReferenceId']}",
             body=_logged(body),
@@ -95,7 +95,7 @@ async def _create_purchase(plugin: SeqrPlugin, body: bytes) -> tuple[JSONRespons
         return _error(INVOICING_ERROR, str(exc)), None, None
 
     try:
-        order_id = await services.db.run(_place_order, plugin, product_id, OrderDetails(customer, address, address))
+        order_id = await services.db.write(_place_order, plugin, product_id, OrderDetails(customer, address, address))
     except PurchaseRefused as exc:
         return _error(INVOICING_ERROR, str(exc)), None, None
 

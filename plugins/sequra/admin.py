@@ -93,7 +93,7 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         if errors:
             return await page(request, values=raw, errors=errors, status_code=422)
         try:
-            order = await state.db.run(_place, state, items, details.details(), channel)
+            order = await state.db.write(_place, state, items, details.details(), channel)
         except ValueError as exc:
             return await page(request, values=raw, error=str(exc), status_code=409)
         number, order_id = order.number, order.id

@@ -123,7 +123,7 @@ class Attempts:
         """A new attempt on an order. Returns the payment, what the plugin says comes next (None
         when it failed) and, on failure, a sentence for the shopper."""
         plugin = self.state.plugins[plugin_id]
-        payment, attempt = await self.state.db.run(self._new_payment, order_id, plugin_id, option, channel)
+        payment, attempt = await self.state.db.write(self._new_payment, order_id, plugin_id, option, channel)
         with recorder.about(payment.id, order_id) as call:
             try:
                 started = await plugin.start(attempt, ctx)
@@ -135,7 +135,7 @@ class Attempts:
                     PaymentStatus.FAILED, "start failed", f"start-failed:{payment.id}", detail=message,
                     data={"_errors": exc.fields}), correlation_id=call.correlation_id, source="start")
                 return payment, None, message
-            await self.state.db.run(self._keep_started, payment.id, started)
+            await self.state.db.write(self._keep_started, payment.id, started)
             observation = started.observation or Observation(PaymentStatus.PENDING, "started", f"started:{payment.id}")
             await self.state.ledger.apply(payment.id, observation, correlation_id=call.correlation_id, source="start")
         return payment, started, ""
@@ -219,9 +219,9 @@ class Attempts:
             try:
                 observation = await plugin.fetch(attempt)
             except ProviderError as exc:
-                await self.state.db.run(self.note, payment, f"{source}: read-back failed", exc.message,
-                                        call.correlation_id)
-                await self.state.db.run(self._mark_fetched, payment.id)
+                await self.state.db.write(self.note, payment, f"{source}: read-back failed", exc.message,
+                                          call.correlation_id)
+                await self.state.db.write(self._mark_fetched, payment.id)
                 return False
             await self.state.ledger.apply(payment.id, observation, correlation_id=call.correlation_id, source=source)
         return True

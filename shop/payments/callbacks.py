@@ -60,10 +60,10 @@ async def handle_callback(request: Request) -> Response:
     reply = plugin.callback_reply(outcome)
     operation = f"callback {request.method}: {outcome}" + (f" ({detail})" if detail else "")
     logged = recorder.redact(body, request.headers.get("content-type", ""))
-    await state.db.run(state.recorder.record, kind="callback", direction="in", operation=operation,
-                       http_status=reply.status_code, body=logged,
-                       payment_id=payment.id if payment else None, order_id=payment.order_id if payment else None,
-                       correlation_id=correlation_id)
+    await state.db.write(state.recorder.record, kind="callback", direction="in", operation=operation,
+                         http_status=reply.status_code, body=logged,
+                         payment_id=payment.id if payment else None, order_id=payment.order_id if payment else None,
+                         correlation_id=correlation_id)
     log.info("%s callback -> %s %s", plugin.id, reply.status_code, operation)
     return reply
 

@@ -163,7 +163,7 @@ class Recorder:
     def record(self, *, kind: str, direction: str, operation: str, body: str = "", http_status: int | None = None,
                duration_ms: int | None = None, payment_id: int | None = None, order_id: int | None = None,
                correlation_id: str = "") -> None:
-        """Keep one event: a database write, so async code runs it through ``db.run``."""
+        """Keep one event: a database write, so async code runs it through ``db.write``."""
         with self.engine.begin() as connection:
             insert_payment_events(connection, [payment_event_row(
                 payment_id=payment_id, order_id=order_id, kind=kind, direction=direction, operation=operation,
@@ -185,10 +185,10 @@ class Recorder:
         got = redact(response.content, response.headers.get("content-type", ""))
         ctx = current()
         log.info("%s %s -> %s in %d ms", request.method, redact_url(str(request.url)), response.status_code, elapsed)
-        await self.db.run(self.record, kind="call", direction="out", operation=operation,
-                          http_status=response.status_code, duration_ms=elapsed, body=f">>> {sent}\n<<< {got}".strip(),
-                          payment_id=ctx.payment_id if ctx else None, order_id=ctx.order_id if ctx else None,
-                          correlation_id=ctx.correlation_id if ctx else "")
+        await self.db.write(self.record, kind="call", direction="out", operation=operation,
+                            http_status=response.status_code, duration_ms=elapsed, body=f">>> {sent}\n<<< {got}".strip(),
+                            payment_id=ctx.payment_id if ctx else None, order_id=ctx.order_id if ctx else None,
+                            correlation_id=ctx.correlation_id if ctx else "")
 
     def hooks(self) -> dict:
         return {"request": [self._on_request], "response": [self._on_response]}
