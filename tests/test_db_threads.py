@@ -121,7 +121,7 @@ async def _visit_every_page_family(app, shopper: Shopper) -> None:
     await ok(await shopper.post("/demo/reset"), 303)
     await ok(await shopper.get("/ready"))
 
-    # The reconciler's pass and an order's expiry.
+    # The reconciler's pass over the open payments.
     await app.state.reconciler.run_once()
 
 

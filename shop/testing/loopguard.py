@@ -43,7 +43,7 @@ def database_calls_on_the_loop(engine: Engine) -> Iterator[list[str]]:
 def _caller() -> str:
     """The innermost line of the project's own code that led to the statement."""
     for frame in reversed(traceback.extract_stack()):
-        if frame.filename.startswith(str(ROOT)) and "/.venv/" not in frame.filename \
-                and frame.filename not in _NOT_THE_CALLER:
+        ours = frame.filename.startswith(str(ROOT)) and "/.venv/" not in frame.filename
+        if ours and frame.filename not in _NOT_THE_CALLER:
             return f"{Path(frame.filename).relative_to(ROOT)}:{frame.lineno} in {frame.name}"
     return "outside the project"
