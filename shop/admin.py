@@ -41,7 +41,7 @@ def admin_only(endpoint):
 
 
 async def login_page(request: Request) -> Response:
-    return render(request, "admin/login.html", {"next": request.query_params.get("next", "/admin")})
+    return await render(request, "admin/login.html", {"next": request.query_params.get("next", "/admin")})
 
 
 async def login(request: Request) -> Response:
@@ -52,8 +52,8 @@ async def login(request: Request) -> Response:
     if not target.startswith("/admin"):
         target = "/admin"
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        return render(request, "admin/login.html", {"next": target, "error": "That password is not right."},
-                      status_code=401)
+        return await render(request, "admin/login.html", {"next": target, "error": "That password is not right."},
+                            status_code=401)
     request.session["admin"] = True
     return RedirectResponse(target, status_code=303)
 
@@ -68,7 +68,14 @@ async def logout(request: Request) -> Response:
 async def order_list(request: Request) -> Response:
     status = request.query_params.get("status", "")
     provider = request.query_params.get("provider", "")
-    with request.app.state.db() as session:
+    orders, providers = await request.app.state.db.run(_orders_with_providers, request.app.state.db, status, provider)
+    return await render(request, "admin/orders.html", {
+        "orders": orders, "providers": providers, "status": status, "provider": provider,
+        "statuses": ORDER_STATUSES, "plugins": request.app.state.plugins})
+
+
+def _orders_with_providers(db, status: str, provider: str) -> tuple[list[Order], dict[int, list[str]]]:
+    with db() as session:
         query = select(Order)
         if status in ORDER_STATUSES:
             query = query.where(Order.status == status)
@@ -78,9 +85,7 @@ async def order_list(request: Request) -> Response:
         providers = {}
         for payment in session.exec(select(Payment).where(Payment.order_id.in_([o.id for o in orders]))):
             providers.setdefault(payment.order_id, []).append(payment.plugin)
-    return render(request, "admin/orders.html", {
-        "orders": orders, "providers": providers, "status": status, "provider": provider,
-        "statuses": ORDER_STATUSES, "plugins": request.app.state.plugins})
+    return orders, providers
 
 
 def _order_by_number(session, number: str) -> Order:
@@ -93,8 +98,13 @@ def _order_by_number(session, number: str) -> Order:
 @admin_only
 async def order_detail(request: Request) -> Response:
     state = request.app.state
+    context = await state.db.run(_order_detail, state, request.path_params["number"])
+    return await render(request, "admin/order.html", context)
+
+
+def _order_detail(state, number: str) -> dict:
     with state.db() as session:
-        order = _order_by_number(session, request.path_params["number"])
+        order = _order_by_number(session, number)
         lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
         payments = session.exec(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).all()
         refunds = session.exec(select(Refund).where(Refund.payment_id.in_([p.id for p in payments]))).all()
@@ -107,11 +117,11 @@ async def order_detail(request: Request) -> Response:
             if plugin is not None:
                 actions[payment.id] = plugin.admin_actions(state.attempts.attempt_of(session, payment, order))
     refunded = {p.id: sum(r.amount_cents for r in refunds if r.payment_id == p.id and r.done) for p in payments}
-    return render(request, "admin/order.html", {
+    return {
         "order": order, "lines": lines, "payments": payments, "refunds": refunds, "events": events,
         "refunded": refunded, "outbox": outbox, "actions": actions, "plugins": state.plugins,
         "Capability": Capability, "diagram": sequence_svg(events, payments, state.plugins),
-        "total": Money(order.total_cents, order.currency)})
+        "total": Money(order.total_cents, order.currency)}
 
 
 def _payment_of(request: Request) -> Payment:
@@ -142,7 +152,7 @@ async def _run(request: Request, action) -> Response:
 @admin_only
 async def refund(request: Request) -> Response:
     form = await checked_form(request)
-    payment = _payment_of(request)
+    payment = await request.app.state.db.run(_payment_of, request)
 
     async def act() -> str:
         try:
@@ -157,7 +167,7 @@ async def refund(request: Request) -> Response:
 
 async def _provider_action(request: Request, name: str) -> Response:
     await checked_form(request)
-    payment = _payment_of(request)
+    payment = await request.app.state.db.run(_payment_of, request)
 
     async def act() -> str:
         observation = await getattr(request.app.state.attempts, name)(payment.id)
@@ -179,13 +189,13 @@ async def capture(request: Request) -> Response:
 @admin_only
 async def plugin_action(request: Request) -> Response:
     form = await checked_form(request)
-    payment = _payment_of(request)
+    payment = await request.app.state.db.run(_payment_of, request)
     state = request.app.state
     name = request.path_params["name"]
 
     async def act() -> str:
         plugin = state.plugins[payment.plugin]
-        _, attempt = state.attempts.load(payment.id)
+        _, attempt = await state.db.run(state.attempts.load, payment.id)
         if name not in {a.name for a in plugin.admin_actions(attempt)}:
             raise ActionRefused("That action is not available for this payment now.")
         fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
@@ -205,11 +215,16 @@ async def plugin_action(request: Request) -> Response:
 
 @admin_only
 async def outbox(request: Request) -> Response:
-    with request.app.state.db() as session:
-        messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
-    now, smtp_configured = utcnow(), bool(request.app.state.settings.smtp_url)
+    state = request.app.state
+    messages = await state.db.run(_latest_messages, state.db)
+    now, smtp_configured = utcnow(), bool(state.settings.smtp_url)
     rows = [(m, delivery_state(m, now, smtp_configured)) for m in messages]
-    return render(request, "admin/outbox.html", {"rows": rows})
+    return await render(request, "admin/outbox.html", {"rows": rows})
+
+
+def _latest_messages(db) -> list[OutboxMessage]:
+    with db() as session:
+        return session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
 
 
 @admin_only

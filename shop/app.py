@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 import httpx
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,8 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from shop import admin, cart, catalog, checkout, demo, orders
-from shop.db import checkpoint_wal_every, make_engine
-from shop.db import session as db_session
+from shop.db import Database, checkpoint_wal_every, make_engine
 from shop.payments.attempts import Attempts
 from shop.payments.bus import make_bus
 from shop.payments.callbacks import UnknownCallbacks, plugin_mount
@@ -35,26 +35,48 @@ from shop.web import STATIC_DIR, make_templates, render
 log = logging.getLogger(__name__)
 
 
+READY_TIMEOUT_SECONDS = 2.0
+
+
 async def health(request: Request) -> Response:
+    """Liveness: the process answers. Touches nothing, so that a slow database never fails it."""
     return PlainTextResponse("ok")
 
 
+async def ready(request: Request) -> Response:
+    """Readiness: this worker can reach its database (a SELECT 1 in the database threads)."""
+    try:
+        await asyncio.wait_for(request.app.state.db.run(_select_one, request.app.state.engine), READY_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return PlainTextResponse(f"database: no answer within {READY_TIMEOUT_SECONDS:g} s", status_code=503)
+    except Exception as exc:
+        log.warning("/ready: the database cannot be reached: %s", exc)
+        return PlainTextResponse(f"database: {type(exc).__name__}", status_code=503)
+    return PlainTextResponse("ready")
+
+
+def _select_one(engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
-    return _error_page(request, 404, getattr(exc, "detail", "") or "There is nothing at this address.")
+    return await _error_page(request, 404, getattr(exc, "detail", "") or "There is nothing at this address.")
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
-    return _error_page(request, exc.status_code, exc.detail)
+    return await _error_page(request, exc.status_code, exc.detail)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _error_page(request, 500, "Something went wrong on our side. Nothing was charged twice; please try again.")
+    return await _error_page(request, 500,
+                             "Something went wrong on our side. Nothing was charged twice; please try again.")
 
 
-def _error_page(request: Request, status: int, message: str) -> Response:
+async def _error_page(request: Request, status: int, message: str) -> Response:
     try:
-        return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+        return await render(request, "error.html", {"status": status, "message": message}, status_code=status)
     except Exception:  # the error page itself must never fail
         return PlainTextResponse(message, status_code=status)
 
@@ -63,7 +85,8 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
                run_background: bool = True) -> Starlette:
     """The store. ``in_process`` routes every provider call to this same app (tests, the
     contract kit) instead of over the network; ``run_background`` starts the reconciler."""
-    engine = make_engine(settings.database_url)
+    db = Database(make_engine(settings.database_url))
+    engine = db.engine
     bus = make_bus(settings.redis_url)
 
     @contextlib.asynccontextmanager
@@ -86,7 +109,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
             for client in app.state.clients:
                 await client.aclose()
             await bus.stop()
-            engine.dispose()
+            db.close()
 
     app = Starlette(
         debug=settings.debug,
@@ -102,10 +125,10 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state = app.state
     state.settings = settings
     state.engine = engine
-    state.db = lambda: db_session(engine)
+    state.db = db
     state.bus = bus
-    state.recorder = Recorder(engine)
-    state.ledger = Ledger(engine, bus)
+    state.recorder = Recorder(db)
+    state.ledger = Ledger(db, bus)
     state.attempts = Attempts(state)
     state.reconciler = Reconciler(state)
     state.unknown_callbacks = UnknownCallbacks()
@@ -130,6 +153,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
 
     routes = [
         Route("/health", health),
+        Route("/ready", ready),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *catalog.routes, *cart.routes, *checkout.routes, *orders.routes, *demo.routes,
         admin.mount(state.plugins),

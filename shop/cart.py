@@ -122,6 +122,7 @@ def set_quantity(session: Session, cart: str, product: Product, quantity: int) -
 
 
 # --------------------------------------------------------------------------- pages
+# The handlers gather their database work into plain functions that run in a database thread.
 
 
 def cart_context(request: Request) -> dict:
@@ -139,13 +140,14 @@ def cart_context(request: Request) -> dict:
 
 async def show_cart(request: Request) -> Response:
     if request.query_params.get("count"):  # the header's item count, refreshed after an htmx change
-        return render(request, "cart_count.html")
-    return render(request, "cart.html", cart_context(request))
+        return await render(request, "cart_count.html")
+    return await render(request, "cart.html", await request.app.state.db.run(cart_context, request))
 
 
-def _after_change(request: Request, message: str = "", fragment: str = "cart_body.html") -> Response:
+async def _after_change(request: Request, message: str = "", fragment: str = "cart_body.html") -> Response:
     if is_htmx(request):
-        response = render(request, fragment, {**cart_context(request), "message": message})
+        context = await request.app.state.db.run(cart_context, request)
+        response = await render(request, fragment, {**context, "message": message})
         response.headers["HX-Trigger"] = "cart-changed"
         return response
     if message:
@@ -155,7 +157,7 @@ def _after_change(request: Request, message: str = "", fragment: str = "cart_bod
 
 async def _cart_error(request: Request, exc: CartError) -> Response:
     if is_htmx(request):
-        response = render(request, "cart_message.html", {"error": exc.detail}, status_code=exc.status_code)
+        response = await render(request, "cart_message.html", {"error": exc.detail}, status_code=exc.status_code)
         response.headers["HX-Retarget"] = "#cart-message"
         response.headers["HX-Reswap"] = "innerHTML"
         return response
@@ -163,24 +165,38 @@ async def _cart_error(request: Request, exc: CartError) -> Response:
     return RedirectResponse("/cart", status_code=303)
 
 
+def _add(request: Request, sku: object, quantity: int) -> Product:
+    cart = cart_id(request, create=True)  # its own transaction, before this one reads
+    with request.app.state.db() as session:
+        product = product_by_sku(session, sku)
+        add_to_cart(session, cart, product, quantity)
+        session.commit()
+    return product
+
+
 async def add(request: Request) -> Response:
     form = await checked_form(request)
     try:
         quantity = parse_quantity(form.get("quantity", "1"))
-        cart = cart_id(request, create=True)  # its own transaction, before this one reads
-        with request.app.state.db() as session:
-            product = product_by_sku(session, form.get("sku"))
-            add_to_cart(session, cart, product, quantity)
-            session.commit()
+        product = await request.app.state.db.write(_add, request, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
     message = f"Added {quantity} × {product.name} to your cart."
     if is_htmx(request):
-        response = render(request, "cart_badge.html", {**cart_context(request), "message": message})
+        context = await request.app.state.db.run(cart_context, request)
+        response = await render(request, "cart_badge.html", {**context, "message": message})
         response.headers["HX-Trigger"] = "cart-changed"
         return response
     flash(request, message)
     return RedirectResponse("/cart", status_code=303)
+
+
+def _set(db, cart: str, sku: object, quantity: int) -> Product:
+    with db() as session:
+        product = product_by_sku(session, sku)
+        set_quantity(session, cart, product, quantity)
+        session.commit()
+    return product
 
 
 async def _change(request: Request, *, remove: bool) -> Response:
@@ -190,13 +206,10 @@ async def _change(request: Request, *, remove: bool) -> Response:
         if not cart:
             raise CartError("Your cart is empty.", 404)
         quantity = 0 if remove else parse_quantity(form.get("quantity"), allow_zero=True)
-        with request.app.state.db() as session:
-            product = product_by_sku(session, form.get("sku"))
-            set_quantity(session, cart, product, quantity)
-            session.commit()
+        product = await request.app.state.db.write(_set, request.app.state.db, cart, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
-    return _after_change(request, f"Removed {product.name}." if quantity == 0 else "Cart updated.")
+    return await _after_change(request, f"Removed {product.name}." if quantity == 0 else "Cart updated.")
 
 
 async def update(request: Request) -> Response:
@@ -207,21 +220,25 @@ async def remove(request: Request) -> Response:
     return await _change(request, remove=True)
 
 
+def _apply_code(request: Request, code: str) -> None:
+    cart = cart_id(request, create=True)
+    with request.app.state.db() as session:
+        row = session.get(Cart, cart)
+        row.discount_code = code
+        session.add(row)
+        session.commit()
+
+
 async def apply_code(request: Request) -> Response:
     form = await checked_form(request)
     code = str(form.get("code", "")).strip().upper()
     try:
         if code and find_discount(code) is None:
             raise CartError(f"The code {code} is not valid.", 422)
-        cart = cart_id(request, create=True)
-        with request.app.state.db() as session:
-            row = session.get(Cart, cart)
-            row.discount_code = code
-            session.add(row)
-            session.commit()
+        await request.app.state.db.write(_apply_code, request, code)
     except CartError as exc:
         return await _cart_error(request, exc)
-    return _after_change(request, f"Code {code} applied." if code else "Code removed.")
+    return await _after_change(request, f"Code {code} applied." if code else "Code removed.")
 
 
 routes = [

@@ -13,15 +13,19 @@ from shop.web import render
 
 
 async def product_list(request: Request) -> Response:
+    products = await request.app.state.db.run(_products, request.app.state.engine)
+    return await render(request, "catalog.html", {"products": products})
+
+
+def _products(engine) -> list:
     # Rows, not ORM objects: the busiest page reads plain columns and needs no session.
-    with request.app.state.engine.connect() as connection:
-        products = connection.execute(select(Product.__table__).order_by(Product.id)).all()
-    return render(request, "catalog.html", {"products": products})
+    with engine.connect() as connection:
+        return connection.execute(select(Product.__table__).order_by(Product.id)).all()
 
 
 async def product_page(request: Request) -> Response:
-    with request.app.state.db() as session:
-        product = session.exec(select(Product).where(Product.sku == request.path_params["sku"])).first()
+    db = request.app.state.db
+    product = await db.run(_product_by_sku, db, request.path_params["sku"])
     if product is None:
         raise HTTPException(404, "There is no such product.")
     # Plugins may show something on a product page (SEQR's Instant Checkout code).
@@ -30,7 +34,12 @@ async def product_page(request: Request) -> Response:
         hook = getattr(plugin, "product_extra", None)
         if hook is not None:
             extras.append(await hook(product))
-    return render(request, "product.html", {"product": product, "extras": [e for e in extras if e]})
+    return await render(request, "product.html", {"product": product, "extras": [e for e in extras if e]})
+
+
+def _product_by_sku(db, sku: str) -> Product | None:
+    with db() as session:
+        return session.exec(select(Product).where(Product.sku == sku)).first()
 
 
 routes = [

@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from shop import stock
 from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
-from shop.db import locked_session
 from shop.models import Cart, Order, OrderLine, Payment, Product, utcnow
 from shop.orders import failed_field_errors, grant_access, next_step_response
 from shop.payments.contract import Address, Channel, Customer, LineKind, OrderSnapshot, PaymentStatus
@@ -112,19 +111,22 @@ def draft_of(lines) -> OrderSnapshot:
 async def show_checkout(request: Request, form: CheckoutForm | None = None, status_code: int = 200,
                         error: str = "") -> Response:
     settings = request.app.state.settings
-    cart = cart_id(request)
-    with request.app.state.db() as session:
-        lines = priced_lines(session, cart, settings)
+    lines = await request.app.state.db.run(_priced_cart, request.app.state.db, cart_id(request), settings)
     if not lines:
         flash(request, "Your cart is empty: add something first.")
         return RedirectResponse("/", status_code=303)
     options = await request.app.state.plugins.options_for(draft_of(lines))
     values = form.raw if form else request.session.get("checkout_details", {})
-    return render(request, "checkout.html", {
+    return await render(request, "checkout.html", {
         "lines": lines, "total": total_of(lines, settings.currency), "options": options, "countries": COUNTRIES,
         "values": values, "errors": form.errors if form else {}, "error": error,
         "same_invoice": form.same_invoice if form else values.get("invoice_same", "on") == "on"},
         status_code=status_code)
+
+
+def _priced_cart(db, cart: str | None, settings) -> tuple:
+    with db() as session:
+        return priced_lines(session, cart, settings)
 
 
 @dataclass(frozen=True)
@@ -222,25 +224,26 @@ async def submit_checkout(request: Request) -> Response:
     if form.errors:
         return await show_checkout(request, form, status_code=422)
     request.session["checkout_details"] = {k: v for k, v in form.raw.items() if k not in ("csrf_token", "method")}
-    cart = cart_id(request)
-    # SQLite: the write lock from the start, or a worker that read before another's commit
-    # could not write at all ("database is locked"); PostgreSQL: a plain transaction.
-    with locked_session(state.engine) as session:
-        try:
-            row = session.get(Cart, cart) if cart else None
-            order = place_order(session, state.settings, items_of(session, cart), form.details(), cart=cart,
-                                discount_code=row.discount_code if row else "")
-        except ValueError as exc:
-            session.rollback()
-            return await show_checkout(request, form, status_code=409, error=str(exc))
-        session.commit()
+    try:
+        order = await state.db.write(_order_from_cart, state, cart_id(request), form.details())
+    except ValueError as exc:  # its transaction is rolled back: nothing was held
+        return await show_checkout(request, form, status_code=409, error=str(exc))
     grant_access(request, order)
     payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
-    field_errors = failed_field_errors(state, payment) if started is None else {}
+    field_errors = await state.db.run(failed_field_errors, state, payment) if started is None else {}
     if field_errors:  # the provider refused some of the details: show them where they were typed
         form.errors.update(field_errors)
         return await show_checkout(request, form, status_code=422, error=error)
     return next_step_response(request, order, started, error)
+
+
+def _order_from_cart(state, cart: str | None, details: OrderDetails) -> Order:
+    with state.db() as session:
+        row = session.get(Cart, cart) if cart else None
+        order = place_order(session, state.settings, items_of(session, cart), details, cart=cart,
+                            discount_code=row.discount_code if row else "")
+        session.commit()
+    return order
 
 
 routes = [

@@ -14,18 +14,22 @@ from shop.web import flash, render
 
 async def demo_page(request: Request) -> Response:
     state = request.app.state
-    return render(request, "demo.html", {"plugins": list(state.plugins), "sandbox_pages": state.sandbox_pages})
+    return await render(request, "demo.html", {"plugins": list(state.plugins), "sandbox_pages": state.sandbox_pages})
 
 
 @admin_only
 async def demo_reset(request: Request) -> Response:
     await checked_form(request)
-    with request.app.state.db() as session:
-        reset(session)
+    await request.app.state.db.write(_reset, request.app.state.db)
     request.session.pop("cart", None)
     request.session.pop("orders", None)
     flash(request, "The demo is reset: catalog and stock restored, orders and carts cleared.")
     return RedirectResponse("/demo", status_code=303)
+
+
+def _reset(db) -> None:
+    with db() as session:
+        reset(session)
 
 
 routes = [

@@ -1,7 +1,8 @@
 """The shopper's order page: lines, totals, the payment's next step and its live status.
 
 The status reaches the browser two ways, both rendered by ``panel``: pushed over a websocket
-as the ledger publishes a change, or fetched every second when the socket cannot be used."""
+as the ledger publishes a change, or fetched every second when the socket cannot be used.
+The sync functions here read the database: the handlers run them in a database thread."""
 
 from __future__ import annotations
 
@@ -73,15 +74,19 @@ def panel_context(conn: HTTPConnection, order: Order) -> dict:
     }
 
 
+def _snapshot(db, order_id: int):
+    with db() as session:
+        return snapshot_of(session, session.get(Order, order_id))
+
+
 async def retry_options(conn: HTTPConnection, order: Order):
-    with conn.app.state.db() as session:
-        snapshot = snapshot_of(session, session.get(Order, order.id))
+    snapshot = await conn.app.state.db.run(_snapshot, conn.app.state.db, order.id)
     return await conn.app.state.plugins.options_for(snapshot)
 
 
 async def panel(conn: HTTPConnection, order: Order, context: dict | None = None) -> tuple[str, str]:
     """(status, html) of the payment panel: the one source for the page, the poll and the socket."""
-    context = dict(context or panel_context(conn, order))
+    context = dict(context or await conn.app.state.db.run(panel_context, conn, order))
     if context["can_retry"]:
         context["options"] = await retry_options(conn, order)
     template = conn.app.state.templates.env.get_template("payment_panel.html")
@@ -89,27 +94,33 @@ async def panel(conn: HTTPConnection, order: Order, context: dict | None = None)
     return f"{context['status']}:{order.status}", html
 
 
-async def order_page(request: Request) -> Response:
-    order = owned_order(request)
+def _page_context(request: Request, order: Order) -> dict:
     context = panel_context(request, order)
-    if isinstance(context["step"], Embed):
-        allow_in_csp(request, dict(context["step"].csp))
     with request.app.state.db() as session:
         lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+    return {**context, "lines": lines}
+
+
+async def order_page(request: Request) -> Response:
+    db = request.app.state.db
+    order = await db.run(owned_order, request)
+    context = await db.run(_page_context, request, order)
+    if isinstance(context["step"], Embed):
+        allow_in_csp(request, dict(context["step"].csp))
     _, panel_html = await panel(request, order, context)
-    return render(request, "order.html", {**context, "lines": lines, "panel_html": panel_html,
-                                          "total": Money(order.total_cents, order.currency)})
+    return await render(request, "order.html", {**context, "panel_html": panel_html,
+                                                "total": Money(order.total_cents, order.currency)})
 
 
 async def order_status(request: Request) -> Response:
-    order = owned_order(request)
+    order = await request.app.state.db.run(owned_order, request)
     status, html = await panel(request, order)
     return HTMLResponse(html, headers={"X-Status": status, "Cache-Control": "no-store"})
 
 
 async def order_socket(websocket: WebSocket) -> None:
     try:
-        order = owned_order(websocket)
+        order = await websocket.app.state.db.run(owned_order, websocket)
     except HTTPException:
         await websocket.close(code=4404)
         return
@@ -160,9 +171,9 @@ def next_step_response(request: Request, order: Order, started: Started | None, 
 
 
 async def pay_again(request: Request) -> Response:
-    order = owned_order(request)
+    order = await request.app.state.db.run(owned_order, request)
     form = await checked_form(request)
-    context = panel_context(request, order)
+    context = await request.app.state.db.run(panel_context, request, order)
     if not context["can_retry"]:
         flash(request, "This order cannot take a new payment now.", "error")
         return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
@@ -177,12 +188,16 @@ async def pay_again(request: Request) -> Response:
 
 async def receipt_mail(request: Request) -> Response:
     """The confirmation e-mail as sent, for shoppers who want it on screen."""
-    order = owned_order(request)
-    with request.app.state.db() as session:
-        message = session.exec(select(OutboxMessage).where(OutboxMessage.order_id == order.id)).first()
+    order = await request.app.state.db.run(owned_order, request)
+    message = await request.app.state.db.run(_confirmation_of, request.app.state.db, order)
     if message is None:
         raise HTTPException(404, "No confirmation has been sent for this order yet.")
-    return render(request, "receipt_mail.html", {"order": order, "message": message})
+    return await render(request, "receipt_mail.html", {"order": order, "message": message})
+
+
+def _confirmation_of(db, order: Order) -> OutboxMessage | None:
+    with db() as session:
+        return session.exec(select(OutboxMessage).where(OutboxMessage.order_id == order.id)).first()
 
 
 routes = [

@@ -31,26 +31,31 @@ def make_templates(plugin_dirs: dict[str, Path]) -> Jinja2Templates:
     env.filters["money"] = lambda value, currency="EUR": (
         value.display() if isinstance(value, Money) else Money(int(value), currency).display())
     env.globals["csrf_token"] = csrf_token
-    return Jinja2Templates(env=env, context_processors=[cart_count])
+    return Jinja2Templates(env=env)
 
 
-def cart_count(request: Request) -> dict:
+async def cart_count(request: Request) -> int:
     """How many items the shopper's cart holds, for the header on every page."""
     cart = request.session.get("cart") if "session" in request.scope else None
     if not cart:
-        return {"count": 0}
+        return 0
+    return await request.app.state.db.run(_count_in_cart, request.app.state.engine, cart)
+
+
+def _count_in_cart(engine, cart: str) -> int:
     # A plain Core query: this runs on every page, and the ORM session would triple its cost.
-    with request.app.state.engine.connect() as connection:
-        count = connection.execute(_CART_COUNT, {"cart": cart}).scalar()
-    return {"count": count or 0}
+    with engine.connect() as connection:
+        return connection.execute(_CART_COUNT, {"cart": cart}).scalar() or 0
 
 
 _CART_COUNT = sa.text("SELECT SUM(quantity) FROM cartline WHERE cart_id = :cart")
 
 
-def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:
+async def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:
     context = dict(context or {})
     context.setdefault("flashes", pop_flashes(request))
+    if "count" not in context:  # the header's count, unless the page counted the cart itself
+        context["count"] = await cart_count(request)
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

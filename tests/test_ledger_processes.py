@@ -44,8 +44,8 @@ def settings(request, tmp_path):
 
 def _apply_paid(url: str, payments: list[tuple[int, int]], tag: str, barrier) -> list[list[bool]]:
     """For each payment in turn, once every process is ready: THREADS observations of "paid" at once."""
-    engine = db.make_engine(url)
-    ledger = Ledger(engine, MemoryBus())
+    database = db.Database(db.make_engine(url))
+    ledger = Ledger(database, MemoryBus())
 
     def paid(payment_id: int, amount: int, n: int) -> bool:
         observation = Observation(S.PAID, "credited", f"paid:{tag}:{n}", amount=Money(amount))
@@ -58,7 +58,7 @@ def _apply_paid(url: str, payments: list[tuple[int, int]], tag: str, barrier) ->
                 barrier.wait()
                 changed.append(list(pool.map(paid, [payment_id] * THREADS, [amount] * THREADS, range(THREADS))))
     finally:
-        engine.dispose()
+        database.close()
     return changed
 
 

@@ -36,7 +36,7 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
                 except ProviderError as exc:
                     error = exc.message
         columns = list(dict.fromkeys(key for row in rows for key in row))
-        return render(request, "seqr/admin_reports.html", {
+        return await render(request, "seqr/admin_reports.html", {
             "plugin": plugin, "periods": plugin.periods, "report_ids": REPORT_IDS, "report": report,
             "rows": rows, "columns": columns, "error": error, "chosen": (report_id, period_id),
             "terminal_reports": TERMINAL_REPORTS,

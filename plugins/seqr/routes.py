@@ -68,8 +68,8 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
             response = _error(SYSTEM_ERROR, "The shop could not take the order; nothing was charged.", 500)
         services = plugin.runtime.services
         outcome = json.loads(response.body)
-        services.recorder.record(
-            kind="callback", direction="in", http_status=response.status_code,
+        await services.db.write(
+            services.recorder.record, kind="callback", direction="in", http_status=response.status_code,
             operation=f"createPurchase: {outcome.get('errorCode') or 'invoice ' + outcome['invoiceReferenceId']}",
             body=_logged(body),
             payment_id=payment_id, order_id=order_id)
@@ -94,27 +94,34 @@ async def _create_purchase(plugin: SeqrPlugin, body: bytes) -> tuple[JSONRespons
     except PurchaseRefused as exc:
         return _error(INVOICING_ERROR, str(exc)), None, None
 
-    with services.db() as session:
-        product = session.get(Product, product_id)
-        if product is None:
-            return _error(INVOICING_ERROR, "This product is no longer sold."), None, None
-        if product.stock < 1:
-            return _error(INVOICING_ERROR, f"{product.name} is sold out."), None, None
-        try:
-            order = place_order(session, services.settings, [(product, 1)],
-                                OrderDetails(customer, address, address), channel=Channel.ONLINE)
-        except ValueError as exc:
-            session.rollback()
-            return _error(INVOICING_ERROR, str(exc)), None, None
-        # Nobody waits on a page to try again: an unpaid Instant Checkout order gives its stock
-        # back soon, not after the days a shopper's own checkout is kept.
-        order.expires_at = utcnow() + timedelta(seconds=plugin.settings.instant_order_expiry_seconds)
-        session.add(order)
-        session.commit()
-        order_id = order.id
+    try:
+        order_id = await services.db.write(_place_order, plugin, product_id, OrderDetails(customer, address, address))
+    except PurchaseRefused as exc:
+        return _error(INVOICING_ERROR, str(exc)), None, None
 
     payment, started, message = await services.attempts.start(order_id, plugin.id, plugin.id, StartContext())
     if started is None or not started.reference:
         await services.ledger.expire_order(order_id, f"SEQR Instant Checkout: no invoice ({message})")
         return _error(INVOICING_ERROR, message or "SEQR did not take the invoice."), order_id, payment.id
     return JSONResponse({"invoiceReferenceId": started.reference}), order_id, payment.id
+
+
+def _place_order(plugin: SeqrPlugin, product_id: int, details: OrderDetails) -> int:
+    """The order of one product, its stock held; raises PurchaseRefused with the reason if it cannot."""
+    services = plugin.runtime.services
+    with services.db() as session:
+        product = session.get(Product, product_id)
+        if product is None:
+            raise PurchaseRefused("This product is no longer sold.")
+        if product.stock < 1:
+            raise PurchaseRefused(f"{product.name} is sold out.")
+        try:
+            order = place_order(session, services.settings, [(product, 1)], details, channel=Channel.ONLINE)
+        except ValueError as exc:
+            raise PurchaseRefused(str(exc)) from None
+        # Nobody waits on a page to try again: an unpaid Instant Checkout order gives its stock
+        # back soon, not after the days a shopper's own checkout is kept.
+        order.expires_at = utcnow() + timedelta(seconds=plugin.settings.instant_order_expiry_seconds)
+        session.add(order)
+        session.commit()
+        return order.id

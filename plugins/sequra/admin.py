@@ -18,6 +18,7 @@ from starlette.routing import Route
 from shop.checkout import COUNTRIES, CheckoutForm, draft_of, place_order
 from shop.models import Order, OrderLine, Payment, Product
 from shop.money import Money
+from shop.orders import failed_field_errors
 from shop.payments.contract import Channel, PaymentStatus, StartContext
 from shop.payments.contract import OrderLine as SnapshotLine
 from shop.pricing import basket_lines
@@ -54,19 +55,21 @@ def _draft_lines(items: list[tuple[Product, int]], settings) -> list[SnapshotLin
 
 
 def routes(plugin: SequraPlugin) -> list[Route]:
+    # The database work runs in a database thread: products, tracked, _place, failed_field_errors.
     def products(request: Request) -> list[Product]:
         with request.app.state.db() as session:
             return list(session.exec(select(Product).where(Product.stock > 0).order_by(Product.name)))
 
-    def page(request: Request, *, values=None, errors=None, error: str = "", status_code: int = 200) -> Response:
+    async def page(request: Request, *, values=None, errors=None, error: str = "", status_code: int = 200) -> Response:
         values = values or {"country_code": "ES", "channel": "phone", "product": "i1"}
-        return render(request, "sequra/phone_order.html", {
-            "products": products(request), "values": values, "errors": errors or {}, "error": error,
+        in_stock = await request.app.state.db.run(products, request)
+        return await render(request, "sequra/phone_order.html", {
+            "products": in_stock, "values": values, "errors": errors or {}, "error": error,
             "countries": COUNTRIES, "isolated_only": plugin.settings.isolated_till,
             "product_codes": PRODUCT_CODES}, status_code=status_code)
 
     async def show(request: Request) -> Response:
-        return page(request)
+        return await page(request)
 
     async def submit(request: Request) -> Response:
         state = request.app.state
@@ -76,7 +79,7 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         channel = Channel.TILL if raw.get("channel") == "till" or plugin.settings.isolated_till else Channel.PHONE
         details = CheckoutForm({**raw, "invoice_same": "on", "method": f"{plugin.id}:{option}"})
         errors = dict(details.errors)
-        items, quantity_errors = _quantities(form, products(request))
+        items, quantity_errors = _quantities(form, await state.db.run(products, request))
         errors.update(quantity_errors)
         if not items and not quantity_errors:
             errors["items"] = "Add at least one product."
@@ -88,24 +91,20 @@ def routes(plugin: SequraPlugin) -> list[Route]:
                 errors["product"] = (f"SeQura does not offer {PRODUCT_CODES[option]} for this amount"
                                      + (f"; it offers {', '.join(sorted(offered))}." if offered else "."))
         if errors:
-            return page(request, values=raw, errors=errors, status_code=422)
-        with state.db() as session:
-            try:
-                order = place_order(session, state.settings, items, details.details(), channel=channel)
-            except ValueError as exc:
-                session.rollback()
-                return page(request, values=raw, error=str(exc), status_code=409)
-            session.commit()
-            number, order_id = order.number, order.id
+            return await page(request, values=raw, errors=errors, status_code=422)
+        try:
+            order = await state.db.write(_place, state, items, details.details(), channel)
+        except ValueError as exc:
+            return await page(request, values=raw, error=str(exc), status_code=409)
+        number, order_id = order.number, order.id
         payment, started, message = await state.attempts.start(order_id, plugin.id, option, StartContext(),
                                                                  channel=channel)
         if started is None:
-            with state.db() as session:
-                fields = session.get(Payment, payment.id).data.get("_errors") or {}
+            fields = await state.db.run(failed_field_errors, state, payment)
             flash(request, f"Order {number} was created, but SeQura refused it: {message}", "error")
             if fields:
-                return page(request, values=raw, errors=fields, error=f"SeQura refused the order: {message}",
-                            status_code=422)
+                return await page(request, values=raw, errors=fields, error=f"SeQura refused the order: {message}",
+                                  status_code=422)
         return RedirectResponse(f"{BASE}/phone-order/{number}", status_code=303)
 
     def tracked(request: Request) -> dict:
@@ -126,10 +125,11 @@ def routes(plugin: SequraPlugin) -> list[Route]:
                     PaymentStatus.CREATED, PaymentStatus.PENDING)}
 
     async def status_page(request: Request) -> Response:
-        return render(request, "sequra/phone_order_status.html", tracked(request))
+        context = await request.app.state.db.run(tracked, request)
+        return await render(request, "sequra/phone_order_status.html", context)
 
     async def status_fragment(request: Request) -> Response:
-        context = tracked(request)
+        context = await request.app.state.db.run(tracked, request)
         html = request.app.state.templates.env.get_template("sequra/phone_order_panel.html").render(
             {**context, "request": request})
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
@@ -140,6 +140,13 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         Route("/phone-order/{number}", status_page, name="sequra_phone_order_status"),
         Route("/phone-order/{number}/panel", status_fragment),
     ]
+
+
+def _place(state, items: list[tuple[Product, int]], details, channel: Channel) -> Order:
+    with state.db() as session:
+        order = place_order(session, state.settings, items, details, channel=channel)
+        session.commit()
+    return order
 
 
 PRODUCT_CODES = {"i1": "Pay later in 7 days (i1)", "sp1": "Split in 3, no fees (sp1)",

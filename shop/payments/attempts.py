@@ -124,16 +124,7 @@ class Attempts:
         """A new attempt on an order. Returns the payment, what the plugin says comes next (None
         when it failed) and, on failure, a sentence for the shopper."""
         plugin = self.state.plugins[plugin_id]
-        salt = secrets.token_hex(16)
-        token = token_for(self._settings.secret_key, salt)
-        with self.state.db() as session:
-            order = session.get(Order, order_id)
-            payment = Payment(order_id=order.id, plugin=plugin_id, option=option, channel=channel,
-                              amount_cents=order.total_cents, currency=order.currency,
-                              token_hash=hash_token(token), token_salt=salt)
-            session.add(payment)
-            session.commit()
-            attempt = self.attempt_of(session, payment, order)
+        payment, attempt = await self.state.db.write(self._new_payment, order_id, plugin_id, option, channel)
         with recorder.about(payment.id, order_id) as call:
             try:
                 started = await plugin.start(attempt, ctx)
@@ -145,15 +136,31 @@ class Attempts:
                     PaymentStatus.FAILED, "start failed", f"start-failed:{payment.id}", detail=message,
                     data={"_errors": exc.fields}), correlation_id=call.correlation_id, source="start")
                 return payment, None, message
-            with self.state.db() as session:
-                row = session.get(Payment, payment.id)
-                row.reference = started.reference or row.reference
-                row.data = {**row.data, **dict(started.data), "_next": next_step_to_dict(started.next_step)}
-                session.add(row)
-                session.commit()
+            await self.state.db.write(self._keep_started, payment.id, started)
             observation = started.observation or Observation(PaymentStatus.PENDING, "started", f"started:{payment.id}")
             await self.state.ledger.apply(payment.id, observation, correlation_id=call.correlation_id, source="start")
         return payment, started, ""
+
+    def _new_payment(self, order_id: int, plugin_id: str, option: str,
+                     channel: Channel) -> tuple[Payment, PaymentAttempt]:
+        salt = secrets.token_hex(16)
+        token = token_for(self._settings.secret_key, salt)
+        with self.state.db() as session:
+            order = session.get(Order, order_id)
+            payment = Payment(order_id=order.id, plugin=plugin_id, option=option, channel=channel,
+                              amount_cents=order.total_cents, currency=order.currency,
+                              token_hash=hash_token(token), token_salt=salt)
+            session.add(payment)
+            session.commit()
+            return payment, self.attempt_of(session, payment, order)
+
+    def _keep_started(self, payment_id: int, started: Started) -> None:
+        with self.state.db() as session:
+            row = session.get(Payment, payment_id)
+            row.reference = started.reference or row.reference
+            row.data = {**row.data, **dict(started.data), "_next": next_step_to_dict(started.next_step)}
+            session.add(row)
+            session.commit()
 
     # ------------------------------------------------------------------ merchant actions
 
@@ -164,7 +171,7 @@ class Attempts:
         return plugin
 
     async def refund(self, payment_id: int, amount: Money, reason: str = "") -> RefundSeen:
-        payment, attempt = self.load(payment_id)
+        payment, attempt = await self.state.db.run(self.load, payment_id)
         plugin = self._plugin_with(payment, Capability.REFUND)
         if payment.status != PaymentStatus.PAID:
             raise ActionRefused(f"Only a paid payment can be refunded; this one is {payment.status}.")
@@ -182,7 +189,7 @@ class Attempts:
         return refund
 
     async def cancel(self, payment_id: int) -> Observation:
-        payment, attempt = self.load(payment_id)
+        payment, attempt = await self.state.db.run(self.load, payment_id)
         plugin = self._plugin_with(payment, Capability.CANCEL)
         if PaymentStatus(payment.status) not in OPEN:
             raise ActionRefused(f"Only an open payment can be cancelled; this one is {payment.status}.")
@@ -193,7 +200,7 @@ class Attempts:
         return observation
 
     async def capture(self, payment_id: int, amount: Money | None = None) -> Observation:
-        payment, attempt = self.load(payment_id)
+        payment, attempt = await self.state.db.run(self.load, payment_id)
         plugin = self._plugin_with(payment, Capability.CAPTURE)
         if payment.status != PaymentStatus.AUTHORIZED:
             raise ActionRefused(f"Only an authorized payment can be captured; this one is {payment.status}.")
@@ -205,7 +212,7 @@ class Attempts:
 
     async def refresh(self, payment_id: int, source: str) -> bool:
         """Read a payment back from its provider and apply what it says. False if it could not."""
-        payment, attempt = self.load(payment_id)
+        payment, attempt = await self.state.db.run(self.load, payment_id)
         plugin = self.state.plugins[payment.plugin]
         if not plugin.has_read_back:
             return False
@@ -213,15 +220,16 @@ class Attempts:
             try:
                 observation = await plugin.fetch(attempt)
             except ProviderError as exc:
-                self.note(payment, f"{source}: read-back failed", exc.message, call.correlation_id)
-                self._mark_fetched(payment.id)
+                await self.state.db.write(self.note, payment, f"{source}: read-back failed", exc.message,
+                                          call.correlation_id)
+                await self.state.db.write(self._mark_fetched, payment.id)
                 return False
             except ReadBackUnavailable as exc:
-                self.note(payment, f"{source}: no read-back", str(exc), call.correlation_id)
+                await self.state.db.write(self.note, payment, f"{source}: no read-back", str(exc), call.correlation_id)
                 return False
             except Exception as exc:  # e.g. a status word the plugin does not know: never raise through
-                self.not_understood(payment, plugin, exc, source, call.correlation_id)
-                self._mark_fetched(payment.id)
+                await self.state.db.write(self.not_understood, payment, plugin, exc, source, call.correlation_id)
+                await self.state.db.write(self._mark_fetched, payment.id)
                 return False
             await self.state.ledger.apply(payment.id, observation, correlation_id=call.correlation_id, source=source)
         return True

@@ -6,7 +6,8 @@ is not what its content type says gets 400 -> verify (403 if forged) -> where th
 confirms inside the callback, check the order still matches its cart and the stock (conflict
 if not) -> fetch the truth from the provider (503 so it retries, nothing changed, if that
 fails) -> apply through the ledger (amount and currency checked there) -> reply in the
-provider's own form. Every callback to a known token is recorded with the reply it got."""
+provider's own form. Every callback to a known token is recorded with the reply it got. The
+database reads and writes run in a database thread, each between two awaits."""
 
 from __future__ import annotations
 
@@ -54,9 +55,7 @@ async def handle_callback(request: Request) -> Response:
     state = request.app.state
     plugin = state.plugins[request.scope["plugin_id"]]
     token = request.path_params["token"]
-    with state.db() as session:
-        payment = find_by_token(session, plugin.id, token)
-        attempt = state.attempts.attempt_of(session, payment) if payment else None
+    payment, attempt = await state.db.run(_payment_and_attempt, state, plugin.id, token)
     if payment is None:
         # Neither the body nor a row: guessed or stale tokens cost a counter, whatever they send.
         state.unknown_callbacks.seen()
@@ -77,11 +76,17 @@ async def handle_callback(request: Request) -> Response:
                                                  correlation_id)
         reply = reply_for(plugin, outcome)
         operation = f"callback {request.method}: {outcome}" + (f" ({detail})" if detail else "")
-    state.recorder.record(kind="callback", direction="in", operation=operation, http_status=reply.status_code,
-                          body=recorder.redact(body, content_type), payment_id=payment.id,
-                          order_id=payment.order_id, correlation_id=correlation_id)
+    await state.db.write(state.recorder.record, kind="callback", direction="in", operation=operation,
+                         http_status=reply.status_code, body=recorder.redact(body, content_type),
+                         payment_id=payment.id, order_id=payment.order_id, correlation_id=correlation_id)
     log.info("%s callback -> %s %s", plugin.id, reply.status_code, operation)
     return reply
+
+
+def _payment_and_attempt(state, plugin_id: str, token: str):
+    with state.db() as session:
+        payment = find_by_token(session, plugin_id, token)
+        return payment, state.attempts.attempt_of(session, payment) if payment else None
 
 
 async def _process(request, state, plugin, payment: Payment, attempt, body: bytes, correlation_id: str):
@@ -99,8 +104,7 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
         return CallbackOutcome.IGNORED, "nothing the shop tracks"
 
     if confirms_on_callback(plugin) and PaymentStatus(payment.status) in OPEN:
-        with state.db() as session:
-            problem = order_problem(session, session.get(Order, payment.order_id))
+        problem = await state.db.run(_order_problem, state.db, payment.order_id)
         if problem:
             await _fail_for_cart(state, payment, claim.dedupe_key, problem, correlation_id)
             return CallbackOutcome.CONFLICT, problem
@@ -117,10 +121,15 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
     except ProviderError as exc:
         return CallbackOutcome.REJECTED, f"provider refused: {exc.message}"
     except Exception as exc:  # an answer the plugin cannot place: flag it, and let the provider ask again
-        state.attempts.not_understood(payment, plugin, exc, "callback", correlation_id)
+        await state.db.write(state.attempts.not_understood, payment, plugin, exc, "callback", correlation_id)
         return CallbackOutcome.RETRY, f"read-back not understood: {exc}"
     await state.ledger.apply(payment.id, observation, correlation_id=correlation_id, source="callback")
     return CallbackOutcome.ACCEPTED, observation.raw_status
+
+
+def _order_problem(db, order_id: int) -> str:
+    with db() as session:
+        return order_problem(session, session.get(Order, order_id))
 
 
 async def _fail_for_cart(state, payment: Payment, key: str, problem: str, correlation_id: str) -> None:
@@ -135,9 +144,7 @@ async def handle_return(request: Request) -> Response:
     state = request.app.state
     plugin = state.plugins[request.scope["plugin_id"]]
     outcome = request.path_params["outcome"]
-    with state.db() as session:
-        payment = find_by_token(session, plugin.id, request.path_params["token"])
-        order = session.get(Order, payment.order_id) if payment else None
+    payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
     if payment is None:
         raise HTTPException(404, "This payment link is not known to the shop.")
     grant_access(request, order)
@@ -145,8 +152,7 @@ async def handle_return(request: Request) -> Response:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
         await _cancel_abandoned(state, plugin, payment.id)
-        with state.db() as session:
-            ended = session.get(Payment, payment.id)
+        ended = await state.db.run(_payment, state.db, payment.id)
         if ended.status == PaymentStatus.FAILED and ended.detail:
             flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
         else:
@@ -155,11 +161,21 @@ async def handle_return(request: Request) -> Response:
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
 
 
+def _payment_and_order(db, plugin_id: str, token: str) -> tuple[Payment | None, Order | None]:
+    with db() as session:
+        payment = find_by_token(session, plugin_id, token)
+        return payment, session.get(Order, payment.order_id) if payment else None
+
+
+def _payment(db, payment_id: int) -> Payment:
+    with db() as session:
+        return session.get(Payment, payment_id)
+
+
 async def _cancel_abandoned(state, plugin, payment_id: int) -> None:
     """The shopper left the provider's page: close the attempt there too, so that an old link
     cannot be paid later (money that arrives anyway is kept and flagged by the ledger)."""
-    with state.db() as session:
-        still_open = PaymentStatus(session.get(Payment, payment_id).status) in OPEN
+    still_open = PaymentStatus((await state.db.run(_payment, state.db, payment_id)).status) in OPEN
     if still_open and Capability.CANCEL in plugin.capabilities:
         try:
             await state.attempts.cancel(payment_id)

@@ -3,7 +3,8 @@
 Every observation of a provider (a callback's read-back, a return URL, the reconciler, a
 merchant's action) goes through ``Ledger.apply``: one transaction that locks the payment,
 re-reads it, records the observation under a unique (payment, dedupe key), moves the state
-along a legal path, keeps the order in step, commits, and only then publishes on the bus."""
+along a legal path, keeps the order in step, commits, and only then publishes on the bus.
+The transactions run in a database thread; the publishing stays on the event loop."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from shop import stock
 from shop.cart import cart_hash_of
-from shop.db import locked_session
+from shop.db import Database, locked_session
 from shop.models import (
     CartLine,
     Order,
@@ -94,10 +94,11 @@ class Applied:
 
 
 class Ledger:
-    def __init__(self, engine: Engine, bus, *, on_paid=None) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, bus, *, on_paid=None) -> None:
+        self.db = db
+        self.engine = db.engine
         self.bus = bus
-        self._postgres = engine.dialect.name == "postgresql"
+        self._postgres = self.engine.dialect.name == "postgresql"
         self._on_paid = on_paid  # called with (session, order) inside the transaction
 
     # ------------------------------------------------------------------ locking
@@ -111,6 +112,13 @@ class Ledger:
 
     async def apply(self, payment_id: int, observation: Observation, *, correlation_id: str = "",
                     source: str = "") -> Applied:
+        result, payment, order = await self.db.run(self._apply, payment_id, observation, correlation_id, source)
+        if result.changed:
+            await self.publish(order, payment)
+        return result
+
+    def _apply(self, payment_id: int, observation: Observation, correlation_id: str,
+               source: str) -> tuple[Applied, Payment, Order]:
         with locked_session(self.engine) as session, session.no_autoflush:
             # One flush at commit rather than one before every read; the reads that must see
             # this transaction's writes (refund rows) flush explicitly.
@@ -118,9 +126,7 @@ class Ledger:
             result = self._apply_locked(session, payment, order, observation, correlation_id, source)
             _write_events(session)
             session.commit()
-        if result.changed:
-            await self.publish(order, payment)
-        return result
+        return result, payment, order
 
     def _apply_locked(self, session: Session, payment: Payment, order: Order, obs: Observation,
                       correlation_id: str, source: str) -> Applied:
@@ -205,6 +211,13 @@ class Ledger:
 
     async def record_refund(self, payment_id: int, refund: RefundSeen, reason: str = "",
                             correlation_id: str = "") -> Applied:
+        applied, payment, order = await self.db.run(self._record_refund_locked, payment_id, refund, reason,
+                                                    correlation_id)
+        await self.publish(order, payment)
+        return applied
+
+    def _record_refund_locked(self, payment_id: int, refund: RefundSeen, reason: str,
+                              correlation_id: str) -> tuple[Applied, Payment, Order]:
         with locked_session(self.engine) as session:
             payment, order = self._lock(session, payment_id)
             new = self._record_refund(session, payment, refund, reason, correlation_id)
@@ -213,8 +226,7 @@ class Ledger:
             session.add(order)
             _write_events(session)
             session.commit()
-        await self.publish(order, payment)
-        return Applied(S(payment.status), changed=changed)
+        return Applied(S(payment.status), changed=changed), payment, order
 
     def _record_refund(self, session: Session, payment: Payment, refund: RefundSeen, reason: str,
                        correlation_id: str) -> bool:
@@ -304,13 +316,22 @@ class Ledger:
 
     async def expire_order(self, order_id: int, reason: str, now: datetime | None = None) -> bool:
         """Expire an unpaid order: its open payments expire and its stock goes back on the shelf."""
+        expired = await self.db.run(self._expire_locked, order_id, reason, now)
+        if expired is None:
+            return False
+        order, payments = expired
+        for payment in payments:
+            await self.publish(order, payment)
+        return True
+
+    def _expire_locked(self, order_id: int, reason: str, now: datetime | None) -> tuple[Order, list[Payment]] | None:
         with locked_session(self.engine) as session:
             query = select(Order).where(Order.id == order_id)
             if self._postgres:
                 query = query.with_for_update()
             order = session.exec(query).one()
             if order.status != "awaiting_payment":
-                return False
+                return None
             payments = session.exec(select(Payment).where(Payment.order_id == order.id)).all()
             for payment in payments:
                 if S(payment.status) in OPEN - {S.AUTHORIZED}:
@@ -322,9 +343,7 @@ class Ledger:
             stock.release(session, order)
             _write_events(session)
             session.commit()
-        for payment in payments:
-            await self.publish(order, payment)
-        return True
+        return order, payments
 
     # ------------------------------------------------------------------ the bus
 

@@ -64,13 +64,7 @@ class Reconciler:
         now = utcnow()
         counts = {"read": 0, "created_settled": 0, "timed_out": 0, "expired": 0, "errors": 0}
         created_before = now - timedelta(seconds=self.state.settings.reconcile_created_after_seconds)
-        with self.state.db() as session:
-            left_created = session.exec(select(Payment).where(
-                Payment.status == PaymentStatus.CREATED, Payment.created_at < created_before)).all()
-            open_payments = session.exec(select(Payment).where(
-                Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]))).all()
-            due_orders = session.exec(select(Order).where(
-                Order.status == "awaiting_payment", Order.expires_at.is_not(None), Order.expires_at < now)).all()
+        left_created, open_payments, due_orders = await self.state.db.run(self._due_work, now, created_before)
 
         for payment in left_created:
             await self._each(counts, f"payment {payment.id}", self._settle_created(payment, now, counts))
@@ -107,7 +101,8 @@ class Reconciler:
             # Read first: the money may have arrived a moment ago.
             if plugin.has_read_back:
                 await self.state.attempts.refresh(payment.id, source="reconciler: before time-out")
-            if self._still(payment.id, PaymentStatus.PENDING) and Capability.CANCEL in plugin.capabilities:
+            still_pending = await self.state.db.run(self._still, payment.id, PaymentStatus.PENDING)
+            if still_pending and Capability.CANCEL in plugin.capabilities:
                 try:
                     await self.state.attempts.cancel(payment.id)
                     counts["timed_out"] += 1
@@ -155,6 +150,17 @@ class Reconciler:
     async def _expire(self, order: Order, counts: dict[str, int]) -> None:
         if await self.state.ledger.expire_order(order.id, "unpaid when its time ran out"):
             counts["expired"] += 1
+
+    def _due_work(self, now, created_before) -> tuple[list[Payment], list[Payment], list[Order]]:
+        """Payments left created, open payments, and orders past their expiry."""
+        with self.state.db() as session:
+            left_created = session.exec(select(Payment).where(
+                Payment.status == PaymentStatus.CREATED, Payment.created_at < created_before)).all()
+            open_payments = session.exec(select(Payment).where(
+                Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]))).all()
+            due_orders = session.exec(select(Order).where(
+                Order.status == "awaiting_payment", Order.expires_at.is_not(None), Order.expires_at < now)).all()
+        return left_created, open_payments, due_orders
 
     def _still(self, payment_id: int, status: PaymentStatus) -> bool:
         with self.state.db() as session:

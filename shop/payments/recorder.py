@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-from sqlalchemy.engine import Engine
 
+from shop.db import Database
 from shop.models import insert_payment_events, payment_event_row
 
 log = logging.getLogger("shop.providers")
@@ -184,12 +184,14 @@ class ZeepOperationPlugin:
 
 
 class Recorder:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
 
     def record(self, *, kind: str, direction: str, operation: str, body: str = "", http_status: int | None = None,
                duration_ms: int | None = None, payment_id: int | None = None, order_id: int | None = None,
                correlation_id: str = "") -> None:
+        """Keep one event: a database write, so async code runs it through ``db.write``."""
         with self.engine.begin() as connection:
             insert_payment_events(connection, [payment_event_row(
                 payment_id=payment_id, order_id=order_id, kind=kind, direction=direction, operation=operation,
@@ -211,10 +213,10 @@ class Recorder:
         got = redact(response.content, response.headers.get("content-type", ""))
         ctx = current()
         log.info("%s %s -> %s in %d ms", request.method, redact_url(str(request.url)), response.status_code, elapsed)
-        self.record(kind="call", direction="out", operation=operation, http_status=response.status_code,
-                    duration_ms=elapsed, body=f">>> {sent}\n<<< {got}".strip(),
-                    payment_id=ctx.payment_id if ctx else None, order_id=ctx.order_id if ctx else None,
-                    correlation_id=ctx.correlation_id if ctx else "")
+        await self.db.write(self.record, kind="call", direction="out", operation=operation,
+                            http_status=response.status_code, duration_ms=elapsed, body=f">>> {sent}\n<<< {got}".strip(),
+                            payment_id=ctx.payment_id if ctx else None, order_id=ctx.order_id if ctx else None,
+                            correlation_id=ctx.correlation_id if ctx else "")
 
     def hooks(self) -> dict:
         return {"request": [self._on_request], "response": [self._on_response]}

@@ -7,7 +7,9 @@ A plugin subclasses it in one line::
 
 The kit runs the whole store in-process with the plugin talking to its own sandbox over
 httpx's ASGI transport, and drives the provider's side through the plugin's
-``plugins/<id>/sandbox/driver.py`` (see ``shop.testing.driver``)."""
+``plugins/<id>/sandbox/driver.py`` (see ``shop.testing.driver``). Every check also holds the
+store to running no database statement on the event loop (``shop.testing.loopguard``): the
+kit's own reads go through the database threads as the store's do, hence its async helpers."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from shop.payments.contract import CallbackOutcome, Capability, CheckoutPlugin, 
 from shop.payments.registry import check_declaration
 from shop.payments.steps import next_step_from_dict
 from shop.testing.driver import CallbackRequest, SandboxDriver
+from shop.testing.loopguard import database_calls_on_the_loop
 from shop.testing.shopper import CUSTOMER, Shopper, make_settings, running_app
 
 SECRET_FIELD = re.compile(r"secret|password|api_key|token|pin", re.IGNORECASE)
@@ -52,39 +55,43 @@ class Kit:
         method = f"{self.plugin_id}:{self.option}" if self.option else options[0]
         response = await self.shopper.post("/checkout", {**CUSTOMER, "method": method})
         assert response.status_code == 303, response.text[:500]
-        payment = self.latest_payment()
+        payment = await self.latest_payment()
         assert payment.status == PaymentStatus.PENDING, (payment.status, payment.detail)
         started = Started(next_step_from_dict(payment.data["_next"]), reference=payment.reference,
                           data={k: v for k, v in payment.data.items() if not k.startswith("_")})
         return payment, started
 
-    def latest_payment(self) -> Payment:
-        with self.app.state.db() as session:
-            return session.exec(select(Payment).order_by(Payment.id.desc())).first()
+    async def _read(self, read):
+        """``read(session)`` in a database thread."""
+        def in_a_session():
+            with self.app.state.db() as session:
+                return read(session)
 
-    def payment(self, payment_id: int) -> Payment:
-        with self.app.state.db() as session:
-            return session.get(Payment, payment_id)
+        return await self.app.state.db.run(in_a_session)
 
-    def order_of(self, payment: Payment) -> Order:
-        with self.app.state.db() as session:
-            return session.get(Order, payment.order_id)
+    async def latest_payment(self) -> Payment:
+        return await self._read(lambda session: session.exec(select(Payment).order_by(Payment.id.desc())).first())
 
-    def attempt(self, payment: Payment):
-        with self.app.state.db() as session:
-            return self.app.state.attempts.attempt_of(session, session.get(Payment, payment.id))
+    async def payment(self, payment_id: int) -> Payment:
+        return await self._read(lambda session: session.get(Payment, payment_id))
 
-    def events(self, payment_id: int | None = None, kind: str | None = None) -> list[PaymentEvent]:
-        with self.app.state.db() as session:
-            query = select(PaymentEvent)
-            if payment_id is not None:
-                query = query.where(PaymentEvent.payment_id == payment_id)
-            if kind:
-                query = query.where(PaymentEvent.kind == kind)
-            return list(session.exec(query.order_by(PaymentEvent.id)))
+    async def order_of(self, payment: Payment) -> Order:
+        return await self._read(lambda session: session.get(Order, payment.order_id))
 
-    def moves_to(self, payment_id: int, status: str) -> int:
-        return sum(1 for e in self.events(payment_id, "transition") if e.operation.endswith(f"-> {status}"))
+    async def attempt(self, payment: Payment):
+        return await self._read(
+            lambda session: self.app.state.attempts.attempt_of(session, session.get(Payment, payment.id)))
+
+    async def events(self, payment_id: int | None = None, kind: str | None = None) -> list[PaymentEvent]:
+        query = select(PaymentEvent)
+        if payment_id is not None:
+            query = query.where(PaymentEvent.payment_id == payment_id)
+        if kind:
+            query = query.where(PaymentEvent.kind == kind)
+        return await self._read(lambda session: list(session.exec(query.order_by(PaymentEvent.id))))
+
+    async def moves_to(self, payment_id: int, status: str) -> int:
+        return sum(1 for e in await self.events(payment_id, "transition") if e.operation.endswith(f"-> {status}"))
 
     async def deliver(self, callback: CallbackRequest):
         return await self.shopper.http.request(callback.method, callback.url, headers=dict(callback.headers),
@@ -95,10 +102,10 @@ class Kit:
 
     async def pay(self) -> Payment:
         payment, started = await self.start_payment()
-        callback = await self.driver.pay(self.attempt(payment), started)
+        callback = await self.driver.pay(await self.attempt(payment), started)
         response = await self.deliver(callback)
         assert response.status_code == self.reply_status(CallbackOutcome.ACCEPTED), response.text
-        paid = self.payment(payment.id)
+        paid = await self.payment(payment.id)
         assert paid.status == PaymentStatus.PAID, (paid.status, paid.detail)
         return paid
 
@@ -120,7 +127,9 @@ class ContractKit:
             driver = driver_module.Driver(app.state.sandboxes[self.plugin_id].state.sandbox)
             shopper = Shopper(app)
             try:
-                yield Kit(app, self.plugin_id, shopper, driver, self.option)
+                with database_calls_on_the_loop(app.state.engine) as on_the_loop:
+                    yield Kit(app, self.plugin_id, shopper, driver, self.option)
+                assert not on_the_loop, "database statements ran on the event loop:\n" + "\n".join(on_the_loop)
             finally:
                 await shopper.aclose()
 
@@ -138,60 +147,60 @@ class ContractKit:
     @pytest.mark.anyio
     async def test_happy_path_moves_to_paid_exactly_once(self, kit: Kit):
         paid = await kit.pay()
-        assert kit.moves_to(paid.id, "paid") == 1
-        assert kit.order_of(paid).status == "paid"
-        assert not kit.order_of(paid).needs_attention
+        assert await kit.moves_to(paid.id, "paid") == 1
+        assert (await kit.order_of(paid)).status == "paid"
+        assert not (await kit.order_of(paid)).needs_attention
 
     @pytest.mark.anyio
     async def test_the_same_callback_twice_changes_state_once(self, kit: Kit):
         payment, started = await kit.start_payment()
-        callback = await kit.driver.pay(kit.attempt(payment), started)
+        callback = await kit.driver.pay(await kit.attempt(payment), started)
         first, second = await kit.deliver(callback), await kit.deliver(callback)
         accepted = kit.reply_status(CallbackOutcome.ACCEPTED)
         assert (first.status_code, second.status_code) == (accepted, accepted)
-        assert kit.moves_to(payment.id, "paid") == 1
+        assert await kit.moves_to(payment.id, "paid") == 1
 
     @pytest.mark.anyio
     async def test_ten_copies_at_once_change_state_once(self, kit: Kit):
         payment, started = await kit.start_payment()
-        callback = await kit.driver.pay(kit.attempt(payment), started)
+        callback = await kit.driver.pay(await kit.attempt(payment), started)
         replies = await asyncio.gather(*(kit.deliver(callback) for _ in range(10)))
         assert {r.status_code for r in replies} == {kit.reply_status(CallbackOutcome.ACCEPTED)}
-        assert kit.payment(payment.id).status == PaymentStatus.PAID
-        assert kit.moves_to(payment.id, "paid") == 1
+        assert (await kit.payment(payment.id)).status == PaymentStatus.PAID
+        assert await kit.moves_to(payment.id, "paid") == 1
 
     # ------------------------------------------------------------------ bad callbacks
 
     @pytest.mark.anyio
     async def test_a_claim_of_payment_the_provider_denies_changes_nothing(self, kit: Kit):
         payment, started = await kit.start_payment()
-        forged = await kit.driver.forge_paid_claim(kit.attempt(payment), started)
+        forged = await kit.driver.forge_paid_claim(await kit.attempt(payment), started)
         await kit.deliver(forged)
-        assert kit.payment(payment.id).status == PaymentStatus.PENDING
-        assert kit.moves_to(payment.id, "paid") == 0
+        assert (await kit.payment(payment.id)).status == PaymentStatus.PENDING
+        assert await kit.moves_to(payment.id, "paid") == 0
 
     @pytest.mark.anyio
     async def test_an_unknown_token_is_refused(self, kit: Kit):
         payment, started = await kit.start_payment()
-        callback = await kit.driver.pay(kit.attempt(payment), started)
+        callback = await kit.driver.pay(await kit.attempt(payment), started)
         token = callback.url.rsplit("/cb/", 1)[1].split("?")[0]
         wrong = dataclasses.replace(callback, url=callback.url.replace(token, "x" * len(token)))
         response = await kit.deliver(wrong)
         assert response.status_code == kit.reply_status(CallbackOutcome.UNKNOWN)
-        assert kit.payment(payment.id).status == PaymentStatus.PENDING
+        assert (await kit.payment(payment.id)).status == PaymentStatus.PENDING
 
     @pytest.mark.anyio
     async def test_a_failed_read_back_asks_the_provider_to_retry_and_changes_nothing(self, kit: Kit):
         payment, started = await kit.start_payment()
-        callback = await kit.driver.pay(kit.attempt(payment), started)
+        callback = await kit.driver.pay(await kit.attempt(payment), started)
         kit.driver.break_read_back(True)
         response = await kit.deliver(callback)
         assert response.status_code == kit.reply_status(CallbackOutcome.RETRY)
-        assert kit.payment(payment.id).status == PaymentStatus.PENDING
+        assert (await kit.payment(payment.id)).status == PaymentStatus.PENDING
         kit.driver.break_read_back(False)
         response = await kit.deliver(callback)  # the provider's retry
         assert response.status_code == kit.reply_status(CallbackOutcome.ACCEPTED)
-        assert kit.payment(payment.id).status == PaymentStatus.PAID
+        assert (await kit.payment(payment.id)).status == PaymentStatus.PAID
 
     # ------------------------------------------------------------------ late money
 
@@ -199,12 +208,12 @@ class ContractKit:
     async def test_money_after_expiry_is_kept_and_flagged(self, kit: Kit):
         payment, started = await kit.start_payment()
         assert await kit.app.state.ledger.expire_order(payment.order_id, "the kit's clock ran out")
-        assert kit.payment(payment.id).status == PaymentStatus.EXPIRED
-        callback = await kit.driver.pay(kit.attempt(payment), started)
+        assert (await kit.payment(payment.id)).status == PaymentStatus.EXPIRED
+        callback = await kit.driver.pay(await kit.attempt(payment), started)
         await kit.deliver(callback)
-        late = kit.payment(payment.id)
+        late = await kit.payment(payment.id)
         assert late.status == PaymentStatus.PAID and late.late_payment
-        order = kit.order_of(late)
+        order = await kit.order_of(late)
         assert order.needs_attention and "late payment" in order.attention_reason
 
     # ------------------------------------------------------------------ merchant actions
@@ -218,13 +227,13 @@ class ContractKit:
             with pytest.raises(ActionRefused):
                 await attempts.refund(paid.id, Money(paid.amount_cents, paid.currency))
             return
-        calls_before = len(kit.events(paid.id, "call"))
+        calls_before = len(await kit.events(paid.id, "call"))
         with pytest.raises(ActionRefused):
             await attempts.refund(paid.id, Money(paid.amount_cents + 1, paid.currency))
-        assert len(kit.events(paid.id, "call")) == calls_before, "an over-refund must be refused before any call"
+        assert len(await kit.events(paid.id, "call")) == calls_before, "an over-refund must be refused before any call"
         if Capability.PARTIAL_REFUND in kit.plugin.capabilities:
             await attempts.refund(paid.id, one_euro, "kit: partial")
-            assert kit.payment(paid.id).status == PaymentStatus.PAID
+            assert (await kit.payment(paid.id)).status == PaymentStatus.PAID
             with pytest.raises(ActionRefused):
                 await attempts.refund(paid.id, Money(paid.amount_cents, paid.currency))
             await attempts.refund(paid.id, Money(paid.amount_cents - 100, paid.currency), "kit: the rest")
@@ -232,8 +241,8 @@ class ContractKit:
             with pytest.raises(ActionRefused):
                 await attempts.refund(paid.id, one_euro)
             await attempts.refund(paid.id, Money(paid.amount_cents, paid.currency), "kit: full")
-        assert kit.payment(paid.id).status == PaymentStatus.REFUNDED
-        assert kit.order_of(paid).status == "refunded"
+        assert (await kit.payment(paid.id)).status == PaymentStatus.REFUNDED
+        assert (await kit.order_of(paid)).status == "refunded"
 
     @pytest.mark.anyio
     async def test_cancel_behaves_as_declared(self, kit: Kit):
@@ -244,7 +253,7 @@ class ContractKit:
                 await attempts.cancel(payment.id)
             return
         await attempts.cancel(payment.id)
-        assert kit.payment(payment.id).status == PaymentStatus.CANCELLED
+        assert (await kit.payment(payment.id)).status == PaymentStatus.CANCELLED
 
     @pytest.mark.anyio
     async def test_capture_behaves_as_declared(self, kit: Kit):
@@ -259,8 +268,8 @@ class ContractKit:
     @pytest.mark.anyio
     async def test_no_secret_or_personal_data_in_the_event_log(self, kit: Kit):
         paid = await kit.pay()
-        logged = "\n".join(f"{e.operation}\n{e.body}" for e in kit.events())
-        assert kit.events(paid.id, "call"), "provider calls must be recorded"
+        logged = "\n".join(f"{e.operation}\n{e.body}" for e in await kit.events())
+        assert await kit.events(paid.id, "call"), "provider calls must be recorded"
         personal = [CUSTOMER["email"], CUSTOMER["phone"], CUSTOMER["surname"], CUSTOMER["line1"]]
         for value in personal:
             assert value not in logged, f"personal data in the event log: {value!r}"

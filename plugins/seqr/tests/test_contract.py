@@ -13,10 +13,10 @@ class TestContract(ContractKit):
     @pytest.mark.anyio
     async def test_soap_calls_are_named_and_redacted_in_the_event_log(self, kit):
         paid = await kit.pay()
-        calls = kit.events(paid.id, "call")
+        calls = await kit.events(paid.id, "call")
         assert [e.operation for e in calls][:2] == ["sendInvoice", "getPaymentStatus"]
         assert "<password>***</password>" in calls[0].body
-        assert "12345678" not in "\n".join(e.body for e in kit.events())
+        assert "12345678" not in "\n".join(e.body for e in await kit.events())
 
     @pytest.mark.anyio
     async def test_reconciler_cancels_an_invoice_left_unpaid(self, kit):
@@ -25,17 +25,17 @@ class TestContract(ContractKit):
         await asyncio.sleep(1.1)
         counts = await kit.app.state.reconciler.run_once()
         assert counts["timed_out"] == 1
-        timed_out = kit.payment(payment.id)
+        timed_out = await kit.payment(payment.id)
         assert timed_out.status == PaymentStatus.EXPIRED and "not paid within 1 second," in timed_out.detail
         assert kit.driver.sandbox.invoices[started.reference].status == "CANCELED"
 
     @pytest.mark.anyio
     async def test_a_lost_notification_and_a_late_read_find_the_payment_reversed(self, kit):
         payment, started = await kit.start_payment()
-        await kit.driver.pay(kit.attempt(payment), started)  # held: never delivered
+        await kit.driver.pay(await kit.attempt(payment), started)  # held: never delivered
         kit.driver.advance(20)
         assert await kit.app.state.attempts.refresh(payment.id, source="reconciler")
-        assert kit.payment(payment.id).status == PaymentStatus.CANCELLED
+        assert (await kit.payment(payment.id)).status == PaymentStatus.CANCELLED
         assert len(kit.driver.sandbox.sms) == 1
 
     @pytest.mark.anyio
@@ -51,14 +51,14 @@ class TestContract(ContractKit):
         report = await kit.shopper.get("/admin/seqr/", params={"report": "Reconciliation/STD_RECON_003.xml",
                                                                "period": period_id})
         assert report.status_code == 200
-        assert kit.attempt(paid).data["ers_reference"] in report.text
+        assert (await kit.attempt(paid)).data["ers_reference"] in report.text
         assert 'id="seqr-report"' in report.text
 
     @pytest.mark.anyio
     async def test_back_office_buttons(self, kit):
         payment, started = await kit.start_payment()
         await kit.shopper.login_admin()
-        number = kit.order_of(payment).number
+        number = (await kit.order_of(payment)).number
         page = await kit.shopper.get(f"/admin/orders/{number}")
         assert "Update SEQR invoice" in page.text
         done = await kit.shopper.post(f"/admin/orders/{number}/payments/{payment.id}/action/update_invoice",
@@ -66,16 +66,16 @@ class TestContract(ContractKit):
         assert done.status_code == 303
         assert kit.driver.sandbox.invoices[started.reference].data["title"] == "Renamed"
         paid = await kit.pay()
-        [action] = kit.plugin.admin_actions(kit.attempt(paid))
+        [action] = kit.plugin.admin_actions(await kit.attempt(paid))
         assert action.name == "send_receipt"
-        assert "sent" in await kit.plugin.admin_action("send_receipt", kit.attempt(paid), {})
+        assert "sent" in await kit.plugin.admin_action("send_receipt", await kit.attempt(paid), {})
         receipts = kit.driver.sandbox.invoices[paid.reference].receipts
         assert receipts and receipts[0]["receiptType"] == "PAYMENT_RECEIPT"
 
     @pytest.mark.anyio
     async def test_the_order_page_shows_the_code_and_the_app_link(self, kit):
         payment, started = await kit.start_payment()
-        page = await kit.shopper.get(f"/orders/{kit.order_of(payment).public_id}")
+        page = await kit.shopper.get(f"/orders/{(await kit.order_of(payment)).public_id}")
         assert page.status_code == 200
         assert f'href="SEQR://SEQR.SE/R{started.reference}"' in page.text
         assert "<svg" in page.text  # the QR code of HTTP://SEQR.SE/R<ref>
