@@ -364,11 +364,11 @@ async def test_a_payment_reaches_its_websocket_while_another_order_waits_for_a_l
                 await wait_until(lambda: postgres_lock_waits(postgres) > 0)
                 # The bank books the first order's transfer: its callback, the ledger and the push
                 # to the websocket go through while the second order waits for the pen's row.
-                # (A stalled process answers none of this: a read timeout here is the failure.)
-                control = await paying.http.get("/sandbox/banktransfer/", timeout=2)
+                # (A stalled store answers not the bank's webhook: the push never comes, the failure.)
+                control = await paying.http.get(server.sandbox("banktransfer/"), timeout=2)
                 credit_id, amount = re.search(r"name=id value='([^']+)'><input type=hidden name=amount "
                                               r"value='([^']+)'", control.text).groups()
-                await paying.http.post("/sandbox/banktransfer/book", data={"id": credit_id, "amount": amount},
+                await paying.http.post(server.sandbox("banktransfer/book"), data={"id": credit_id, "amount": amount},
                                        timeout=2)
                 pushed = json.loads(await asyncio.wait_for(socket_.recv(), 10))
                 assert pushed["status"] == "paid:paid"
