@@ -7,10 +7,13 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from sqlalchemy import case, update
 from sqlmodel import select
 
+from shop.checkout import order_problem
 from shop.mailer import send_outbox
 from shop.models import Order, Payment, utcnow
+from shop.payments import recorder
 from shop.payments.contract import Capability, PaymentStatus, ProviderError
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,7 @@ class Reconciler:
     async def run_once(self) -> dict[str, int]:
         """One pass; returns how many payments it read, cancelled and orders it expired."""
         now = utcnow()
-        counts = {"read": 0, "timed_out": 0, "expired": 0}
+        counts = {"read": 0, "timed_out": 0, "expired": 0, "settled": 0}
         with self.state.db() as session:
             open_payments = session.exec(select(Payment).where(
                 Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.AUTHORIZED]))).all()
@@ -63,6 +66,9 @@ class Reconciler:
         for payment in open_payments:
             plugin = self.state.plugins.get(payment.plugin)
             if plugin is None:
+                continue
+            if settles_confirmations(plugin):
+                counts["settled"] += await self._settle(payment, plugin, now)
                 continue
             timeout = getattr(plugin.settings, "payment_timeout_seconds", 0)
             if (payment.status == PaymentStatus.PENDING and timeout
@@ -88,6 +94,41 @@ class Reconciler:
                 counts["expired"] += 1
         return counts
 
+    async def _settle(self, payment: Payment, plugin, now) -> int:
+        """Let the plugin finish a confirmation it owes its provider, or ask where no callback
+        came; the ledger applies what it saw, and the order is flagged when the merchant must
+        look. 1 if the plugin was asked."""
+        if not plugin.settle_due(payment.data, payment.created_at, now):
+            return 0
+        fresh, attempt = self.state.attempts.load(payment.id)
+        if PaymentStatus(fresh.status) != PaymentStatus.PENDING:
+            return 0
+        with self.state.db() as session:
+            problem = order_problem(session, session.get(Order, fresh.order_id))
+        with recorder.about(fresh.id, fresh.order_id) as call:
+            try:
+                observation = await plugin.settle(attempt, problem, now)
+            except ProviderError as exc:
+                log.warning("reconciler: settling payment %s failed: %s", fresh.id, exc.message)
+                return 1
+            await self.state.ledger.apply(fresh.id, observation, correlation_id=call.correlation_id,
+                                          source="reconciler: settle")
+        with self.state.db() as session:
+            reason = plugin.needs_merchant(session.get(Payment, fresh.id).data, now)
+            if reason:  # one statement, once per reason: a ledger write to the order is never lost
+                session.execute(update(Order).where(
+                    Order.id == fresh.order_id, ~Order.attention_reason.contains(reason, autoescape=True)).values(
+                    needs_attention=True, attention_reason=case(
+                        (Order.attention_reason == "", reason), else_=Order.attention_reason + "; " + reason)))
+                session.commit()
+        return 1
+
     def _still(self, payment_id: int, status: PaymentStatus) -> bool:
         with self.state.db() as session:
             return session.get(Payment, payment_id).status == status
+
+
+def settles_confirmations(plugin) -> bool:
+    """Plugins that confirm the sale at their provider themselves and have no read-back (SeQura):
+    the reconciler finishes what a crash, a failed call or a lost callback left open."""
+    return callable(getattr(plugin, "settle", None))

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import catalogue, validation
+from . import catalogue, flow, validation
 from .form import snippet
 from .state import SandboxOrder, SandboxState, Sms
 from .web import NOT_FOUND_HTML, base_url, errors
@@ -203,6 +203,7 @@ def apply_put(state: SandboxState, order: SandboxOrder, body: dict[str, Any], *,
         order.note(f"{wanted} by PUT")
         if wanted == "confirmed":
             order.confirmed_total = order.total
+        flow.put_while_waiting(state, order, wanted)
     if ref_1 not in (None, ""):
         order.order_ref_1 = ref_1
         if reference.get("order_ref_2") not in (None, ""):

@@ -54,6 +54,7 @@ class SandboxOrder:
     shipped_cart: dict[str, Any] | None = None
     unshipped_cart: dict[str, Any] | None = None
     review: str | None = None  # "approve" / "cancel" once a decision put it on hold
+    ipn_in_flight: bool = False  # an IPN is being delivered (or waits for its next retry)
     timer: asyncio.Task | None = None  # the pending review decision
     log: list[tuple[float, str]] = field(default_factory=list)
 
