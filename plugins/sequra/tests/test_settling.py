@@ -319,8 +319,9 @@ async def test_the_merchant_sees_the_order_flagged_and_checks_again(world):
     await world.reconcile()
     assert not order_of(world).needs_attention  # within the bounded time: the shop is on it
     world.age(50)
-    await world.reconcile()
-    await world.reconcile()
+    assert (await world.reconcile())["settled"] == 1
+    world.age(120)
+    assert (await world.reconcile())["settled"] == 1  # asked again, still owed: flagged all the same
     order = order_of(world)
     assert order.needs_attention and order.attention_reason == ATTENTION  # once
 
@@ -369,3 +370,33 @@ async def test_the_sandbox_answers_a_repeated_confirm_200_as_seqUra_does(world):
     back = await world.read_back(started.reference)
     assert back["state"] == "confirmed" and back["merchant_reference"]["order_ref_1"] == "1042"
     assert back["log"].count("confirmed by PUT") == 1
+
+
+async def test_the_form_moves_on_only_once_the_shop_answered_the_ipn(world):
+    """The shop's PUT arrives while SeQura's IPN waits for its answer: the form must not send the
+    shopper back yet (the shop has not recorded the outcome); only a PUT with no IPN on its way
+    (a lost one) moves a waiting form on."""
+    started = await world.start(make_payment())
+    steps, real = [], world.plugin.register_reference
+
+    async def look_then_register(payment, reference):
+        steps.append(world.sandbox.orders[started.reference].step)  # after the confirm PUT, before the reply
+        return await real(payment, reference)
+    world.plugin.register_reference = look_then_register
+    state = await world.shopper_completes(started.reference)
+    assert steps == ["wait_for_confirmation"] and state["step"] == "finish"
+
+
+async def test_a_payment_paid_since_the_pass_began_is_not_asked_about(world):
+    from shop.models import Payment
+
+    world.sandbox.scenario.delivery = "lost"
+    started = await world.start(make_payment())
+    await world.shopper_completes(started.reference)
+    world.age(60)
+    with world.state.db() as session:
+        stale = session.get(Payment, world.tokens["tok7"])  # as the pass listed it
+    await world.apply("tok7", await world.plugin.settle(world.payment()))  # paid meanwhile (say, by the IPN)
+    world.sandbox.orders[started.reference].state = "shipped"
+    assert await world.state.reconciler._settle(stale, world.plugin, stale.created_at + timedelta(hours=1)) == 0
+    assert world.payment().status is PaymentStatus.PAID and world.intent() is None
