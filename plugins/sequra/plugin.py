@@ -298,8 +298,8 @@ class SequraPlugin(PluginBase):
         if target is None or (kept is not None and kept.state == target and kept.seen == "ipn" and kept.scheduled):
             return None
         now = _now()
-        # Due once the IPN's own PUT has had its time: the reconciler must not race it.
-        intent = self._owed(payment, target, now, due=now + timedelta(seconds=self.settings.timeout) + backoff(1))
+        # Due after the first back-off: a reconciler that still races a slow PUT repeats it, harmlessly.
+        intent = self._owed(payment, target, now, due=now + backoff(1))
         return self._kept(payment, intent, f"{target}: owed to SeQura")
 
     def _owed(self, payment: PaymentAttempt, target: str, now: datetime, due: datetime | None = None) -> Intent:

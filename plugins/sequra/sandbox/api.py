@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -234,7 +235,10 @@ async def put_order(request: Request) -> Response:
                                       strict_lines=state.scenario.strict_lines)
     if problems:
         return errors(409, *problems)
-    return apply_put(state, order, payload, partial=False)
+    answer = apply_put(state, order, payload, partial=False)
+    if payload.get("state") and answer.status_code == 200 and state.scenario.confirm_answer_delay:
+        await asyncio.sleep(state.scenario.confirm_answer_delay)  # done at SeQura; the shop hears later
+    return answer
 
 
 @guarded

@@ -86,7 +86,7 @@ async def test_a_crash_after_seqUra_confirmed_is_finished_by_the_next_pass(world
 
     restart()
     assert (await world.reconcile())["settled"] == 0  # the IPN's own PUT still has its time
-    world.age(30)  # past the IPN's time, well before any "no IPN came" probe (60 s)
+    world.age(11)  # past the first back-off, well before any "no IPN came" probe (60 s)
     assert (await world.reconcile())["settled"] == 1
     assert world.payment().status is PaymentStatus.PAID and world.intent() is None
     assert moves_into_paid(world) == 1 and order_of(world).status == "paid"
