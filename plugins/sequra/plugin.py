@@ -323,6 +323,8 @@ class SequraPlugin(PluginBase):
             give_up = intent.since + timedelta(seconds=self.settings.probe_for_seconds)
             return self._kept(payment, intent.failed(now, error, give_up), word,
                               detail=PROBE_NOTE if intent.seen == "probe" else "")
+        if intent.state == "on_hold":  # what the shopper reads while SeQura reviews holds meanwhile too
+            return self._kept(payment, intent.failed(now, error), word, detail=HOLD_NOTE["on_hold"], step=REVIEW_STEP)
         left = (intent.since + self._bound - now).total_seconds()
         step = confirming_step(left) if left > 0 else checking_step()
         return self._kept(payment, intent.failed(now, error), word, detail=APPROVED_NOTE, step=step)
@@ -389,7 +391,7 @@ class SequraPlugin(PluginBase):
         and the shop's confirmation is still not through after the bounded time."""
         intent = Intent.of(data)
         if intent is not None and intent.seen == "ipn" and intent.scheduled and intent.since + self._bound <= now:
-            return ATTENTION
+            return ATTENTION[intent.state]
         return ""
 
     def callback_reply(self, outcome: CallbackOutcome) -> Response:

@@ -42,8 +42,10 @@ CHECKING_TEXT = ("Your order is being checked with SeQura. You will get an e-mai
 # ...and while no IPN came: the form stays (the shopper may still be in it), this sentence above it.
 PROBE_NOTE = ("Finished SeQura's form? Your order is being checked with SeQura: you will get an e-mail as soon as "
               "it is confirmed.")
-# Why the merchant is asked to look: the same words each time, so the order is flagged once.
-ATTENTION = "SeQura approved this order but the shop's confirmation has not gone through yet (Check again)"
+# Why the merchant is asked to look, by the PUT owed: the same words each time, so the order is flagged once.
+ATTENTION = {"confirmed": "SeQura approved this order but the shop's confirmation has not gone through yet "
+                          "(Check again)",
+             "on_hold": "SeQura is reviewing this order but the shop's answer has not gone through yet (Check again)"}
 
 
 def backoff(tries: int) -> timedelta:

@@ -180,6 +180,8 @@ async def test_a_failed_hold_is_retried_as_a_hold(world):
     world.sandbox.break_confirm = True
     await world.shopper_completes(started.reference)
     assert world.intent().state == "on_hold"
+    assert world.row().detail.startswith("SeQura is reviewing your order")  # not "approved"
+    assert "sequra-review" in str(world.row().data["_next"])
     world.sandbox.break_confirm = False
     world.age(11)
     await world.reconcile()
@@ -323,7 +325,7 @@ async def test_the_merchant_sees_the_order_flagged_and_checks_again(world):
     world.age(120)
     assert (await world.reconcile())["settled"] == 1  # asked again, still owed: flagged all the same
     order = order_of(world)
-    assert order.needs_attention and order.attention_reason == ATTENTION  # once
+    assert order.needs_attention and order.attention_reason == ATTENTION["confirmed"]  # once
 
     shopper = await logged_in(world)
     page = await shopper.get("/admin/orders/1042")

@@ -59,7 +59,7 @@ async def test_a_failed_confirm_is_retried_and_flagged_once_on_postgres(postgres
         await world.reconcile()
         with world.state.db() as session:
             order = session.get(Order, world.row().order_id)
-        assert order.needs_attention and order.attention_reason == ATTENTION
+        assert order.needs_attention and order.attention_reason == ATTENTION["confirmed"]
         world.sandbox.break_confirm = False
         world.age(300)
         assert (await world.reconcile())["settled"] == 1
