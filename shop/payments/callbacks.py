@@ -2,9 +2,10 @@
 
 Callback: find the payment by its token (404 if none) -> verify (403 if forged) -> where the
 plugin confirms inside the callback, check the order still matches its cart and the stock
-(conflict if not) and keep what it is about to confirm -> fetch the truth from the provider (503
-so it retries, nothing changed, if that fails) -> apply through the ledger (amount and currency checked there) -> reply in the
-provider's own form. Every callback is recorded with the reply it got."""
+(conflict if not), and keep what the plugin is about to confirm -> fetch the truth from the
+provider (503 so it retries, nothing changed, if that fails) -> apply through the ledger (amount
+and currency checked there) -> reply in the provider's own form. Every callback is recorded
+with the reply it got."""
 
 from __future__ import annotations
 

@@ -115,13 +115,19 @@ class Reconciler:
                                           source="reconciler: settle")
         with self.state.db() as session:
             reason = plugin.needs_merchant(session.get(Payment, fresh.id).data, now)
-            if reason:  # one statement, once per reason: a ledger write to the order is never lost
-                session.execute(update(Order).where(
-                    Order.id == fresh.order_id, ~Order.attention_reason.contains(reason, autoescape=True)).values(
-                    needs_attention=True, attention_reason=case(
-                        (Order.attention_reason == "", reason), else_=Order.attention_reason + "; " + reason)))
-                session.commit()
+        if reason:
+            self._flag_once(fresh.order_id, reason)
         return 1
+
+    def _flag_once(self, order_id: int, reason: str) -> None:
+        """The merchant must look at this order. One UPDATE, so that a ledger transaction writing
+        the same order's flag meanwhile is never overwritten; nothing if the reason is there."""
+        reasons = Order.attention_reason
+        with self.state.db() as session:
+            session.execute(update(Order).where(Order.id == order_id, ~reasons.contains(reason, autoescape=True))
+                            .values(needs_attention=True,
+                                    attention_reason=case((reasons == "", reason), else_=reasons + "; " + reason)))
+            session.commit()
 
     def _still(self, payment_id: int, status: PaymentStatus) -> bool:
         with self.state.db() as session:
