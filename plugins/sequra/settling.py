@@ -60,7 +60,7 @@ def _time(value: Any) -> datetime | None:
 @dataclass(frozen=True)
 class Intent:
     state: str  # the PUT owed: "confirmed" (SeQura approved) or "on_hold" (it needs review)
-    seen: str  # "ipn" or "probe"
+    seen: str  # "ipn", "probe" or "review" (see above)
     since: datetime
     number: int  # 1 for the payment's first record, 2 for the next...
     tries: int = 0  # failed attempts so far
@@ -76,8 +76,9 @@ class Intent:
                    int(raw.get("tries", 0)), _time(raw.get("due")), str(raw.get("error", "")))
 
     @classmethod
-    def new(cls, data: Mapping[str, Any] | None, state: str, seen: str, now: datetime, due: datetime) -> Intent:
-        return cls(state, seen, now, int((data or {}).get(COUNT, 0)) + 1, due=due)
+    def new(cls, data: Mapping[str, Any] | None, state: str, seen: str, since: datetime, due: datetime) -> Intent:
+        """The payment's next record (numbered after those in ``data``)."""
+        return cls(state, seen, since, int((data or {}).get(COUNT, 0)) + 1, due=due)
 
     def as_data(self) -> dict[str, Any]:
         """What the ledger keeps: the record and the count that numbers it."""
