@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from shop.checkout import COUNTRIES, CheckoutForm, draft_of, place_order
+from shop.checkout import COUNTRIES, CheckoutForm, draft_of, order_problem, place_order
 from shop.models import Order, OrderLine, Payment, Product
 from shop.money import Money
 from shop.orders import failed_field_errors
@@ -52,6 +52,14 @@ def _quantities(form, products: list[Product]) -> tuple[list[tuple[Product, int]
 
 def _draft_lines(items: list[tuple[Product, int]], settings) -> list[SnapshotLine]:
     return basket_lines(items, "", settings.shipping_fee_cents, settings.free_shipping_from_cents)
+
+
+def cart_problem(services, order_number: str) -> str:
+    """The core's check before a confirmation (the cart and the stock still hold the order), for
+    the merchant's "Check again": "" when they do, else why not."""
+    with services.db() as session:
+        order = session.exec(select(Order).where(Order.number == order_number)).one()
+        return order_problem(session, order)
 
 
 def routes(plugin: SequraPlugin) -> list[Route]:

@@ -2,7 +2,12 @@
 
 SeQura has no read-back. An IPN is believed only when it brings back the shop's own HMAC in
 its notification parameters; then ``fetch`` makes the confirm PUT, and SeQura's answer to
-that PUT is the authority (2xx: confirmed or on hold; 409: nothing is confirmed)."""
+that PUT is the authority (2xx: confirmed or on hold; 409: nothing is confirmed).
+
+SeQura never sends an IPN twice, so a confirmation the shop could not finish (a crash after
+SeQura's answer, a PUT that failed, an IPN that never came) is the shop's to finish: the core
+keeps the plugin's ``confirm_intent`` before the PUT and the reconciler calls ``settle`` when
+it is due (``settling.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -59,6 +66,7 @@ from .payload import (
     update_payload,
 )
 from .settings import SequraSettings
+from .settling import APPROVED_NOTE, ATTENTION, KEY, PROBE_NOTE, Intent, backoff, checking_step, confirming_step
 from .status import CONFIRM_STATE, EVENTS, IPN_STATES, STATUS
 
 HOLD_NOTE = {"on_hold": "SeQura is reviewing your order; you will get an e-mail within minutes."}
@@ -214,7 +222,12 @@ class SequraPlugin(PluginBase):
                 # SeQura again could get a 409 once the order has shipped, and a 409 cancels it.
                 # A late needs_review must never put a confirmed order back on hold either.
                 return self._seen(payment, uuid, target, claim.data.get("product_code"))
-            return await self.confirm(payment, target, product_code=claim.data.get("product_code"))
+            try:
+                return await self.confirm(payment, target, product_code=claim.data.get("product_code"))
+            except ProviderUnavailable as exc:
+                # SeQura will not send this IPN again: the shop owes the PUT and retries it itself
+                # (the reconciler, from the intent the core kept). The IPN is answered 200.
+                return self._not_yet(payment, self._owed(payment, target, _now()), exc.message, _now())
         if claim.event == "cancel":
             try:  # SeQura asks; the shop empties both carts
                 await self._update(payment, shipped=None, unshipped=None)
@@ -247,7 +260,12 @@ class SequraPlugin(PluginBase):
         conflict, SeQura drops its order, the shopper checks out again."""
         order_uri = payment.data["order_uri"]
         await self.client.put_order(order_uri, self._payload(payment, state=state))
-        data, detail = {}, ""
+        data: dict[str, Any] = {KEY: None}  # owed no more
+        if state == "on_hold":
+            # SeQura reviews, then sends a second IPN; if that one never comes, ask.
+            now = _now()
+            data = Intent.new(payment.data, "confirmed", "review", now, due=now + self._bound).as_data()
+        detail = ""
         if self.settings.register_reference_on_confirm:
             try:
                 await self.register_reference(payment, payment.order.number)
@@ -256,6 +274,125 @@ class SequraPlugin(PluginBase):
                 detail = f"Confirmed, but the order reference was not registered: {exc.message}"
         uuid = order_uri.rstrip("/").rsplit("/", 1)[-1]
         return self._seen(payment, uuid, state, product_code or (payment.data or {}).get("product"), detail, data)
+
+    # ------------------------------------------------------------------ confirmations the shop owes
+
+    @property
+    def _bound(self) -> timedelta:
+        return timedelta(seconds=self.settings.checking_after_seconds)
+
+    @staticmethod
+    def _ipn_target(payment: PaymentAttempt, claim: CallbackClaim) -> str | None:
+        """The PUT ``fetch`` makes for this callback, if any."""
+        if claim.data.get("kind") != "ipn" or claim.event not in CONFIRM_STATE:
+            return None
+        if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
+            return None  # answered from what the shop knows, without a PUT
+        return CONFIRM_STATE[claim.event]
+
+    def confirm_intent(self, payment: PaymentAttempt, claim: CallbackClaim) -> Observation | None:
+        """What ``fetch`` is about to PUT for this IPN, for the core to keep before the call:
+        a crash after SeQura's answer then leaves a confirmation the reconciler finishes."""
+        target = self._ipn_target(payment, claim)
+        kept = Intent.of(payment.data)
+        if target is None or (kept is not None and kept.state == target and kept.seen == "ipn" and kept.scheduled):
+            return None
+        now = _now()
+        # Due after the first back-off: a reconciler that still races a slow PUT repeats it, harmlessly.
+        intent = self._owed(payment, target, now, due=now + backoff(1))
+        return self._kept(payment, intent, f"{target}: owed to SeQura")
+
+    def _owed(self, payment: PaymentAttempt, target: str, now: datetime, due: datetime | None = None) -> Intent:
+        kept = Intent.of(payment.data)
+        if kept is not None and kept.state == target and kept.seen == "ipn" and kept.scheduled:
+            return kept
+        return Intent.new(payment.data, target, "ipn", now, due=due or now)
+
+    def _kept(self, payment: PaymentAttempt, intent: Intent, word: str, detail: str = "",
+              step: Embed | None = None) -> Observation:
+        """The record as an observation: no status change, one dedupe key per record and attempt."""
+        uuid = payment.reference or ""
+        return Observation(payment.status, word, f"sequra:{uuid}:intent:{intent.number}:{intent.tries}",
+                           reference=uuid or None, detail=detail, data=intent.as_data(), next_step=step)
+
+    def _not_yet(self, payment: PaymentAttempt, intent: Intent, error: str, now: datetime) -> Observation:
+        """An attempt that settled nothing: the record, backed off (a probe gives up after its
+        window), and what the shopper reads meanwhile."""
+        word = f"{intent.state}: not yet ({error})"
+        if intent.seen != "ipn":
+            give_up = intent.since + timedelta(seconds=self.settings.probe_for_seconds)
+            return self._kept(payment, intent.failed(now, error, give_up), word,
+                              detail=PROBE_NOTE if intent.seen == "probe" else "")
+        if intent.state == "on_hold":  # what the shopper reads while SeQura reviews holds meanwhile too
+            return self._kept(payment, intent.failed(now, error), word, detail=HOLD_NOTE["on_hold"], step=REVIEW_STEP)
+        left = (intent.since + self._bound - now).total_seconds()
+        step = confirming_step(left) if left > 0 else checking_step()
+        return self._kept(payment, intent.failed(now, error), word, detail=APPROVED_NOTE, step=step)
+
+    def settle_due(self, data: Mapping[str, Any], created_at: datetime, now: datetime) -> bool:
+        """Whether the reconciler should call ``settle`` for this pending payment now: its record
+        is due, or it has none and no IPN came within the bounded time."""
+        if data.get("isolated") or not data.get("order_uri"):
+            return False  # a till: the operator confirms; or never solicited
+        intent = Intent.of(data)
+        if intent is not None:
+            return intent.scheduled and intent.due <= now
+        return created_at + self._bound <= now
+
+    async def settle(self, payment: PaymentAttempt, cart_problem: str = "", now: datetime | None = None) -> Observation:
+        """Finish the confirmation the shop owes SeQura, or ask SeQura where no IPN came.
+
+        The confirm PUT is repeated as it is (SeQura answers a repeated confirm with the same
+        payload 200, as the reference PUT after every confirm shows); where the cart no longer
+        holds what SeQura approved, the shop does not confirm, and cancels at SeQura what a
+        crash may have left confirmed there. A probe (no IPN) never cancels: the IPN, if it
+        comes, meets the core's cart check."""
+        now = now or _now()
+        intent = Intent.of(payment.data) or Intent.new(payment.data, "confirmed", "probe", now, due=now)
+        if cart_problem:
+            if intent.seen != "ipn":
+                return self._not_yet(payment, intent, f"not asked: {cart_problem}", now)
+            return await self._undo(payment, intent, cart_problem, now)
+        try:
+            return await self.confirm(payment, intent.state)
+        except ProviderUnavailable as exc:
+            return self._not_yet(payment, intent, exc.message, now)
+        except ProviderError as exc:
+            if intent.seen == "ipn" and exc.status == 409:  # SeQura refuses what it approved: it cancels it
+                return self._seen(payment, payment.reference or "", "cancelled", data={KEY: None},
+                                  detail=f"SeQura did not accept the order ({exc.message}). Please check out again.")
+            return self._not_yet(payment, intent, exc.message, now)  # a probe's 409: not approved (yet)
+
+    async def _undo(self, payment: PaymentAttempt, intent: Intent, problem: str, now: datetime) -> Observation:
+        try:
+            await self._cancel_at_sequra(payment)
+        except ProviderUnavailable as exc:
+            return self._not_yet(payment, intent, exc.message, now)
+        except ProviderError as exc:
+            if exc.status not in (404, 409):  # 404: SeQura had not confirmed it; 409: it will not have it
+                return self._not_yet(payment, intent, exc.message, now)
+        return self._seen(payment, payment.reference or "", "cancelled", data={KEY: None},
+                          detail=f"Your order changed while SeQura was confirming it ({problem}), so the shop "
+                                 "cancelled it at SeQura. Please check out again.")
+
+    async def _cancel_at_sequra(self, payment: PaymentAttempt) -> None:
+        """Both carts empty. The reference first: a crash may have come between the confirm PUT
+        and the reference PUT, and the Order Update API finds an order by its reference only."""
+        try:
+            await self.register_reference(payment, self._order_ref(payment))
+        except ProviderUnavailable:
+            raise
+        except ProviderError:
+            pass  # not approved, or refused: the Order Update says whether SeQura holds it confirmed
+        await self._update(payment, shipped=None, unshipped=None, what="cancellation")
+
+    def needs_merchant(self, data: Mapping[str, Any], now: datetime) -> str:
+        """Why the merchant should look at this payment now, or "": SeQura approved the order
+        and the shop's confirmation is still not through after the bounded time."""
+        intent = Intent.of(data)
+        if intent is not None and intent.seen == "ipn" and intent.scheduled and intent.since + self._bound <= now:
+            return ATTENTION[intent.state]
+        return ""
 
     def callback_reply(self, outcome: CallbackOutcome) -> Response:
         """SeQura reads status codes only: 2xx accepted; 409 and 410 both mean "the shop does
@@ -280,6 +417,8 @@ class SequraPlugin(PluginBase):
         if payment.status is PaymentStatus.PENDING:
             if data.get("isolated"):
                 actions.append(AdminAction("confirm_sale", "Confirm sale"))
+            elif Intent.of(data) is not None or (payment.created_at and payment.created_at + self._bound <= _now()):
+                actions.append(AdminAction("check_again", "Check again with SeQura"))
             if payment.channel is not Channel.ONLINE:
                 actions.append(AdminAction("resend_sms", "Send the form again by SMS"))
         if payment.status is PaymentStatus.PAID:
@@ -301,6 +440,8 @@ class SequraPlugin(PluginBase):
             raise ActionRefused("That action is not available for this payment now.")
         if name == "confirm_sale":
             return await self.confirm_at_till(payment)
+        if name == "check_again":
+            return await self.check_again(payment)
         if name == "resend_sms":
             await self.send_form_by_sms(payment)
             return f"SeQura sent the form again by SMS to {self.phone_of(payment)}."
@@ -351,6 +492,19 @@ class SequraPlugin(PluginBase):
         """Step 4: the same full PUT, now with ``merchant_reference`` (e.g. an ERP number)."""
         await self.client.put_order(payment.data["order_uri"], self._payload(payment, order_ref_1=order_ref_1))
 
+    async def check_again(self, payment: PaymentAttempt) -> Observation:
+        """The merchant's "Check again": settle now, whatever the back-off said (a parked probe
+        gets a new window). The record stays kept meanwhile, so a crash loses nothing here either."""
+        from .admin import cart_problem
+
+        now = _now()
+        kept = Intent.of(payment.data)
+        if kept is not None:
+            since = now if kept.seen != "ipn" else kept.since
+            fresh = Intent.new(payment.data, kept.state, kept.seen, since, due=now)
+            payment = replace(payment, data={**payment.data, **fresh.as_data()})
+        return await self.settle(payment, cart_problem(self.runtime.services, payment.order.number), now)
+
     async def confirm_at_till(self, payment: PaymentAttempt) -> Observation:
         """Isolated till: the operator saw approval on the customer's phone and confirms."""
         try:
@@ -399,14 +553,18 @@ class SequraPlugin(PluginBase):
         """Both carts empty. SeQura knows no order under this reference until it is confirmed
         (404, also while on hold): then the shop cancels on its side alone, like SeQura's own
         integration-core, and an approval that still comes is the core's late payment."""
+        owed = Intent.of(payment.data)
         try:
-            await self._update(payment, shipped=None, unshipped=None, what="cancellation")
+            if owed is not None and owed.seen == "ipn":  # SeQura may hold it confirmed after a crash
+                await self._cancel_at_sequra(payment)
+            else:
+                await self._update(payment, shipped=None, unshipped=None, what="cancellation")
         except ProviderError as exc:
             if exc.status != 404:
                 raise
-            return self._seen(payment, payment.reference or "", "cancelled",
+            return self._seen(payment, payment.reference or "", "cancelled", data={KEY: None},
                               detail="Cancelled in the shop; SeQura had not confirmed the order")
-        return self._seen(payment, payment.reference or "", "cancelled")
+        return self._seen(payment, payment.reference or "", "cancelled", data={KEY: None})
 
     def _order_ref(self, payment: PaymentAttempt) -> str:
         return str((payment.data or {}).get("order_ref_1") or payment.order.number)
@@ -444,6 +602,10 @@ class SequraPlugin(PluginBase):
 
 
 # ---------------------------------------------------------------------- small helpers
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _with_query(url: str, query: str) -> str:

@@ -15,6 +15,11 @@ class SequraSettings:
     isolated_till: bool = False  # a till no IPN can reach: the solicitation carries no callback URLs
     register_reference_on_confirm: bool = True  # False when an ERP sends order_ref_1 later
     timeout: float = 15.0  # seconds for one API call
+    # A confirmation without an outcome this long: the shopper's page says the order is being
+    # checked (an e-mail follows), the merchant's order is flagged, and where no IPN came at all
+    # the shop starts asking SeQura itself (a confirm PUT: SeQura offers no read-back).
+    checking_after_seconds: int = 60
+    probe_for_seconds: int = 3600  # how long the shop keeps asking about an order no IPN told it of
     connect_timeout: float = 5.0
     platform_name: str = "Cartwheel"
     platform_version: str = "0.1.0"

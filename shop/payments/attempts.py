@@ -246,15 +246,8 @@ class Attempts:
         timeline and flag the order for the merchant, once per distinct answer."""
         log.error("%s: payment %s: %s could not read the provider's answer: %r", plugin.id, payment.id, source, exc)
         reason = f"{plugin.name} answered something the shop does not understand: {str(exc)[:200] or type(exc).__name__}"
-        # One statement, so that it cannot lose a reason the ledger adds at the same moment,
-        # and none at all when the order already carries this one (the next read would repeat it).
-        flag = (update(Order)
-                .where(Order.id == payment.order_id, ~Order.attention_reason.contains(reason, autoescape=True))
-                .values(needs_attention=True,
-                        attention_reason=case((Order.attention_reason == "", reason),
-                                              else_=Order.attention_reason + "; " + reason)))
         with self.state.db() as session:
-            if session.execute(flag).rowcount:
+            if flag_once(session, payment.order_id, reason):
                 session.add(PaymentEvent(payment_id=payment.id, order_id=payment.order_id, kind="note",
                                          operation=f"{source}: answer not understood"[:120],
                                          body=f"{type(exc).__name__}: {exc}", correlation_id=correlation_id))
@@ -265,3 +258,12 @@ class Attempts:
             session.add(PaymentEvent(payment_id=payment.id, order_id=payment.order_id, kind="note",
                                      operation=operation[:120], body=body, correlation_id=correlation_id))
             session.commit()
+
+
+def flag_once(session, order_id: int, reason: str) -> bool:
+    """Flag an order for the merchant with ``reason``; False when it already carries it. One
+    statement, so that it cannot lose a reason the ledger adds to the same order at the same moment."""
+    reasons = Order.attention_reason
+    flag = (update(Order).where(Order.id == order_id, ~reasons.contains(reason, autoescape=True))
+            .values(needs_attention=True, attention_reason=case((reasons == "", reason), else_=reasons + "; " + reason)))
+    return session.execute(flag).rowcount == 1

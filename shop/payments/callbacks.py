@@ -4,7 +4,7 @@ Callback: find the payment by its token (404 if none, before the body is read an
 row: only counted) -> read the body, at most MAX_CALLBACK_BYTES (413 past that) -> a body that
 is not what its content type says gets 400 -> verify (403 if forged) -> where the plugin
 confirms inside the callback, check the order still matches its cart and the stock (conflict
-if not) -> fetch the truth from the provider (503 so it retries, nothing changed, if that
+if not), and keep what the plugin is about to confirm -> fetch the truth from the provider (503 so it retries, nothing changed, if that
 fails) -> apply through the ledger (amount and currency checked there) -> reply in the
 provider's own form. Every callback to a known token is recorded with the reply it got. The
 database reads and writes run in a database thread, each between two awaits."""
@@ -109,6 +109,8 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
             await _fail_for_cart(state, payment, claim.dedupe_key, problem, correlation_id)
             return CallbackOutcome.CONFLICT, problem
 
+    if confirms_on_callback(plugin):
+        await _keep_intent(state, plugin, payment, attempt, claim, correlation_id)
     try:
         observation = await plugin.fetch(attempt, claim)
     except CartChanged as exc:
@@ -130,6 +132,16 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
 def _order_problem(db, order_id: int) -> str:
     with db() as session:
         return order_problem(session, session.get(Order, order_id))
+
+
+async def _keep_intent(state, plugin, payment: Payment, attempt, claim, correlation_id: str) -> None:
+    """A plugin that confirms the sale inside its callback (SeQura's confirm PUT) names what it
+    is about to ask, and the ledger keeps it before the call: a crash between the provider's
+    answer and the ledger then leaves an intent the reconciler finishes, never a sale the
+    provider holds and the shop forgot."""
+    intent = plugin.confirm_intent(attempt, claim) if hasattr(plugin, "confirm_intent") else None
+    if intent is not None:
+        await state.ledger.apply(payment.id, intent, correlation_id=correlation_id, source="callback: before confirming")
 
 
 async def _fail_for_cart(state, payment: Payment, key: str, problem: str, correlation_id: str) -> None:

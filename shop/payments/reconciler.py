@@ -13,8 +13,11 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from shop.checkout import order_problem
 from shop.mailer import send_outbox
 from shop.models import Order, Payment, utcnow
+from shop.payments import recorder
+from shop.payments.attempts import flag_once
 from shop.payments.contract import Capability, Observation, PaymentStatus, ProviderError, ProviderUnavailable
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ class Reconciler:
         """One pass; returns how many payments it read, settled from ``created`` and cancelled,
         how many orders it expired, and how many payments or orders it could not handle."""
         now = utcnow()
-        counts = {"read": 0, "created_settled": 0, "timed_out": 0, "expired": 0, "errors": 0}
+        counts = {"read": 0, "created_settled": 0, "timed_out": 0, "expired": 0, "settled": 0, "errors": 0}
         created_before = now - timedelta(seconds=self.state.settings.reconcile_created_after_seconds)
         left_created, open_payments, due_orders = await self.state.db.run(self._due_work, now, created_before)
 
@@ -94,6 +97,9 @@ class Reconciler:
     async def _reconcile(self, payment: Payment, now, counts: dict[str, int]) -> None:
         plugin = self.state.plugins.get(payment.plugin)
         if plugin is None:
+            return
+        if settles_confirmations(plugin):
+            counts["settled"] += await self._settle(payment, plugin, now)
             return
         timeout = getattr(plugin.settings, "payment_timeout_seconds", 0)
         if (payment.status == PaymentStatus.PENDING and timeout
@@ -162,6 +168,48 @@ class Reconciler:
                 Order.status == "awaiting_payment", Order.expires_at.is_not(None), Order.expires_at < now)).all()
         return left_created, open_payments, due_orders
 
+    async def _settle(self, payment: Payment, plugin, now) -> int:
+        """Let the plugin finish a confirmation it owes its provider, or ask where no callback
+        came; the ledger applies what it saw, and the order is flagged when the merchant must
+        look. 1 if the plugin was asked."""
+        if not plugin.settle_due(payment.data, payment.created_at, now):
+            return 0
+        fresh, attempt = await self.state.db.run(self.state.attempts.load, payment.id)
+        if PaymentStatus(fresh.status) != PaymentStatus.PENDING:
+            return 0
+        problem = await self.state.db.run(self._order_problem, fresh.order_id)
+        with recorder.about(fresh.id, fresh.order_id) as call:
+            try:
+                observation = await plugin.settle(attempt, problem, now)
+            except ProviderError as exc:
+                log.warning("reconciler: settling payment %s failed: %s", fresh.id, exc.message)
+                return 1
+            await self.state.ledger.apply(fresh.id, observation, correlation_id=call.correlation_id,
+                                          source="reconciler: settle")
+        reason = await self.state.db.run(self._merchant_reason, plugin, fresh.id, now)
+        if reason:
+            await self.state.db.write(self._flag_once, fresh.order_id, reason)
+        return 1
+
+    def _order_problem(self, order_id: int) -> str:
+        with self.state.db() as session:
+            return order_problem(session, session.get(Order, order_id))
+
+    def _merchant_reason(self, plugin, payment_id: int, now) -> str:
+        with self.state.db() as session:
+            return plugin.needs_merchant(session.get(Payment, payment_id).data, now)
+
+    def _flag_once(self, order_id: int, reason: str) -> None:
+        with self.state.db() as session:
+            flag_once(session, order_id, reason)
+            session.commit()
+
     def _still(self, payment_id: int, status: PaymentStatus) -> bool:
         with self.state.db() as session:
             return session.get(Payment, payment_id).status == status
+
+
+def settles_confirmations(plugin) -> bool:
+    """Plugins that confirm the sale at their provider themselves and have no read-back (SeQura):
+    the reconciler finishes what a crash, a failed call or a lost callback left open."""
+    return callable(getattr(plugin, "settle", None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import catalogue, validation
+from . import catalogue, flow, validation
 from .form import snippet
 from .state import SandboxOrder, SandboxState, Sms
 from .web import NOT_FOUND_HTML, base_url, errors
@@ -203,6 +204,7 @@ def apply_put(state: SandboxState, order: SandboxOrder, body: dict[str, Any], *,
         order.note(f"{wanted} by PUT")
         if wanted == "confirmed":
             order.confirmed_total = order.total
+        flow.put_while_waiting(state, order, wanted)
     if ref_1 not in (None, ""):
         order.order_ref_1 = ref_1
         if reference.get("order_ref_2") not in (None, ""):
@@ -233,7 +235,10 @@ async def put_order(request: Request) -> Response:
                                       strict_lines=state.scenario.strict_lines)
     if problems:
         return errors(409, *problems)
-    return apply_put(state, order, payload, partial=False)
+    answer = apply_put(state, order, payload, partial=False)
+    if payload.get("state") and answer.status_code == 200 and state.scenario.confirm_answer_delay:
+        await asyncio.sleep(state.scenario.confirm_answer_delay)  # done at SeQura; the shop hears later
+    return answer
 
 
 @guarded

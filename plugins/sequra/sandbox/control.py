@@ -68,7 +68,9 @@ rejects. <a href="{base}/_control/sms">SMS inbox (the customer's phone)</a></p>
  <label>slow by <input name="slow_seconds" size="3" value="{s.slow_seconds:g}"> s</label>
  <label>review decided after <input name="review_delay" size="3" value="{s.review_delay:g}"> s</label>
  <label>re-send an unanswered IPN <input name="ipn_retries" size="2" value="{s.ipn_retries}"> times,
- every <input name="ipn_retry_after" size="3" value="{s.ipn_retry_after:g}"> s</label></fieldset>
+ every <input name="ipn_retry_after" size="3" value="{s.ipn_retry_after:g}"> s</label>
+ <label>answer a confirm PUT <input name="confirm_answer_delay" size="3" value="{s.confirm_answer_delay:g}"> s
+ late (it takes effect at once)</label></fieldset>
 <fieldset><legend>Faults</legend>
 <label><input type="checkbox" name="conflict_on_confirm"{" checked" if s.conflict_on_confirm else ""}>
  409 on the next confirm</label>
@@ -91,7 +93,7 @@ async def set_scenario(request: Request) -> Response:
     if form.get("delivery") in DELIVERIES:
         s.delivery = str(form["delivery"])
     for key, kind in (("slow_seconds", float), ("review_delay", float), ("ipn_retry_after", float),
-                      ("ipn_retries", int)):
+                      ("ipn_retries", int), ("confirm_answer_delay", float)):
         try:
             setattr(s, key, max(kind(0), kind(str(form.get(key)))))
         except (TypeError, ValueError):

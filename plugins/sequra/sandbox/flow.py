@@ -99,6 +99,7 @@ def send_ipn(state: SandboxState, order: SandboxOrder, sq_state: str) -> None:
     if state.hold_callbacks:
         state.held.append(request)
         return
+    order.ipn_in_flight = True
     state.spawn(deliver_ipn(state, order, sq_state, request))
 
 
@@ -117,6 +118,13 @@ async def _post(state: SandboxState, request: CallbackRequest, timeout: float) -
 
 
 async def deliver_ipn(state: SandboxState, order: SandboxOrder, sq_state: str, request: CallbackRequest) -> None:
+    try:
+        await _deliver_ipn(state, order, sq_state, request)
+    finally:
+        order.ipn_in_flight = False
+
+
+async def _deliver_ipn(state: SandboxState, order: SandboxOrder, sq_state: str, request: CallbackRequest) -> None:
     scenario = state.scenario
     if scenario.delivery == "lost":
         order.note(f"IPN {sq_state} lost (scenario)")
@@ -139,17 +147,20 @@ async def deliver_ipn(state: SandboxState, order: SandboxOrder, sq_state: str, r
 
 
 def after_ipn(state: SandboxState, order: SandboxOrder, sq_state: str, status: int | None) -> None:
-    """The form's next step from the shop's answer and whether the shop PUT the state."""
+    """The form's next step from the shop's answer and whether the shop PUT the state.
+
+    A 2xx sends the shopper back to ``return_url`` ([doc] §8.5, §9.4: "Finally, SeQura will
+    automatically redirect to the return_url"), also when the shop's PUT has not arrived yet:
+    the shop took the order and confirms it later; SeQura keeps it approved until then."""
     wanted = CONFIRMS[sq_state]
     if status is not None and 200 <= status < 300:
+        order.step = "finish" if wanted == "confirmed" else "show_on_hold"
+        order.redirect = return_url(order)
         if order.state == wanted:
-            order.step = "finish" if wanted == "confirmed" else "show_on_hold"
-            order.redirect = return_url(order)
             if wanted == "on_hold":
                 schedule_review(state, order)
         else:
-            order.step = "wait_for_confirmation"
-            order.message = "The shop has not confirmed the order yet."
+            order.note(f"IPN answered {status} without the {wanted} PUT: the shopper goes back to the shop")
     elif status in (409, 410):
         order.state, order.step = "cancelled", "show_conflict"
         order.message = "The shop could not accept the order. Please start the checkout again."
@@ -159,8 +170,20 @@ def after_ipn(state: SandboxState, order: SandboxOrder, sq_state: str, status: i
         order.message = "The shop did not answer. Your order was not placed."
 
 
+WAITING = ("wait_for_confirmation", "wait_for_on_hold")
+
+
+def put_while_waiting(state: SandboxState, order: SandboxOrder, wanted: str) -> None:
+    """The shop's PUT came with no IPN on its way (it was lost): the form, which polls SeQura,
+    moves on as if the IPN had been answered. [sandbox] SeQura does not document this case."""
+    if order.ipn_in_flight or order.step not in WAITING:
+        return
+    order.note(f"{wanted} by PUT while the form waited: the shopper goes back to the shop")
+    after_ipn(state, order, next(ipn for ipn, put in CONFIRMS.items() if put == wanted), 200)
+
+
 def schedule_review(state: SandboxState, order: SandboxOrder) -> None:
-    if order.review and not state.hold_callbacks:
+    if order.review and not state.hold_callbacks and (order.timer is None or order.timer.done()):
         order.timer = state.spawn(_review_later(state, order), timer=True)
 
 

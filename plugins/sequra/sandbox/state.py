@@ -28,6 +28,7 @@ class Scenario:
     ipn_retries: int = 0  # re-send an IPN that got 5xx, no answer, or 2xx without the PUT
     ipn_retry_after: float = 5.0
     conflict_on_confirm: bool = False  # the next confirm PUT answers 409
+    confirm_answer_delay: float = 0.0  # a confirm/hold PUT takes effect at once, its 200 comes this late
     server_error: bool = False  # every API endpoint answers 500
     strict_lines: bool = False  # enforce price_with_tax * quantity == total_with_tax
     event_attempts: int = 3  # eyewear policy is 10; fewer keeps the demo quick
@@ -54,6 +55,7 @@ class SandboxOrder:
     shipped_cart: dict[str, Any] | None = None
     unshipped_cart: dict[str, Any] | None = None
     review: str | None = None  # "approve" / "cancel" once a decision put it on hold
+    ipn_in_flight: bool = False  # an IPN is being delivered (or waits for its next retry)
     timer: asyncio.Task | None = None  # the pending review decision
     log: list[tuple[float, str]] = field(default_factory=list)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
+from plugins.sequra.settling import Intent
 from shop.models import Order, OrderLine, Payment, PaymentEvent, utcnow
 from shop.payments.contract import Observation, OrderSnapshot, PaymentAttempt, ProviderError, StartContext
 from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
@@ -42,12 +43,14 @@ class World:
         self.state = app.state
         self.tokens: dict[str, int] = {}  # a test's name for a payment -> its id
         self.applied: list[Applied] = []
+        self.intents: list[Applied] = []  # what the core kept before a confirm PUT
         real_apply = self.state.ledger.apply
 
         async def spying_apply(payment_id, observation, *, correlation_id="", source=""):
             result = await real_apply(payment_id, observation, correlation_id=correlation_id, source=source)
             if source != "start" and not result.duplicate:
-                self.applied.append(Applied(observation, source))
+                seen = self.intents if source == "callback: before confirming" else self.applied
+                seen.append(Applied(observation, source))
             return result
 
         self.state.ledger.apply = spying_apply
@@ -131,6 +134,27 @@ class World:
 
     async def apply(self, token: str, observation: Observation) -> None:
         await self.state.ledger.apply(self.tokens[token], observation, source="test")
+
+    def age(self, seconds: float, token: str = "tok7") -> None:
+        """Let ``seconds`` pass for this payment: it was made, and its owed confirmation kept and
+        due, that much earlier (no sleeping in tests)."""
+        shift = timedelta(seconds=seconds)
+        with self.state.db() as session:
+            row = session.get(Payment, self.tokens[token])
+            row.created_at -= shift
+            intent = Intent.of(row.data)
+            if intent is not None:
+                earlier = replace(intent, since=intent.since - shift, due=intent.due - shift if intent.due else None)
+                row.data = {**row.data, **earlier.as_data()}
+            session.add(row)
+            session.commit()
+
+    def intent(self, token: str = "tok7") -> Intent | None:
+        return Intent.of(self.row(token).data)
+
+    async def reconcile(self) -> dict[str, int]:
+        """One reconciler pass, as the background task runs it (and as after a restart)."""
+        return await self.state.reconciler.run_once()
 
     def forget(self, token: str = "tok7") -> None:
         """The shop no longer knows this payment's token: its callbacks get 404."""

@@ -1,8 +1,13 @@
+from dataclasses import replace
+from datetime import timedelta
 from importlib.metadata import entry_points
 
 import pytest
 
-from shop.testing.contract import ContractKit
+from plugins.sequra.settling import Intent
+from shop.models import Payment
+from shop.payments.contract import CallbackOutcome, PaymentStatus
+from shop.testing.contract import ContractKit, Kit
 
 registered = "sequra" in {ep.name for ep in entry_points(group="shop.checkout")}
 
@@ -10,3 +15,26 @@ registered = "sequra" in {ep.name for ep in entry_points(group="shop.checkout")}
 @pytest.mark.skipif(not registered, reason="sequra is not registered under the shop.checkout entry point yet")
 class TestContract(ContractKit):
     plugin_id = "sequra"
+
+    @pytest.mark.anyio
+    async def test_a_failed_read_back_asks_the_provider_to_retry_and_changes_nothing(self, kit: Kit):
+        """SeQura's version of the kit's check. SeQura never sends an IPN again, whatever the
+        answer (spec §8.5, §17.1): a 503 would leave SeQura holding an approved order the shop
+        never confirms. So a failed confirm PUT is answered as accepted, changes no status, and
+        the shop retries it itself: the reconciler's pass confirms it, once."""
+        payment, started = await kit.start_payment()
+        callback = await kit.driver.pay(kit.attempt(payment), started)
+        kit.driver.break_read_back(True)
+        response = await kit.deliver(callback)
+        assert response.status_code == kit.reply_status(CallbackOutcome.ACCEPTED)
+        assert kit.payment(payment.id).status == PaymentStatus.PENDING
+        kit.driver.break_read_back(False)
+        with kit.app.state.db() as session:  # the back-off has passed
+            row = session.get(Payment, payment.id)
+            owed = Intent.of(row.data)
+            row.data = {**row.data, **replace(owed, due=owed.due - timedelta(hours=1)).as_data()}
+            session.add(row)
+            session.commit()
+        assert (await kit.app.state.reconciler.run_once())["settled"] == 1
+        assert kit.payment(payment.id).status == PaymentStatus.PAID
+        assert kit.moves_to(payment.id, "paid") == 1

@@ -169,12 +169,18 @@ async def test_slow_ipn_still_arrives(world):
     assert (await world.shopper_completes(started.reference))["step"] == "finish"
 
 
-async def test_confirm_unavailable_answers_503_and_changes_nothing(world):
+async def test_confirm_unavailable_is_answered_200_and_owed_by_the_shop(world):
+    """SeQura does not re-send an IPN: a 503 would only show the shopper an error while SeQura
+    holds the order approved. The shop answers 200, SeQura sends the shopper back to the shop
+    ([doc] redirect after a 2xx), and the shop owes the confirm PUT (see test_settling)."""
     started = await world.start(make_payment())
     world.sandbox.break_confirm = True
     state = await world.shopper_completes(started.reference)
-    assert world.replies == [503] and world.applied == []
-    assert state["step"] == "show_error"
+    assert world.replies == [200]
+    assert state["step"] == "finish" and state["redirect"].endswith("/success?sq_product=i1")
+    assert world.payment().status is PaymentStatus.PENDING
+    assert world.intent().seen == "ipn" and world.intent().tries == 1
+    assert (await world.read_back(started.reference))["state"] == "approved"
 
 
 async def test_no_read_back_without_a_claim(world):
@@ -347,7 +353,8 @@ async def test_an_ipn_repeated_after_shipping_is_answered_without_asking_seqUra(
     assert (await world.read_back(started.reference))["state"] == "shipped"
 
 
-async def test_with_retries_on_an_ipn_answered_503_is_sent_again(world):
+async def test_with_retries_an_ipn_whose_confirm_failed_is_sent_again(world):
+    """The sandbox's (undocumented) retry knob: an IPN answered 2xx without the PUT comes again."""
     world.sandbox.scenario.ipn_retries, world.sandbox.scenario.ipn_retry_after = 2, 0.01
     started = await world.start(make_payment())
     world.sandbox.break_confirm = True
@@ -359,8 +366,8 @@ async def test_with_retries_on_an_ipn_answered_503_is_sent_again(world):
     mending = asyncio.create_task(mend())
     state = await world.shopper_completes(started.reference)
     await mending
-    assert world.replies == [503, 200] and state["step"] == "finish"
-    assert world.payment().status is PaymentStatus.PAID
+    assert world.replies == [200, 200] and state["step"] == "finish"
+    assert world.payment().status is PaymentStatus.PAID and world.intent() is None
 
 
 async def test_with_retries_a_lost_put_gets_the_ipn_again(world):

@@ -1,0 +1,56 @@
+"""SeQura when a confirmation goes wrong: SeQura's IPN never reaches the shop, or the shop's
+confirm PUT gets no answer. SeQura sends nothing twice; the shop finishes the sale itself, and
+the shopper never waits forever: the page says what is going on, then turns paid by itself."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from e2e.steps import add_to_cart
+from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
+
+# A bounded time of 4 s instead of a minute, a 3 s API timeout, and a reconciler that wakes each second.
+SERVER_ENV = {"RECONCILE_EVERY_SECONDS": "1", "SEQURA_CHECKING_AFTER_SECONDS": "4", "SEQURA_TIMEOUT": "3"}
+
+
+def scenario(page: Page, delivery: str = "normal", confirm_answer_delay: str = "0") -> None:
+    """The sandbox's control page, as a sales person sets a fault for a demo."""
+    page.goto("/sandbox/sequra/")
+    page.locator(f"input[name=delivery][value={delivery}]").check()
+    page.locator("input[name=confirm_answer_delay]").fill(confirm_answer_delay)
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.get_by_role("heading", name="SeQura sandbox")).to_be_visible()
+
+
+def test_an_ipn_that_never_arrives(page: Page):
+    scenario(page, delivery="lost")
+    try:
+        add_to_cart(page, "LAMP-DESK")
+        check_out_with_sequra(page, "Pay later")
+        identify(page)
+        expect(sequra_form(page)).to_have_attribute("data-sq-step", "wait_for_confirmation")
+        # No IPN: once the bounded time is up the shop asks SeQura, confirms, and the form moves on.
+        expect(sequra_form(page)).to_contain_text("¡Aprobado!", timeout=15_000)
+        expect_paid(page)
+    finally:
+        scenario(page)
+
+
+def test_a_confirm_without_an_answer_is_finished_by_the_shop(page: Page, new_context):
+    sales = new_context().new_page()
+    scenario(sales, confirm_answer_delay="6")  # SeQura confirms, its answer outlasts the shop's 3 s
+    add_to_cart(page, "PEN-CASE")
+    check_out_with_sequra(page, "Pay later")
+    identify(page)
+    # The shop answered SeQura's IPN 200 all the same (after its own 3 s wait): SeQura sends the
+    # shopper back to the order page, which no longer opens the form.
+    checking = page.locator("#sequra-checking")
+    expect(page.locator("#payment-panel")).to_contain_text("SeQura has approved your order.", timeout=15_000)
+    expect(checking).to_contain_text("The shop is confirming it with SeQura")
+    expect(page.locator(".sq-identification-form")).to_have_count(0)  # the form does not open again
+    page.evaluate("window.__sameDocument = true")
+    # The bounded time: the same page now says the order is being checked and an e-mail follows.
+    expect(checking).to_contain_text("You will get an e-mail as soon as it is confirmed", timeout=10_000)
+    scenario(sales)  # SeQura answers in time again: the shop's next retry goes through
+    expect_paid(page)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
