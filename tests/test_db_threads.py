@@ -11,6 +11,7 @@ import contextlib
 import json
 import re
 import socket
+import statistics
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.anyio
 
 HTMX = {"HX-Request": "true"}
 HEALTHY_SECONDS = 0.1  # what /health may take while the database is locked
+STALLED_SECONDS = 0.5  # no probe of a process whose loop is free takes this long
 PROBES = 20  # /health probes, 0.1 s apart, while the lock is held
 
 
@@ -296,18 +298,25 @@ async def wait_until(condition, seconds: float = 10) -> None:
         await asyncio.sleep(0.02)
 
 
-async def slowest_health_probe(http: httpx.AsyncClient) -> float:
-    """The slowest of PROBES /health requests, 0.1 s apart (a second if one gets no answer)."""
-    slowest = 0.0
+async def health_probes(http: httpx.AsyncClient) -> list[float]:
+    """How long each of PROBES /health requests took, 0.1 s apart (a second if one got no answer)."""
+    took = []
     for _ in range(PROBES):
         started = time.perf_counter()
         try:
             assert (await http.get("/health", timeout=1)).text == "ok"
         except httpx.TimeoutException:
-            return time.perf_counter() - started  # the process is stalled: no use asking again
-        slowest = max(slowest, time.perf_counter() - started)
+            return [*took, time.perf_counter() - started]  # the process is stalled: no use asking again
+        took.append(time.perf_counter() - started)
         await asyncio.sleep(0.1)
-    return slowest
+    return took
+
+
+def assert_healthy(took: list[float]) -> None:
+    """Within 100 ms as a rule; a busy machine may delay one probe, a stalled loop delays them all
+    for as long as the lock is held."""
+    assert statistics.median(took) < HEALTHY_SECONDS, f"/health took {sorted(took)} s while the database was locked"
+    assert max(took) < STALLED_SECONDS, f"/health took {max(took):.3f} s once while the database was locked"
 
 
 async def a_shopper_at_the_checkout(url: str, sku: str) -> RemoteShopper:
@@ -330,8 +339,7 @@ async def test_a_lock_held_elsewhere_stalls_only_the_request_that_needs_the_data
                 shopper.post("/checkout", {**CUSTOMER, "method": "banktransfer:banktransfer"}))
             if database == "postgres":
                 await wait_until(lambda: postgres_lock_waits(request.getfixturevalue("postgres")) > 0)
-            slowest = await slowest_health_probe(probe)
-            assert slowest < HEALTHY_SECONDS, f"/health took {slowest:.3f} s while the database was locked"
+            assert_healthy(await health_probes(probe))
             started = time.perf_counter()
             assert (await probe.get("/")).status_code == 200
             assert time.perf_counter() - started < 1, "the catalog needs no lock"
