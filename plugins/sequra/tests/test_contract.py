@@ -23,18 +23,22 @@ class TestContract(ContractKit):
         never confirms. So a failed confirm PUT is answered as accepted, changes no status, and
         the shop retries it itself: the reconciler's pass confirms it, once."""
         payment, started = await kit.start_payment()
-        callback = await kit.driver.pay(kit.attempt(payment), started)
+        callback = await kit.driver.pay(await kit.attempt(payment), started)
         kit.driver.break_read_back(True)
         response = await kit.deliver(callback)
         assert response.status_code == kit.reply_status(CallbackOutcome.ACCEPTED)
-        assert kit.payment(payment.id).status == PaymentStatus.PENDING
+        assert (await kit.payment(payment.id)).status == PaymentStatus.PENDING
         kit.driver.break_read_back(False)
-        with kit.app.state.db() as session:  # the back-off has passed
-            row = session.get(Payment, payment.id)
-            owed = Intent.of(row.data)
-            row.data = {**row.data, **replace(owed, due=owed.due - timedelta(hours=1)).as_data()}
-            session.add(row)
-            session.commit()
+        await kit.app.state.db.run(back_off_passed, kit.app.state.db, payment.id)
         assert (await kit.app.state.reconciler.run_once())["settled"] == 1
-        assert kit.payment(payment.id).status == PaymentStatus.PAID
-        assert kit.moves_to(payment.id, "paid") == 1
+        assert (await kit.payment(payment.id)).status == PaymentStatus.PAID
+        assert await kit.moves_to(payment.id, "paid") == 1
+
+
+def back_off_passed(db, payment_id: int) -> None:
+    with db() as session:
+        row = session.get(Payment, payment_id)
+        owed = Intent.of(row.data)
+        row.data = {**row.data, **replace(owed, due=owed.due - timedelta(hours=1)).as_data()}
+        session.add(row)
+        session.commit()
