@@ -503,7 +503,8 @@ class SequraPlugin(PluginBase):
             since = now if kept.seen != "ipn" else kept.since
             fresh = Intent.new(payment.data, kept.state, kept.seen, since, due=now)
             payment = replace(payment, data={**payment.data, **fresh.as_data()})
-        return await self.settle(payment, cart_problem(self.runtime.services, payment.order.number), now)
+        services = self.runtime.services
+        return await self.settle(payment, await services.db.run(cart_problem, services, payment.order.number), now)
 
     async def confirm_at_till(self, payment: PaymentAttempt) -> Observation:
         """Isolated till: the operator saw approval on the customer's phone and confirms."""
