@@ -89,9 +89,12 @@ class Browser:
             self.token = CSRF.search((await self.get("/")).text).group(1)
         return self.token
 
-    async def add_to_cart(self, sku: str, quantity: int = 1) -> httpx.Response:
+    async def add_to_cart(self, sku: str, quantity: int = 1, *, htmx: bool = False) -> httpx.Response:
+        """The catalog's "Add to cart": a 303 to the cart, or with ``htmx`` (as the page's script
+        sends it) a fragment, 200, or 409 when the product has run out."""
         return await self.post("/cart/add", data={"sku": sku, "quantity": str(quantity),
-                                                  "csrf_token": await self.csrf_token()})
+                                                  "csrf_token": await self.csrf_token()},
+                               headers={"HX-Request": "true"} if htmx else None)
 
     async def check_out(self, method: str, customer: dict[str, str], *, step: str = "") -> httpx.Response:
         """The checkout page, then the form posted with ``method`` ("plugin:option"): a 303 to the
@@ -200,15 +203,24 @@ async def _think() -> None:
 
 
 async def _place(browser: Browser, journey: Journey, sku: str, customer: dict[str, str]) -> str | None:
-    """Cart and checkout; the next step's address, or None with the outcome said."""
-    await browser.add_to_cart(sku)
+    """Cart and checkout; the next step's address (the order page or the provider's page), or
+    None with the outcome said."""
+    added = await browser.add_to_cart(sku, htmx=True)
+    if added.status_code != 200:
+        journey.outcome = "sold out" if added.status_code == 409 else f"cart refused: {added.status_code}"
+        return None
     started = time.perf_counter()
     response = await browser.check_out(journey.method, customer)
     journey.checkout_seconds = time.perf_counter() - started
     location = response.headers.get("location", "")
-    if response.status_code == 303 and location:
+    if response.status_code == 303 and location.startswith(("/orders/", "http")):
         return location
-    journey.outcome = "sold out" if response.status_code == 409 else f"checkout refused: {response.status_code}"
+    if response.status_code == 409:
+        journey.outcome = "sold out"
+    elif response.status_code == 303:
+        journey.outcome = f"checkout sent back to {location}"
+    else:
+        journey.outcome = f"checkout refused: {response.status_code}"
     return None
 
 
