@@ -63,7 +63,9 @@ LABELS = {"banktransfer:banktransfer": "bank transfer", "secupay:creditcard": "s
 # shoppers race for the last ones, and the store must not sell more than it has.
 SKU_CHOICES = ("TEA-SENCHA", "TEA-SENCHA", "PEN-BLUE", "PEN-BLUE", "NOTEBOOK-A5", "MUG-ENAMEL", "PEN-CASE",
                "LAMP-DESK", "BACKPACK-20L", "POSTER-MAP")
-ABANDON_SHARE = 0.1  # shoppers who leave at the payment step: their orders stay open, holding stock
+# One shopper in ten of each method leaves at the payment step (from the second round of five
+# on, so that short runs have them too): their orders stay open, holding stock.
+ABANDONS_EVERY, ABANDON_ROUND = 10, 1
 RETRY_FOR = 90.0  # seconds a shopper keeps reloading a page the store does not answer
 JOURNEY_SECONDS = 180.0  # one shopper's whole visit at most
 SETTLE_SECONDS = 3.0  # converged means converged for this long: a late callback may still move something
@@ -274,8 +276,8 @@ class Run:
 
 def plans(count: int, window: float, seed: int) -> list[Plan]:
     chance = random.Random(seed)
-    return [Plan(METHODS[i % len(METHODS)], chance.choice(SKU_CHOICES), chance.random() >= ABANDON_SHARE,
-                 window * i / count) for i in range(count)]
+    return [Plan(METHODS[i % len(METHODS)], chance.choice(SKU_CHOICES),
+                 (i // len(METHODS)) % ABANDONS_EVERY != ABANDON_ROUND, window * i / count) for i in range(count)]
 
 
 async def shop(plan: Plan, run: Run, store_url: str, sandbox_url: str) -> None:
