@@ -39,13 +39,17 @@ CARD = {"holder": "Ada Lovelace", "number": "4111 1111 1111 1111", "expiry": "12
 SEQR_PIN = "1234"
 SEQURA_ENDED = {"finish", "show_conflict", "show_error", "reject"}
 RETRY_STATUSES = frozenset({502, 503, 504})  # what a proxy in front of a shop that is down answers
+# No answer because the shop is not there (refused) or died mid-request (cut). A slow answer is
+# waited for, as a browser waits: sending it again would only add to what the shop has to do.
+NO_ANSWER = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
 class Browser:
     """One shopper's browser: a cookie jar for the store (and the providers' pages it visits).
 
     ``retry_for`` > 0: a request that gets no answer (connection refused or cut) or a 502/503/504
-    is sent again after a short wait, as a person reloads, until that many seconds have passed."""
+    is sent again after a short wait, as a person reloads (or posts a form again), until that
+    many seconds have passed."""
 
     def __init__(self, url: str, *, retry_for: float = 0.0, timeout: float = 60.0) -> None:
         # No keep-alive: uvicorn closes idle connections after 5 s, and a request sent on one at
@@ -68,7 +72,7 @@ class Browser:
                     self.server_errors += response.status_code >= 500
                     if response.status_code not in RETRY_STATUSES or time.perf_counter() + wait > give_up_at:
                         return response
-                except httpx.TransportError:
+                except NO_ANSWER:
                     if time.perf_counter() + wait > give_up_at:
                         raise
                 self.retries += 1

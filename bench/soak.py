@@ -284,7 +284,7 @@ async def shop(plan: Plan, run: Run, store_url: str, sandbox_url: str) -> None:
     await asyncio.sleep(max(0.0, plan.start_at - (time.perf_counter() - run.started)))
     journey = Journey(plan.method)
     run.journeys.append(journey)
-    browser = Browser(store_url, retry_for=RETRY_FOR, timeout=30)
+    browser = Browser(store_url, retry_for=RETRY_FOR)
     try:
         await asyncio.wait_for(JOURNEYS[plan.method](browser, journey, sandbox_url, plan.sku, plan.pays),
                                JOURNEY_SECONDS)
@@ -557,7 +557,10 @@ async def soak(stack: Stack, count: int, window: float, kill: bool, seed: int, d
     store_url, sandbox_url = stack.store.url, stack.store.sandbox_url
     initial_stock = {pid: stock for pid, (_, stock) in store_facts(stack.database_url)["stock"].items()}
     run = Run()
-    async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as control:
+    # No keep-alive, as for the shoppers: uvicorn drops a connection idle for 5 s, and a request
+    # sent on it at that moment fails.
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=30,
+                                 limits=httpx.Limits(max_keepalive_connections=0)) as control:
         background = [asyncio.create_task(conduct(run, control, window))]
         if kill:
             background.append(asyncio.create_task(kill_and_restart(run, stack, KILL_AT * window)))
