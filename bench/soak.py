@@ -118,7 +118,7 @@ PHASES = (
 KILL_AT = 0.4
 
 
-async def switch(control: httpx.AsyncClient, scenario: Phase) -> None:
+async def switch(control: Browser, scenario: Phase) -> None:
     for sandbox, form in scenario.forms.items():
         answer = await control.post(CONTROL[sandbox], data=form)
         assert answer.status_code in (200, 303), f"{sandbox} scenario: {answer.status_code} {answer.text[:200]}"
@@ -267,6 +267,8 @@ class Run:
     journeys: list[Journey] = field(default_factory=list)
     retries: int = 0
     server_errors: int = 0
+    loop_lag_ms: list[float] = field(default_factory=list)  # the bench's own event loop, late by
+    sandbox_ms: list[float] = field(default_factory=list)  # the sandbox process answering /health
     timeline: list[tuple[float, str]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
@@ -298,12 +300,29 @@ async def shop(plan: Plan, run: Run, store_url: str, sandbox_url: str) -> None:
         await browser.aclose()
 
 
-async def conduct(run: Run, control: httpx.AsyncClient, window: float) -> None:
+async def conduct(run: Run, control: Browser, window: float) -> None:
     """Switch the sandboxes' scenarios as the shopping window goes on."""
     for scenario in PHASES:
         await asyncio.sleep(max(0.0, scenario.at * window - (time.perf_counter() - run.started)))
+        asked = time.perf_counter()
         await switch(control, scenario)
-        run.mark(f"scenario: {scenario.name}")
+        took = time.perf_counter() - asked
+        run.mark(f"scenario: {scenario.name}" + (f" (the switch took {took:.1f} s)" if took > 0.5 else ""))
+
+
+async def probe(run: Run, control: Browser) -> None:
+    """Once a second: how late the bench's own loop wakes, and how fast the sandbox process
+    answers. Either one slow means the machine, not only the store, set the figures."""
+    while True:
+        asked = time.perf_counter()
+        await asyncio.sleep(1.0)
+        woke = time.perf_counter()
+        run.loop_lag_ms.append((woke - asked - 1.0) * 1000)
+        try:
+            await control.http.get("/health")
+            run.sandbox_ms.append((time.perf_counter() - woke) * 1000)
+        except httpx.HTTPError:
+            run.sandbox_ms.append(float("inf"))
 
 
 async def kill_and_restart(run: Run, stack: Stack, at: float) -> None:
@@ -324,7 +343,7 @@ class AtProvider:
     raw: str
 
 
-async def provider_facts(control: httpx.AsyncClient) -> dict[tuple[str, str], AtProvider]:
+async def provider_facts(control: Browser) -> dict[tuple[str, str], AtProvider]:
     """Each provider's own account of every payment, keyed (plugin, the id the store keeps)."""
     facts: dict[tuple[str, str], AtProvider] = {}
     bank = (await control.get("/sandbox/banktransfer/state.json")).json()
@@ -490,7 +509,7 @@ def judge(store: dict, providers: dict[tuple[str, str], AtProvider], initial_sto
     return Verdict(rows, oversold, problems, mendable)
 
 
-async def converge(run: Run, control: httpx.AsyncClient, database_url: str, initial_stock: dict[int, int],
+async def converge(run: Run, control: Browser, database_url: str, initial_stock: dict[int, int],
                    seconds: float) -> tuple[Verdict, dict, dict]:
     """Judge until nothing is left to mend for SETTLE_SECONDS, or the time is up. Returns the
     verdict and the facts it was drawn from (store, providers)."""
@@ -535,6 +554,9 @@ def report(stack: Stack, run: Run, verdict: Verdict, count: int, window: float, 
         outcomes = Counter(j.outcome for j in run.journeys if j.method == method)
         print(f"    {LABELS[method]:<20}{', '.join(f'{n} {o}' for o, n in outcomes.most_common())}")
     print(f"  requests sent again by the shoppers' browsers: {run.retries}; answers 5xx they saw: {run.server_errors}")
+    print(f"  while they shopped: the bench's event loop late by p50 {percentile(run.loop_lag_ms, 50):.0f} ms, "
+          f"max {max(run.loop_lag_ms, default=0):.0f} ms; the sandbox process answered /health in "
+          f"p50 {percentile(run.sandbox_ms, 50):.0f} ms, max {max(run.sandbox_ms, default=0):.0f} ms")
     print()
     print(f"  {'method':<20}{'checkouts':>10}{'paid':>6}{'failed':>8}{'open':>6}{'lost':>6}{'doubled':>9}"
           f"{'stranded':>10}{'p50 ms':>9}{'p99 ms':>9}")
@@ -557,18 +579,18 @@ async def soak(stack: Stack, count: int, window: float, kill: bool, seed: int, d
     store_url, sandbox_url = stack.store.url, stack.store.sandbox_url
     initial_stock = {pid: stock for pid, (_, stock) in store_facts(stack.database_url)["stock"].items()}
     run = Run()
-    # No keep-alive, as for the shoppers: uvicorn drops a connection idle for 5 s, and a request
-    # sent on it at that moment fails.
-    async with httpx.AsyncClient(base_url=sandbox_url, timeout=30,
-                                 limits=httpx.Limits(max_keepalive_connections=0)) as control:
+    # The bench's hand on the providers' control pages: it must get through, busy machine or not.
+    control = Browser(sandbox_url, retry_for=RETRY_FOR, timeout=120)
+    try:
         background = [asyncio.create_task(conduct(run, control, window))]
+        prober = asyncio.create_task(probe(run, control))
         if kill:
             background.append(asyncio.create_task(kill_and_restart(run, stack, KILL_AT * window)))
         shoppers = [asyncio.create_task(shop(plan, run, store_url, sandbox_url)) for plan in plans(count, window, seed)]
         # Whatever the shoppers do, the reconciler gets its time to converge before the deadline.
         shopping_until = deadline - min(converge_seconds, 30.0)
         _, pending = await asyncio.wait(shoppers + background, timeout=max(1.0, shopping_until - time.perf_counter()))
-        for task in pending:
+        for task in [*pending, prober]:
             task.cancel()
         for task in background:
             if task.done() and not task.cancelled() and task.exception():
@@ -577,6 +599,8 @@ async def soak(stack: Stack, count: int, window: float, kill: bool, seed: int, d
         await switch(control, PHASES[0])  # whatever happened, the providers behave from here on
         verdict, store, providers = await converge(run, control, stack.database_url, initial_stock,
                                                    min(converge_seconds, max(5.0, deadline - time.perf_counter())))
+    finally:
+        await control.aclose()
     write_facts(stack.workdir / "soak-facts.json", run, store, providers)
     report(stack, run, verdict, count, window, kill)
     return 1 if verdict.failed else 0
@@ -586,7 +610,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300, help="shoppers, one order each")
     parser.add_argument("--window", type=float, default=0.0,
-                        help="seconds over which shoppers arrive (default: 0.2 s a shopper, at least 20 s)")
+                        help="seconds over which shoppers arrive (default: 0.4 s a shopper, at least 20 s)")
     parser.add_argument("--kill", action="store_true", help="kill -9 the store mid-run and start it again")
     parser.add_argument("--sqlite", action="store_true", help="one store process on SQLite, not two on PostgreSQL")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the whole run at most")
@@ -597,7 +621,7 @@ def main() -> int:
                         help="keep the logs and soak-facts.json (what the verdict was drawn from) here")
     args = parser.parse_args()
     count = max(1, args.orders)
-    window = args.window or max(20.0, count * 0.2)
+    window = args.window or max(20.0, count * 0.4)
     deadline = time.perf_counter() + args.timeout
     # Stopped from outside (a test's timeout): still stop the servers it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
