@@ -20,8 +20,11 @@ store's database (read-only queries) and in each sandbox's state (its JSON contr
   and one confirmation mail per paid order, none for the others; nothing paid in the store the
   provider does not have as paid.
 
-Prints a table per payment method and a last line
-``soak: N checkouts, lost L, doubled D, oversold O, stranded S``; exits 1 when an invariant fails.
+Prints the run's timeline, what the shoppers saw, how late the bench's own loop and the sandbox
+process were (on a shared machine they can set the figures too), a table per payment method and
+a last line ``soak: N checkouts, lost L, doubled D, oversold O, stranded S``; exits 1 when an
+invariant fails. With --workdir the servers' logs and soak-facts.json (the facts the verdict was
+drawn from) are kept there.
 
     .venv/bin/python bench/soak.py [--orders 300] [--kill] [--sqlite] [--window S] [--timeout 600]
 """
@@ -388,7 +391,8 @@ def store_facts(database_url: str) -> dict:
                     'SELECT id, number, status, needs_attention, attention_reason, created_at FROM "order"'))},
                 "lines": db.execute(text(
                     "SELECT order_id, product_id, quantity FROM orderline WHERE product_id IS NOT NULL")).all(),
-                "stock": {row.id: (row.sku, row.stock) for row in db.execute(text("SELECT id, sku, stock FROM product"))},
+                "stock": {row.id: (row.sku, row.stock)
+                          for row in db.execute(text("SELECT id, sku, stock FROM product"))},
                 "into_paid": Counter(dict(db.execute(text(
                     "SELECT payment_id, count(*) FROM paymentevent WHERE kind = 'transition' "
                     "AND operation LIKE '% -> paid' GROUP BY payment_id")).all())),
@@ -429,7 +433,7 @@ class Verdict:
 def judge(store: dict, providers: dict[tuple[str, str], AtProvider], initial_stock: dict[int, int]) -> Verdict:
     rows = {method: Row() for method in METHODS}
     problems: list[str] = []
-    mendable = 0
+    unsettled = 0
 
     def row(method: str) -> Row:
         return rows.setdefault(method, Row())
@@ -451,20 +455,20 @@ def judge(store: dict, providers: dict[tuple[str, str], AtProvider], initial_sto
             r.paid += 1
             if seen is None or seen.state != "paid":
                 problem(f"unfounded: payment {p.id} is {p.status} in the store, {at}")
-                mendable += 1
+                unsettled += 1
         elif p.status not in STATES or p.status == "created":
             r.stranded += 1
             problem(f"stranded: payment {p.id} ({method}) left {p.status!r}; {at}")
-            mendable += 1
+            unsettled += 1
         elif seen is not None and seen.state == "paid":
             r.lost += 1
             problem(f"lost: payment {p.id} ({method}) is {p.status} in the store, {at}")
-            mendable += 1
+            unsettled += 1
         elif p.status in OPEN:
             if seen is not None and seen.state == "ended":
                 r.stranded += 1
                 problem(f"stranded: payment {p.id} ({method}) is {p.status} in the store, {at}")
-                mendable += 1
+                unsettled += 1
             else:
                 r.open += 1
         else:
@@ -476,7 +480,7 @@ def judge(store: dict, providers: dict[tuple[str, str], AtProvider], initial_sto
         if seen.state == "paid" and key not in claimed:
             row(seen.method).lost += 1
             problem(f"lost: {key[0]} {key[1]} is {seen.raw} at the provider; no store payment names it")
-            mendable += 1
+            unsettled += 1
 
     holding: dict[int, list] = defaultdict(list)
     for p in store["payments"]:
@@ -505,8 +509,8 @@ def judge(store: dict, providers: dict[tuple[str, str], AtProvider], initial_sto
         sent = store["mails"][order_id]
         if sent != wanted:
             problem(f"mail: order {order_id} is {order.status} and has {sent} confirmation mails, not {wanted}")
-            mendable += 1
-    return Verdict(rows, oversold, problems, mendable)
+            unsettled += 1
+    return Verdict(rows, oversold, problems, unsettled)
 
 
 async def converge(run: Run, control: Browser, database_url: str, initial_stock: dict[int, int],
