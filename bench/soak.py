@@ -331,7 +331,8 @@ async def probe(run: Run, control: Browser) -> None:
 async def kill_and_restart(run: Run, stack: Stack, at: float) -> None:
     await asyncio.sleep(max(0.0, at - (time.perf_counter() - run.started)))
     pids = stack.kill_store()
-    run.mark(f"kill -9 the store: {len(pids)} processes (pids {', '.join(map(str, pids))})")
+    run.mark(f"kill -9 the store: {len(pids)} process{'es' if len(pids) > 1 else ''} "
+             f"(pid{'s' if len(pids) > 1 else ''} {', '.join(map(str, pids))})")
     await asyncio.to_thread(stack.restart_store)
     run.mark("store answering again (same database; the sandbox process carried on)")
 
