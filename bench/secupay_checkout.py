@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import math
 import os
-import re
 import sqlite3
 import sys
 import tempfile
@@ -37,15 +35,16 @@ from shop.testing.server import ServerProcess  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import percentile  # noqa: E402
+from shoppers import (  # noqa: E402
+    CUSTOMER_DE,
+    SECUPAY_STX,
+    Browser,
+    back_to_the_shop,
+    receive_secupay_transfer,
+    secupay_hosted_page,
+)
 
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
-FORM_ACTION = re.compile(r'<form method="post" action="([^"]+/pay/(?:creditcard|prepaid))"')
-BACK_LINK = re.compile(r'<a class="button" id="back" href="([^"]+)"')
 SKUS = ("PEN-BLUE", "TEA-SENCHA", "NOTEBOOK-A5", "MUG-ENAMEL")  # enough stock for 200 orders between them
-CUSTOMER = {"email": "bench@example.com", "phone": "+49 170 1234567", "given_names": "Ada", "surname": "Lovelace",
-            "line1": "Hauptstraße 5", "postal_code": "10115", "city": "Berlin", "country_code": "DE",
-            "invoice_same": "on"}
-CARD = {"holder": "Ada Lovelace", "number": "4111 1111 1111 1111", "expiry": "12/30", "cvc": "123"}
 STEPS = ("create", "hosted page", "pay", "return", "checkout")
 TOKEN_LIFETIME = 20  # seconds the sandbox's tokens live during the bench
 TOKEN_MARGIN = 5  # the shop renews this many seconds before expiry: a new token every 15 s at most
@@ -55,48 +54,28 @@ class Shopper:
     """One shopper's browser: a cookie jar, the shop's pages and secupay's hosted pages."""
 
     def __init__(self, url: str, index: int, method: str) -> None:
-        # No keep-alive: uvicorn closes idle connections after 5 s, and a request sent on one at
-        # that moment fails (browsers retry it; a bench should not count it as the shop's fault).
-        self.http = httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
+        self.browser = Browser(url)
         self.sku = SKUS[index % len(SKUS)]
         self.method = method  # creditcard | prepaid
-        self.timings: dict[str, float] = {}
+        self.timings = self.browser.timings
         self.outcome = "not started"
         self.order_path = ""
         self.stx_id = ""
-
-    async def _timed(self, step: str, request):
-        started = time.perf_counter()
-        response = await request
-        self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - started
-        return response
 
     async def check_out(self) -> None:
         """Cart, checkout (token + create at secupay), hosted page, pay, return to the shop."""
         started = time.perf_counter()
         try:
-            token = CSRF.search((await self.http.get("/")).text).group(1)
-            added = await self.http.post("/cart/add", data={"sku": self.sku, "quantity": "1", "csrf_token": token})
+            added = await self.browser.add_to_cart(self.sku)
             assert added.status_code == 303, f"cart: {added.status_code}"
-            await self.http.get("/checkout")
-            placed = await self._timed("create", self.http.post("/checkout", data={
-                **CUSTOMER, "method": f"secupay:{self.method}", "csrf_token": token}))
+            placed = await self.browser.check_out(f"secupay:{self.method}", CUSTOMER_DE, step="create")
             link = placed.headers.get("location", "")
             assert placed.status_code == 303 and "/sandbox/secupay/checkout?" in link, \
                 f"checkout: {placed.status_code} {link or placed.text[:200]}"
-            self.stx_id = re.search(r"stx=(STX_\w+)", link).group(1)
-            page = await self._timed("hosted page", self.http.get(link))
-            action = FORM_ACTION.search(page.text)
-            assert page.status_code == 200 and action, f"hosted page: {page.status_code}"
-            form = CARD if self.method == "creditcard" else {}
-            result = await self._timed("pay", self.http.post(html.unescape(action.group(1)), data=form))
-            back = BACK_LINK.search(result.text)
-            assert result.status_code == 200 and back, f"pay: {result.status_code} {result.text[:200]}"
-            returned = await self._timed("return", self.http.get(html.unescape(back.group(1))))
-            assert returned.status_code == 303 and returned.headers["location"].startswith("/orders/"), \
-                f"return: {returned.status_code}"
-            self.order_path = returned.headers["location"]
-            order = await self._timed("return", self.http.get(self.order_path))
+            self.stx_id = SECUPAY_STX.search(link).group(1)
+            back = await secupay_hosted_page(self.browser, link, self.method)
+            self.order_path = await back_to_the_shop(self.browser, back)
+            order = await self.browser.get(self.order_path, step="return")
             if self.method == "creditcard":
                 self.outcome = "paid" if "Paid — thank you!" in order.text else "not paid on return"
             else:
@@ -110,7 +89,7 @@ class Shopper:
         """The order page's fallback poll, once a second, until the push has made it paid."""
         started = time.perf_counter()
         while time.perf_counter() < deadline:
-            status = (await self.http.get(f"{self.order_path}/status")).headers.get("x-status", "")
+            status = (await self.browser.get(f"{self.order_path}/status")).headers.get("x-status", "")
             if status.startswith("paid"):
                 self.outcome = "paid"
                 self.timings["transfer to paid"] = time.perf_counter() - started
@@ -119,7 +98,7 @@ class Shopper:
         self.outcome = "transfer not seen"
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.browser.aclose()
 
 
 def store_facts(db: Path) -> dict:
@@ -177,8 +156,8 @@ async def bench(url: str, db: Path, count: int, prepaid_share: float, timeout: f
     waiting = [s for s in shoppers if s.outcome == "waiting for transfer"]
     transfer_started = time.perf_counter()
     for shopper in waiting:
-        booked = await control.post(f"/sandbox/secupay/control/stx/{shopper.stx_id}/receive")
-        assert booked.status_code == 303, booked.text[:200]
+        booked = await receive_secupay_transfer(control, "", shopper.stx_id)
+        assert booked == 303, booked
     await bounded(asyncio.gather(*(s.watch_until_paid(deadline) for s in waiting)),
                   max(1.0, deadline - time.perf_counter()) + 5, "transfers")
     transfer_wall = time.perf_counter() - transfer_started

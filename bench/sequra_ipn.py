@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
-import re
 import sqlite3
 import sys
 import tempfile
@@ -30,59 +28,41 @@ from shop.testing.server import ServerProcess  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import percentile  # noqa: E402
+from shoppers import CUSTOMER_ES, Browser, SequraForm  # noqa: E402
 
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
-FORM = re.compile(r'data-sequra-base="([^"]+)" data-sequra-order="([^"]+)"')
 SKUS = ("PEN-BLUE", "TEA-SENCHA", "NOTEBOOK-A5", "MUG-ENAMEL")  # enough stock for 200 orders between them
-MOBILE = "666666666"
-CUSTOMER = {"email": "bench@example.com", "phone": MOBILE, "given_names": "Fulano", "surname": "De Tal",
-            "line1": "Calle Mayor 1", "postal_code": "28013", "city": "Madrid", "country_code": "ES",
-            "invoice_same": "on", "method": "sequra:i1"}
-ENDED = {"finish", "show_conflict", "show_error", "reject"}
 
 
 class Shopper:
     """One shopper's browser: a cookie jar, the shop's pages, and the SeQura form's AJAX calls."""
 
     def __init__(self, url: str, index: int) -> None:
-        # No keep-alive: uvicorn closes idle connections after 5 s, and a request sent on one at
-        # that moment fails (browsers retry it; a bench should not count it as the shop's fault).
-        self.http = httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
+        self.browser = Browser(url)
         self.sku = SKUS[index % len(SKUS)]
         self.timings: dict[str, float] = {}
         self.outcome = "not started"
         self.uuid: str | None = None  # SeQura's order, once the checkout solicited it
-        self.api = ""
+        self.form: SequraForm | None = None
 
-    async def check_out(self) -> tuple[str, str]:
+    async def check_out(self) -> SequraForm:
         """Cart, checkout (the shop solicits the SeQura order), the order page with the snippet."""
-        token = CSRF.search((await self.http.get("/")).text).group(1)
-        added = await self.http.post("/cart/add", data={"sku": self.sku, "quantity": "1", "csrf_token": token})
+        added = await self.browser.add_to_cart(self.sku)
         assert added.status_code == 303, added.status_code
-        await self.http.get("/checkout")
-        placed = await self.http.post("/checkout", data={**CUSTOMER, "csrf_token": token})
+        placed = await self.browser.check_out("sequra:i1", CUSTOMER_ES)
         assert placed.status_code == 303 and placed.headers["location"].startswith("/orders/"), placed.text[:300]
-        page = await self.http.get(placed.headers["location"])
-        found = FORM.search(page.text)
-        assert found, "the order page has no SeQura form snippet"
-        return html.unescape(found.group(1)), found.group(2)
-
-    async def identify(self, base: str, uuid: str) -> None:
-        """What sequra_form.js does first: read the form's state, send the shopper's details."""
-        self.api = f"{base}/orders/{uuid}/form"
-        await self.http.get(f"{self.api}/state", params={"product": "i1"})
-        state = (await self.http.post(f"{self.api}/identify", data={
-            "given_names": "Fulano", "surnames": "De Tal", "date_of_birth": "1980-01-10",
-            "mobile_phone": MOBILE})).json()
-        assert state["step"] == "otp", state
+        page = await self.browser.get(placed.headers["location"])
+        form = SequraForm.on(self.browser, page.text)
+        assert form, "the order page has no SeQura form snippet"
+        return form
 
     async def prepare(self) -> None:
         """Phase 1: cart, checkout (the shop solicits the order and fetches form_v2), identification."""
         started = time.perf_counter()
         try:
-            base, self.uuid = await self.check_out()
+            self.form = await self.check_out()
+            self.uuid = self.form.api.rsplit("/", 2)[-2]
             self.timings["checkout"] = time.perf_counter() - started
-            await self.identify(base, self.uuid)
+            await self.form.identify()
             self.outcome = "identified"
         except (httpx.HTTPError, AssertionError, KeyError, ValueError) as exc:
             self.outcome = f"error: {type(exc).__name__}: {exc}"[:200]
@@ -94,17 +74,13 @@ class Shopper:
             return
         started = time.perf_counter()
         try:
-            state = (await self.http.post(f"{self.api}/otp", data={"code": MOBILE[-5:]})).json()
-            while state["step"] not in ENDED and time.perf_counter() < deadline:
-                await asyncio.sleep(1.0)
-                state = (await self.http.get(f"{self.api}/state")).json()
-            self.outcome = state["step"]
+            self.outcome = await self.form.confirm(deadline)
         except (httpx.HTTPError, KeyError, ValueError) as exc:
             self.outcome = f"error: {type(exc).__name__}: {exc}"[:200]
         self.timings["form"] = time.perf_counter() - started
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.browser.aclose()
 
 
 def store_facts(db: Path) -> dict:

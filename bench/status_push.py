@@ -42,11 +42,10 @@ from shop.testing.server import ServerProcess  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import percentile  # noqa: E402
+from shoppers import CSRF, SEQR_INVOICE, pay_seqr_invoice  # noqa: E402
 
 from shop.testing.shopper import CUSTOMER  # noqa: E402
 
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
-INVOICE = re.compile(r'href="SEQR://SEQR\.SE/R(\d+)"')
 NOTIFICATION_ROW = re.compile(r"<td>(\d{17})</td>\s*<td><code>(https?://[^<]+/pay/seqr/cb/[^<]+)</code></td>")
 ORDERS_PER_SESSION = 20  # shop.orders.MAX_REMEMBERED_ORDERS
 SKU = "TEA-SENCHA"
@@ -124,7 +123,7 @@ async def check_out_session(url: str, count: int) -> Session:
         session.orders.append(Waiting(response.headers["location"].removeprefix("/orders/"), session))
     for order in session.orders:  # the order page, as the browser lands on it
         page = await session.client.get(f"/orders/{order.public_id}")
-        found = INVOICE.search(page.text)
+        found = SEQR_INVOICE.search(page.text)
         order.reference = found.group(1) if found else ""  # "" when the invoice could not be sent
     return session
 
@@ -165,8 +164,7 @@ async def pay_in_app(control: httpx.AsyncClient, orders: list[Waiting]) -> dict[
     SEQR's app and SEQR's pages do not run on the shop's server."""
 
     async def pay(order: Waiting) -> None:
-        await control.get(f"/sandbox/seqr/app/invoice/{order.reference}")  # scanned
-        paid = await control.post(f"/sandbox/seqr/app/invoice/{order.reference}/pay", data={"pin": "1234"})
+        paid = await pay_seqr_invoice(control, "/sandbox/seqr/app", order.reference)
         assert paid.status_code == 200 and "Paid" in paid.text, paid.text[:300]
 
     for start in range(0, len(orders), 25):

@@ -133,6 +133,11 @@ async def control(request: Request) -> Response:
     return _page("Control page", body)
 
 
+async def state_json(request: Request) -> Response:
+    """Every expected credit with its status and the money booked against it, for benches."""
+    return JSONResponse({"expected_credits": [e.as_json() for e in _bank(request).expected.values()]})
+
+
 async def set_scenario(request: Request) -> Response:
     bank = _bank(request)
     form = await request.form()
@@ -191,6 +196,7 @@ def create_sandbox(outbound: httpx.AsyncClient, *, api_key: str, webhook_secret:
                    account_owner: str, late_seconds: float = 3.0) -> Starlette:
     app = Starlette(routes=[
         Route("/", control, name="sandbox_control"),
+        Route("/state.json", state_json),
         Route("/scenario", set_scenario, methods=["POST"]),
         Route("/book", book_from_control, methods=["POST"]),
         Route("/bank", online_banking, methods=["GET", "POST"], name="online_banking"),

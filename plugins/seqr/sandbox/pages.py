@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -122,6 +122,16 @@ async def control(request: Request) -> Response:
                  report_ids=REPORT_IDS, now=sb.clock.now())
 
 
+async def control_state(request: Request) -> Response:
+    """Every invoice's status and amount as JSON, for benches that check a run afterwards."""
+    sb = _sandbox(request)
+    sb.sweep()  # what time has done, as the control page and getPaymentStatus would see it
+    return JSONResponse({"invoices": [
+        {"reference": inv.reference, "client_invoice_id": inv.data.get("client_invoice_id"), "status": inv.status,
+         "committed": inv.committed, "amount": int(inv.total * 100), "currency": inv.currency}
+        for inv in sb.invoices.values()]})
+
+
 async def control_scenarios(request: Request) -> Response:
     sb = _sandbox(request)
     form = await request.form()
@@ -178,6 +188,7 @@ async def control_webshop(request: Request) -> Response:
 
 routes = [
     Route("/", control, name="control"),
+    Route("/control/state.json", control_state, name="control_state"),
     Route("/control/scenarios", control_scenarios, methods=["POST"], name="control_scenarios"),
     Route("/control/invoice/{reference}/{action}", control_invoice, methods=["POST"], name="control_invoice"),
     Route("/control/clock", control_clock, methods=["POST"], name="control_clock"),
