@@ -49,6 +49,16 @@ async def test_a_repeated_observation_is_recorded_and_changes_nothing(app, shopp
     assert any(e.kind == "ignored" and e.operation.startswith("duplicate") for e in events)
 
 
+async def test_a_read_back_that_repeats_what_the_shop_knows_still_counts_as_a_read(app, shopper):
+    """Otherwise the reconciler reads an unchanged payment again on every pass, not once per interval."""
+    payment = await pending_payment(app, shopper)
+    still_open = Observation(S.PENDING, "open", "k-open")
+    await app.state.ledger.apply(payment.id, still_open)
+    first_read = rows(app, Payment, id=payment.id)[0].last_fetched_at
+    await app.state.ledger.apply(payment.id, still_open)
+    assert rows(app, Payment, id=payment.id)[0].last_fetched_at > first_read
+
+
 async def test_a_backward_observation_changes_nothing(app, shopper):
     payment = await pending_payment(app, shopper)
     await app.state.ledger.apply(payment.id, Observation(S.PAID, "credited", "k1", amount=Money(payment.amount_cents)))

@@ -136,6 +136,10 @@ class Ledger:
         def note(kind: str, operation: str, body: str = "", dedupe: str | None = None) -> None:
             _event(session, payment, kind, operation, body, correlation_id=correlation_id, dedupe_key=dedupe)
 
+        # Whatever it says, the provider was just read: the reconciler waits its interval again
+        # before the next read, also when this read only repeats what the shop knows.
+        payment.last_fetched_at = utcnow()
+        session.add(payment)
         if key and session.exec(_SEEN_KEY, params={"payment_id": payment.id, "key": key}).first():
             note("ignored", f"duplicate: {obs.raw_status}", f"seen before as {key} ({source})")
             return Applied(current, changed=False, duplicate=True)
@@ -148,7 +152,6 @@ class Ledger:
             payment.data = {**payment.data, "_next": next_step_to_dict(obs.next_step)}
         if obs.detail:
             payment.detail = obs.detail
-        payment.last_fetched_at = utcnow()
         new_refunds = [self._record_refund(session, payment, refund, "reported by the provider", correlation_id)
                        for refund in obs.refunds]
 
