@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
 from e2e.steps import open_admin_order, order_number, shot
 
+pytestmark = pytest.mark.own_store  # its settings: auto_capture off
 SERVER_ENV = {"SECUPAY_AUTO_CAPTURE": "false"}
 
 

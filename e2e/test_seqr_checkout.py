@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.seqr_steps import check_out_with_seqr, open_app, pay_by_scanning, pay_in_app
@@ -49,6 +50,7 @@ def test_on_a_phone_the_seqr_link_opens_the_app_and_the_back_url_shows_the_recei
     expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=10_000)
 
 
+@pytest.mark.destructive  # it switches the SEQR sandbox to lose notifications
 def test_a_lost_notification_is_read_by_the_shop_before_seqr_would_reverse_it(page: Page, new_context):
     control = new_context().new_page()
     control.goto("/sandbox/seqr/")
@@ -93,6 +95,7 @@ def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
     shot(merchant, "refund-2-full")
 
 
+@pytest.mark.destructive  # it closes the terminal's period at SEQR
 def test_end_of_day_and_a_report(page: Page, new_context):
     _, receipt = pay_by_scanning(page, name="report")
     merchant = new_context().new_page()

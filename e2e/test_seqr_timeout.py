@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.seqr_steps import check_out_with_seqr, open_app, pay_in_app
 from e2e.steps import shot
 
+pytestmark = pytest.mark.own_store  # its settings: short SEQR timeouts, and a bank scenario
 # Invoices live 6 s here, and the reconciler looks every second.
 SERVER_ENV = {"SEQR_PAYMENT_TIMEOUT_SECONDS": "6", "RECONCILE_EVERY_SECONDS": "1"}
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, log_in_admin, open_admin_order, order_number
 from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
 
+pytestmark = pytest.mark.own_store  # its settings: no reference registered on confirm
 # The ERP registers the order reference here, so the merchant does it from the back office.
 SERVER_ENV = {"SEQURA_REGISTER_REFERENCE_ON_CONFIRM": "false"}
 CUSTOMER = {"First name": "Fulano", "Last name": "De Tal", "E-mail": "fulano@example.com",
