@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "user_agent": ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
                         "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")}
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 
 
 def pytest_addoption(parser):
@@ -92,3 +94,36 @@ def browser_context_args(browser_context_args, server):
 def phone(new_context):
     """A phone-sized browser context (its screenshots and traces are kept like the others)."""
     return new_context(**PHONE)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+    return report
+
+
+@pytest.fixture(autouse=True)
+def keep_the_server_log_when_a_journey_fails(request, output_path):
+    """Beside pytest-playwright's screenshot and trace: the log of every store the journey used,
+    whichever way pytest was started."""
+    yield
+    report = request.node.stash.get(CALL_REPORT, None)
+    if report is None or not report.failed:
+        return
+    for store in stores_used(request.node.funcargs.values()):
+        log = store.log()
+        if log:
+            folder = Path(output_path)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"server-{store.port}.log").write_text(log)
+
+
+def stores_used(values) -> list[ServerProcess]:
+    found = []
+    for value in values:
+        for candidate in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(candidate, ServerProcess) and candidate not in found:
+                found.append(candidate)
+    return found
