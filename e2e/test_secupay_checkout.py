@@ -140,9 +140,17 @@ def test_abort_goes_back_to_the_checkout_with_the_cart_intact(page: Page):
     check_out_with_secupay(page, sku="TEA-SENCHA")
     expect(page.get_by_role("heading", name="Choose how to pay")).to_be_visible()
     shot(page, "methods")
+    hosted_page = page.url
     page.get_by_role("link", name="Cancel payment and return to the shop").click()
     expect(page).to_have_url(re.compile(r"/checkout$"))
     expect(page.get_by_text("You left the payment page. Your cart is as you left it")).to_be_visible()
+    # The shop closed the transaction at secupay: the old link no longer takes a payment.
+    secupay = page.context.new_page()
+    secupay.goto(hosted_page)
+    expect(secupay.get_by_role("heading", name="This payment is closed")).to_be_visible()
+    expect(secupay.get_by_role("button", name="Pay now")).to_have_count(0)
+    expect(secupay.get_by_role("heading", name="Choose how to pay")).to_have_count(0)
+    secupay.close()
     page.goto("/cart")
     expect(page.locator("tr[data-sku]")).to_have_count(2)
     expect(page.locator("tr[data-sku=MUG-ENAMEL]")).to_be_visible()
