@@ -1,4 +1,4 @@
-"""The merchant's back office and the sales person's demo page."""
+"""The merchant's back office (log in, orders, outbox, log out) and the sales person's demo page."""
 
 import re
 
@@ -47,6 +47,11 @@ def test_orders_are_listed_filtered_and_shown_with_their_timeline(page: Page, ne
     expect(merchant.get_by_text(f"Your order {second} is confirmed")).to_be_visible()
     confirmation = merchant.get_by_role("row").filter(has_text=f"Your order {second} is confirmed")
     expect(confirmation.locator(".delivery")).to_contain_text("held here: no SMTP server is set")
+    # Logged out, the back office asks for the password again.
+    merchant.get_by_role("button", name="Log out").click()
+    merchant.goto("/admin/")
+    expect(merchant.get_by_label("Password")).to_be_visible()
+    expect(merchant.get_by_role("link", name=second)).to_have_count(0)
 
 
 @pytest.mark.destructive  # "Reset the demo" wipes every order

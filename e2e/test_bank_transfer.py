@@ -34,6 +34,16 @@ def fill_cart(page: Page) -> None:
     # Under €50 the shipping fee comes back.
     expect(page.locator(".extra-line")).to_contain_text("Shipping")
     expect(page.locator("#cart-total")).to_have_text("€48.45")
+    # A code that does not exist is refused; WELCOME10 takes 10 % (€4.35) off the products.
+    page.get_by_label("Discount code").fill("NOPE")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("The code NOPE is not valid.")).to_be_visible()
+    expect(page.locator("#cart-total")).to_have_text("€48.45")
+    page.get_by_label("Discount code").fill("welcome10")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Code WELCOME10 applied.")).to_be_visible()
+    expect(page.locator(".extra-line", has_text="Discount WELCOME10")).to_contain_text("4.35")
+    expect(page.locator("#cart-total")).to_have_text("€44.10")
 
 
 def check_out(page: Page) -> None:
@@ -47,6 +57,7 @@ def check_out(page: Page) -> None:
     page.get_by_role("button", name=re.compile("Place order")).click()
     expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
     expect(page.locator(".instructions")).to_contain_text("DE02120300000000202051")
+    expect(page.locator(".instructions")).to_contain_text("€44.10")  # the discount went into the order
     expect(page.locator(".qr svg")).to_be_visible()
 
 

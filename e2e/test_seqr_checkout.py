@@ -2,7 +2,8 @@
 one browser. The order page turns paid by itself, over the websocket or, when that is blocked,
 by polling; on a phone the SEQR: link opens the app and the app's backURL brings the shopper to
 the receipt; a lost notification is read by the reconciler before SEQR's 20 s run out; the
-merchant refunds part of it and closes the day with a report."""
+merchant cancels a waiting invoice (cancelled at SEQR too), refunds part of a payment and closes
+the day with a report."""
 
 from __future__ import annotations
 
@@ -77,6 +78,26 @@ def test_a_lost_notification_is_read_by_the_shop_before_seqr_would_reverse_it(pa
         shot(control, "lost-notification-control")
     finally:
         set_scenarios(control, notification="deliver")
+
+
+def test_the_merchant_cancels_a_waiting_invoice(page: Page, new_context):
+    number = check_out_with_seqr(page, "PEN-CASE")
+    reference = invoice_reference(page)
+    page.evaluate("window.__sameDocument = true")
+    merchant = new_context().new_page()
+    open_admin_order(merchant, number)
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    # At SEQR the invoice is cancelled by the merchant; the payer's app no longer offers to pay it.
+    row, history = invoice_at_seqr(merchant, reference)
+    expect(row.locator("td.status")).to_have_text("CANCELED")
+    expect(history).to_contain_text("CANCELED: cancelled by the merchant")
+    app = new_context().new_page()
+    app.goto(f"/sandbox/seqr/app/invoice/{reference}")
+    expect(app.get_by_text("This invoice is CANCELED.")).to_be_visible()
+    expect(app.get_by_role("link", name="Confirm")).to_have_count(0)
 
 
 def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
