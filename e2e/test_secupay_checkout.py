@@ -1,8 +1,8 @@
 """secupay Smart Checkout: the shopper leaves the shop, full page, for secupay's hosted page, pays
 there by card (declined, 3-D Secure), SEPA direct debit or prepayment, or gives up, and comes back
 to the shop's return URLs. Prepayment shows secupay's bank details and a GiroCode on the order
-page; the transfer arriving later reaches the shop as a push and turns the page paid live. The
-merchant refunds part of a card payment from the back office."""
+page; the transfer arriving later reaches the shop as a push and turns the page paid live, unless
+the merchant cancels it first. The merchant refunds part of a card payment from the back office."""
 
 from __future__ import annotations
 
@@ -180,3 +180,23 @@ def test_the_merchant_refunds_part_of_a_card_payment(page: Page, new_context):
     # At secupay, the payment is lowered by the refund.
     merchant.goto("/sandbox/secupay/")
     expect(merchant.locator("tr", has_text=number)).to_contain_text("reduced 5.00")
+
+
+def test_the_merchant_cancels_a_prepayment_still_waiting_for_its_transfer(page: Page, new_context):
+    check_out_with_secupay(page, r"Prepayment \(bank transfer\)", sku="PEN-CASE")
+    page.get_by_role("button", name="Pay now").click()
+    back_to_the_shop(page, "Please transfer the amount")
+    expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
+    number = order_number(page)
+    page.evaluate("window.__sameDocument = true")
+    merchant = new_context().new_page()
+    open_admin_order(merchant, number)
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    # At secupay the transaction is cancelled: a transfer can no longer be booked against it.
+    merchant.goto("/sandbox/secupay/")
+    row = merchant.locator("tr", has_text=number)
+    expect(row).to_contain_text("cancelled")
+    expect(row.get_by_role("button", name="transfer received")).to_have_count(0)
