@@ -7,7 +7,9 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-CONTROL = "/sandbox/banktransfer/"
+from e2e.store import sandbox_page
+
+CONTROL = "banktransfer/"
 
 
 def transfer_details(order_page: Page) -> tuple[str, str]:
@@ -20,7 +22,7 @@ def transfer_details(order_page: Page) -> tuple[str, str]:
 
 def send_transfer(bank: Page, amount: str, reference: str) -> None:
     """The shopper's online banking: a transfer to the shop with the order's reference."""
-    bank.goto(f"{CONTROL}bank")
+    bank.goto(sandbox_page(f"{CONTROL}bank"))
     bank.get_by_label("Amount (EUR)").fill(amount)
     bank.get_by_label("Reference").fill(reference)
     bank.get_by_role("button", name="Send transfer").click()
@@ -29,7 +31,7 @@ def send_transfer(bank: Page, amount: str, reference: str) -> None:
 
 def expected_credit(control: Page, reference: str) -> Locator:
     """The bank's own record of the payment the shop expects: a row of its control page."""
-    control.goto(CONTROL)
+    control.goto(sandbox_page(CONTROL))
     return control.locator("tr", has=control.get_by_role("cell", name=reference, exact=True))
 
 
@@ -41,7 +43,7 @@ def book_transfer(control: Page, reference: str) -> None:
 
 def set_webhook(control: Page, mode: str) -> None:
     """What the bank does with its webhook from now on: send, lost, repeat, late."""
-    control.goto(CONTROL)
+    control.goto(sandbox_page(CONTROL))
     control.locator("select[name=webhook]").select_option(mode)
     control.get_by_role("button", name="Set").click()
     expect(control.get_by_role("heading", name="Control")).to_be_visible()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.store import RunningStore, StoreNotAnswering, admin_password
+from e2e.store import RunningStore, StoreNotAnswering, admin_password, use_sandbox_url
 from shop.testing.server import ServerProcess
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,6 +34,11 @@ def external_url(config) -> str | None:
     """pytest-playwright's --base-url (or PYTEST_BASE_URL): the store to test instead of starting one."""
     url = config.getoption("--base-url", default=None)
     return url.rstrip("/") if url else None
+
+
+def pytest_configure(config):
+    if external_url(config) and config.getoption("--sandbox-url"):
+        use_sandbox_url(config.getoption("--sandbox-url"))
 
 
 @pytest.hookimpl(tryfirst=True)

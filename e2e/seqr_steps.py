@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from playwright.sync_api import Locator, Page, expect
 
 from e2e.steps import add_to_cart, order_number, place_order, shot
+from e2e.store import sandbox_page
 
 APP_LINK = "No phone at hand? Open the SEQR app here"
 
@@ -28,7 +29,7 @@ def invoice_reference(page: Page) -> str:
 
 def set_scenarios(control: Page, **choices: str) -> None:
     """SEQR's control page, as a sales person sets what SEQR does next: ``set_scenarios(c, bank="decline")``."""
-    control.goto("/sandbox/seqr/")
+    control.goto(sandbox_page("seqr/"))
     for name, value in choices.items():
         control.locator(f"select[name={name}]").select_option(value)
     control.get_by_role("button", name="Save scenarios").click()
@@ -38,7 +39,7 @@ def set_scenarios(control: Page, **choices: str) -> None:
 
 def invoice_at_seqr(control: Page, reference: str) -> tuple[Locator, Locator]:
     """SEQR's own view of one invoice on its control page: its row, and the history line under it."""
-    control.goto("/sandbox/seqr/")
+    control.goto(sandbox_page("seqr/"))
     row = control.locator(f"tr[data-reference='{reference}']")
     return row, control.locator(f"tr[data-reference='{reference}'] + tr")
 

@@ -11,6 +11,19 @@ import httpx
 
 from shop.testing.server import DEMO_ADMIN_PASSWORD
 
+_sandbox_url = ""  # empty: through the store's own /sandbox/ redirect
+
+
+def use_sandbox_url(url: str) -> None:
+    """Where the store's sandboxes are served, when they are not behind its /sandbox/ redirect."""
+    global _sandbox_url
+    _sandbox_url = url.rstrip("/")
+
+
+def sandbox_page(path: str) -> str:
+    """The address of a sandbox page, ``sandbox_page("seqr/")``, for ``page.goto``."""
+    return f"{_sandbox_url}/sandbox/{path}"
+
 
 def admin_password() -> str:
     """The back office's password: E2E_ADMIN_PASSWORD, or the demo's."""

@@ -22,6 +22,7 @@ from e2e.secupay_steps import (
     pay_by_card,
 )
 from e2e.steps import add_to_cart, open_admin_order, order_number, shot
+from e2e.store import sandbox_page
 
 
 def test_card_payment(page: Page):
@@ -124,7 +125,7 @@ def test_prepayment_shows_the_transfer_and_turns_paid_live_when_it_arrives(page:
     page.evaluate("window.__sameDocument = true")
     # The transfer arrives at secupay (the sandbox's control page); secupay pushes; the shop reads it.
     secupay = new_context().new_page()
-    secupay.goto("/sandbox/secupay/")
+    secupay.goto(sandbox_page("secupay/"))
     row = secupay.locator("tr", has_text=order_number(page))
     expect(row).to_contain_text("pending")
     row.get_by_role("button", name="transfer received").click()
@@ -178,7 +179,7 @@ def test_the_merchant_refunds_part_of_a_card_payment(page: Page, new_context):
     expect(merchant.locator(".timeline")).to_contain_text("/api/v2/Payment/Transactions/")
     shot(merchant, "refund-back-office")
     # At secupay, the payment is lowered by the refund.
-    merchant.goto("/sandbox/secupay/")
+    merchant.goto(sandbox_page("secupay/"))
     expect(merchant.locator("tr", has_text=number)).to_contain_text("reduced 5.00")
 
 
@@ -196,7 +197,7 @@ def test_the_merchant_cancels_a_prepayment_still_waiting_for_its_transfer(page: 
     expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
     # At secupay the transaction is cancelled: a transfer can no longer be booked against it.
-    merchant.goto("/sandbox/secupay/")
+    merchant.goto(sandbox_page("secupay/"))
     row = merchant.locator("tr", has_text=number)
     expect(row).to_contain_text("cancelled")
     expect(row.get_by_role("button", name="transfer received")).to_have_count(0)

@@ -24,6 +24,7 @@ from e2e.seqr_steps import (
     set_scenarios,
 )
 from e2e.steps import open_admin_order, order_number, shot
+from e2e.store import sandbox_page
 
 
 def test_desktop_qr_payment_turns_the_page_paid_over_the_websocket(page: Page):
@@ -48,7 +49,7 @@ def test_on_a_phone_the_seqr_link_opens_the_app_and_the_back_url_shows_the_recei
     shot(page, "phone-1-waiting")
     # The phone hands the SEQR: link to the SEQR app; here the sandbox's app plays it.
     app = phone.new_page()
-    app.goto(f"/sandbox/seqr/app?code={quote(link, safe='')}")
+    app.goto(sandbox_page(f"seqr/app?code={quote(link, safe='')}"))
     expect(app.get_by_role("heading", name=re.compile(r"Cartwheel order CW"))).to_be_visible()
     receipt = pay_in_app(app)
     shot(app, "phone-2-app-paid")
@@ -95,7 +96,7 @@ def test_the_merchant_cancels_a_waiting_invoice(page: Page, new_context):
     expect(row.locator("td.status")).to_have_text("CANCELED")
     expect(history).to_contain_text("CANCELED: cancelled by the merchant")
     app = new_context().new_page()
-    app.goto(f"/sandbox/seqr/app/invoice/{reference}")
+    app.goto(sandbox_page(f"seqr/app/invoice/{reference}"))
     expect(app.get_by_text("This invoice is CANCELED.")).to_be_visible()
     expect(app.get_by_role("link", name="Confirm")).to_have_count(0)
 
