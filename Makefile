@@ -8,7 +8,6 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
-PYTEST_E2E := --browser chromium --screenshot only-on-failure --tracing retain-on-failure --output test-results
 
 .PHONY: run test unit e2e bench lint clean system-packages
 
@@ -45,10 +44,10 @@ unit: $(BIN)/pytest
 	$(BIN)/pytest tests plugins -q
 
 e2e: $(BIN)/pytest system-packages
-	$(BIN)/pytest e2e -q $(PYTEST_E2E)
+	$(BIN)/pytest e2e -q
 
 test: $(BIN)/pytest system-packages
-	$(BIN)/pytest tests plugins e2e -q $(PYTEST_E2E)
+	$(BIN)/pytest tests plugins e2e -q
 
 bench: $(BIN)/pytest
 	$(BIN)/python bench/pages.py

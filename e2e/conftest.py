@@ -1,11 +1,15 @@
-"""Journeys in a real browser (Debian's chromium through Playwright) against a real server."""
+"""Journeys in a real browser (Debian's chromium through Playwright) against a real server: one
+each module starts, or, with --base-url, a store already running that no journey starts or stops."""
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+from e2e.store import RunningStore, StoreNotAnswering, admin_password, use_sandbox_url
 from shop.testing.server import ServerProcess
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -13,6 +17,38 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "user_agent": ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
                         "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")}
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("journeys", "Cartwheel journeys against a running store")
+    group.addoption("--sandbox-url", default=os.environ.get("E2E_SANDBOX_URL"),
+                    help="with --base-url: where the store's sandboxes are served (default: the store's "
+                         "own /sandbox/ redirect; env E2E_SANDBOX_URL)")
+    group.addoption("--allow-destructive", action="store_true",
+                    help="with --base-url: also run journeys that change what every user of the store sees "
+                         "(the demo reset, sandbox scenarios, the SEQR period)")
+
+
+def external_url(config) -> str | None:
+    """pytest-playwright's --base-url (or PYTEST_BASE_URL): the store to test instead of starting one."""
+    url = config.getoption("--base-url", default=None)
+    return url.rstrip("/") if url else None
+
+
+def pytest_configure(config):
+    if external_url(config) and config.getoption("--sandbox-url"):
+        use_sandbox_url(config.getoption("--sandbox-url"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if not external_url(item.config):
+        return
+    if item.get_closest_marker("own_store"):
+        pytest.skip("needs a store this run starts (its own settings or processes), not --base-url")
+    if item.get_closest_marker("destructive") and not item.config.getoption("--allow-destructive"):
+        pytest.skip("changes the store for everyone: give --allow-destructive to run it against --base-url")
 
 
 @pytest.fixture(scope="session")
@@ -23,11 +59,31 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
 
 
+@pytest.fixture(scope="session")
+def running_store(pytestconfig) -> RunningStore:
+    """The store named by --base-url, checked once: a run where nothing answers fails."""
+    url = external_url(pytestconfig)
+    sandbox_url = (pytestconfig.getoption("--sandbox-url") or url).rstrip("/")
+    store = RunningStore(url, sandbox_url)
+    try:
+        store.check()
+        return store
+    except StoreNotAnswering as exc:
+        problem = str(exc)
+    pytest.fail(f"--base-url: {problem}", pytrace=False)  # outside the except: no chained traceback
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, request):
-    """One store per journey file; a module sets SERVER_ENV to change its settings."""
+def server(tmp_path_factory, request, pytestconfig):
+    """One store per journey file; a module sets SERVER_ENV to change its settings (and is then
+    marked own_store). With --base-url, the store already running instead."""
     env = getattr(request.module, "SERVER_ENV", {})
-    process = ServerProcess(tmp_path_factory.mktemp("server"), env)
+    if external_url(pytestconfig):
+        if env:
+            pytest.fail(f"{request.module.__name__} sets SERVER_ENV but is not marked own_store")
+        yield request.getfixturevalue("running_store")
+        return
+    process = ServerProcess(tmp_path_factory.mktemp("server"), {"ADMIN_PASSWORD": admin_password(), **env})
     process.prepare()
     process.start()
     yield process
@@ -43,3 +99,36 @@ def browser_context_args(browser_context_args, server):
 def phone(new_context):
     """A phone-sized browser context (its screenshots and traces are kept like the others)."""
     return new_context(**PHONE)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+    return report
+
+
+@pytest.fixture(autouse=True)
+def keep_the_server_log_when_a_journey_fails(request, output_path):
+    """Beside pytest-playwright's screenshot and trace: the log of every store the journey used,
+    whichever way pytest was started."""
+    yield
+    report = request.node.stash.get(CALL_REPORT, None)
+    if report is None or not report.failed:
+        return
+    for store in stores_used(request.node.funcargs.values()):
+        log = store.log()
+        if log:
+            folder = Path(output_path)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"server-{store.port}.log").write_text(log)
+
+
+def stores_used(values) -> list[ServerProcess]:
+    found = []
+    for value in values:
+        for candidate in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(candidate, ServerProcess) and candidate not in found:
+                found.append(candidate)
+    return found

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from e2e.steps import add_to_cart, order_number, place_order, shot
+from e2e.store import sandbox_page
+
+APP_LINK = "No phone at hand? Open the SEQR app here"
 
 
 def check_out_with_seqr(page: Page, sku: str = "NOTEBOOK-A5") -> str:
@@ -17,10 +21,39 @@ def check_out_with_seqr(page: Page, sku: str = "NOTEBOOK-A5") -> str:
     return order_number(page)
 
 
+def invoice_reference(page: Page) -> str:
+    """The SEQR invoice an order page waits for, read from its link to the app (SEQR://SEQR.SE/R<reference>)."""
+    href = unquote(page.get_by_role("link", name=APP_LINK).get_attribute("href"))
+    return re.search(r"SEQR\.SE/R(\d+)", href, re.IGNORECASE).group(1)
+
+
+def set_scenarios(control: Page, **choices: str) -> None:
+    """SEQR's control page, as a sales person sets what SEQR does next: ``set_scenarios(c, bank="decline")``."""
+    control.goto(sandbox_page("seqr/"))
+    for name, value in choices.items():
+        control.locator(f"select[name={name}]").select_option(value)
+    control.get_by_role("button", name="Save scenarios").click()
+    for name, value in choices.items():
+        expect(control.locator(f"select[name={name}]")).to_have_value(value)
+
+
+def invoice_at_seqr(control: Page, reference: str) -> tuple[Locator, Locator]:
+    """SEQR's own view of one invoice on its control page: its row, and the history line under it."""
+    control.goto(sandbox_page("seqr/"))
+    row = control.locator(f"tr[data-reference='{reference}']")
+    return row, control.locator(f"tr[data-reference='{reference}'] + tr")
+
+
+def notification_at_seqr(control: Page, reference: str) -> Locator:
+    """The control page's record of the notification SEQR sent (or lost) for one invoice."""
+    notifications = control.locator(".card", has=control.get_by_role("heading", name=re.compile("Notifications")))
+    return notifications.locator("tbody tr", has=control.get_by_role("cell", name=reference, exact=True))
+
+
 def open_app(page: Page) -> Page:
     """The shopper without a phone at hand opens the SEQR app from the order page's link."""
     with page.expect_popup() as popup:
-        page.get_by_role("link", name="No phone at hand? Open the SEQR app here").click()
+        page.get_by_role("link", name=APP_LINK).click()
     app = popup.value
     expect(app.get_by_role("heading", name=re.compile(r"Cartwheel order CW"))).to_be_visible()
     return app

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from e2e.store import admin_password
+
 SHOPPER = {"E-mail": "ada@example.com", "Mobile phone": "+49 170 1234567", "First name": "Ada",
            "Last name": "Lovelace", "Street and number": "Hauptstraße 5", "Postcode": "10115", "City": "Berlin"}
 
@@ -37,7 +39,7 @@ def order_number(page: Page) -> str:
 
 def log_in_admin(page: Page, base: str = "") -> None:
     page.goto(f"{base}/admin/")
-    page.get_by_label("Password").fill("demo-admin")
+    page.get_by_label("Password").fill(admin_password())
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Orders")).to_be_visible()
 

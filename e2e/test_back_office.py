@@ -1,10 +1,12 @@
-"""The merchant's back office and the sales person's demo page."""
+"""The merchant's back office (log in, orders, outbox, log out) and the sales person's demo page."""
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, mark_transfer_received, order_number, place_order
+from e2e.store import admin_password
 
 
 def log_in(page: Page) -> None:
@@ -12,7 +14,7 @@ def log_in(page: Page) -> None:
     page.get_by_label("Password").fill("wrong-password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("That password is not right.")).to_be_visible()
-    page.get_by_label("Password").fill("demo-admin")
+    page.get_by_label("Password").fill(admin_password())
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Orders")).to_be_visible()
 
@@ -45,8 +47,14 @@ def test_orders_are_listed_filtered_and_shown_with_their_timeline(page: Page, ne
     expect(merchant.get_by_text(f"Your order {second} is confirmed")).to_be_visible()
     confirmation = merchant.get_by_role("row").filter(has_text=f"Your order {second} is confirmed")
     expect(confirmation.locator(".delivery")).to_contain_text("held here: no SMTP server is set")
+    # Logged out, the back office asks for the password again.
+    merchant.get_by_role("button", name="Log out").click()
+    merchant.goto("/admin/")
+    expect(merchant.get_by_label("Password")).to_be_visible()
+    expect(merchant.get_by_role("link", name=second)).to_have_count(0)
 
 
+@pytest.mark.destructive  # "Reset the demo" wipes every order
 def test_the_demo_page_lists_every_provider_and_resets_the_shop(page: Page, new_context):
     place_transfer_order(page, "POSTER-MAP")
     page.goto("/products/POSTER-MAP")

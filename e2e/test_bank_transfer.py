@@ -1,10 +1,14 @@
-"""The first journey: browse, fill a cart, check out, pay by bank transfer, watched live."""
+"""The first journey: browse, fill a cart, check out, pay by bank transfer, watched live. The
+money arrives the way a bank tells the shop, by its signed webhook: sent from the shopper's online
+banking, or booked on the bank's control page. A payment the merchant cancels is cancelled at the
+bank too."""
 
 import re
 
 from playwright.sync_api import Page, expect
 
-from e2e.steps import fill_details, mark_transfer_received, open_admin_order, order_number
+from e2e.bank_steps import book_transfer, expected_credit, send_transfer, transfer_details
+from e2e.steps import fill_details, open_admin_order, order_number
 
 
 def fill_cart(page: Page) -> None:
@@ -30,6 +34,16 @@ def fill_cart(page: Page) -> None:
     # Under €50 the shipping fee comes back.
     expect(page.locator(".extra-line")).to_contain_text("Shipping")
     expect(page.locator("#cart-total")).to_have_text("€48.45")
+    # A code that does not exist is refused; WELCOME10 takes 10 % (€4.35) off the products.
+    page.get_by_label("Discount code").fill("NOPE")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("The code NOPE is not valid.")).to_be_visible()
+    expect(page.locator("#cart-total")).to_have_text("€48.45")
+    page.get_by_label("Discount code").fill("welcome10")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Code WELCOME10 applied.")).to_be_visible()
+    expect(page.locator(".extra-line", has_text="Discount WELCOME10")).to_contain_text("4.35")
+    expect(page.locator("#cart-total")).to_have_text("€44.10")
 
 
 def check_out(page: Page) -> None:
@@ -43,29 +57,35 @@ def check_out(page: Page) -> None:
     page.get_by_role("button", name=re.compile("Place order")).click()
     expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
     expect(page.locator(".instructions")).to_contain_text("DE02120300000000202051")
+    expect(page.locator(".instructions")).to_contain_text("€44.10")  # the discount went into the order
     expect(page.locator(".qr svg")).to_be_visible()
 
 
-def pay_and_watch(page: Page, new_context, server) -> None:
+def wait_for_the_money(page: Page) -> tuple[str, str]:
+    """A filled cart checked out by bank transfer; the order page now waits. (amount, reference)"""
     fill_cart(page)
     check_out(page)
-    number = order_number(page)
     page.evaluate("window.__sameDocument = true")
-    merchant = new_context().new_page()
-    open_admin_order(merchant, number)
-    mark_transfer_received(merchant)
+    return transfer_details(page)
+
+
+def expect_paid_live(page: Page) -> None:
     expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
 
 
-def test_bank_transfer_paid_live_over_the_websocket(page: Page, new_context, server):
-    pay_and_watch(page, new_context, server)
+def test_bank_transfer_sent_from_online_banking_turns_the_page_paid_over_the_websocket(page: Page, new_context):
+    amount, reference = wait_for_the_money(page)
+    send_transfer(new_context().new_page(), amount, reference)
+    expect_paid_live(page)
     assert page.locator("#payment").get_attribute("data-channel") == "socket"
 
 
-def test_bank_transfer_paid_live_by_polling_when_websockets_are_blocked(page: Page, new_context, server):
+def test_bank_transfer_booked_by_the_bank_turns_the_page_paid_by_polling(page: Page, new_context):
     page.route_web_socket(re.compile(r".*/ws$"), lambda ws: ws.close())
-    pay_and_watch(page, new_context, server)
+    _, reference = wait_for_the_money(page)
+    book_transfer(new_context().new_page(), reference)
+    expect_paid_live(page)
     assert page.locator("#payment").get_attribute("data-channel") == "poll"
 
 
@@ -75,12 +95,16 @@ def test_a_cancelled_payment_offers_a_new_attempt_on_the_same_order(page: Page, 
     order_url = page.url
     number = order_number(page)
     first_reference = page.locator(".instructions tr", has_text="Reference").locator("td").inner_text()
+    page.evaluate("window.__sameDocument = true")
     merchant = new_context().new_page()
     open_admin_order(merchant, number)
     merchant.get_by_role("button", name="Cancel payment").click()
     expect(merchant.get_by_text("Cancel sent")).to_be_visible()
+    # The bank no longer expects the money.
+    expect(expected_credit(merchant, first_reference).locator("td.status")).to_have_text("cancelled")
     # The shopper sees it live, and can pay the same order again.
     expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
     page.get_by_role("button", name=re.compile("Pay €")).click()
     expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
     assert page.url == order_url

@@ -10,7 +10,7 @@ from e2e.steps import add_to_cart, mark_transfer_received, open_admin_order, ord
 from shop.testing.server import start_two_stores
 from shop.testing.services import PostgresServer, RedisServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
 
 
 @pytest.fixture(scope="module")

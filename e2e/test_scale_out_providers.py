@@ -15,7 +15,7 @@ from e2e.test_sequra_checkout import check_out_with_sequra, identify
 from shop.testing.server import ServerProcess
 from shop.testing.services import PostgresServer, RedisServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
 from e2e.steps import open_admin_order, order_number, shot
+from e2e.store import sandbox_page
 
+pytestmark = pytest.mark.own_store  # its settings: auto_capture off
 SERVER_ENV = {"SECUPAY_AUTO_CAPTURE": "false"}
 
 
@@ -39,7 +42,7 @@ def test_the_merchant_captures_an_authorised_card_payment(page: Page, new_contex
     expect_paid(page)
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
     # secupay has it as captured: accepted, simple status 1.
-    merchant.goto("/sandbox/secupay/")
+    merchant.goto(sandbox_page("secupay/"))
     row = merchant.locator("tr", has_text=number)
     expect(row).to_contain_text("ok")
     expect(row).to_contain_text("simple 1")
@@ -61,7 +64,7 @@ def test_an_invoice_is_captured_with_the_shipping_information(page: Page, new_co
     expect(merchant.locator(".timeline")).to_contain_text(re.compile(r"PCI_\w+/capture"))
     expect_paid(page)
     # secupay got the shipping information with the capture: the invoice's due date runs from it.
-    merchant.goto("/sandbox/secupay/")
+    merchant.goto(sandbox_page("secupay/"))
     row = merchant.locator("tr", has_text=number)
     expect(row).to_contain_text("ok")
     expect(row).to_contain_text(f"shipped, invoice {number}")

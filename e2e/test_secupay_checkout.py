@@ -1,8 +1,8 @@
 """secupay Smart Checkout: the shopper leaves the shop, full page, for secupay's hosted page, pays
 there by card (declined, 3-D Secure), SEPA direct debit or prepayment, or gives up, and comes back
 to the shop's return URLs. Prepayment shows secupay's bank details and a GiroCode on the order
-page; the transfer arriving later reaches the shop as a push and turns the page paid live. The
-merchant refunds part of a card payment from the back office."""
+page; the transfer arriving later reaches the shop as a push and turns the page paid live, unless
+the merchant cancels it first. The merchant refunds part of a card payment from the back office."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from e2e.secupay_steps import (
     pay_by_card,
 )
 from e2e.steps import add_to_cart, open_admin_order, order_number, shot
+from e2e.store import sandbox_page
 
 
 def test_card_payment(page: Page):
@@ -124,7 +125,7 @@ def test_prepayment_shows_the_transfer_and_turns_paid_live_when_it_arrives(page:
     page.evaluate("window.__sameDocument = true")
     # The transfer arrives at secupay (the sandbox's control page); secupay pushes; the shop reads it.
     secupay = new_context().new_page()
-    secupay.goto("/sandbox/secupay/")
+    secupay.goto(sandbox_page("secupay/"))
     row = secupay.locator("tr", has_text=order_number(page))
     expect(row).to_contain_text("pending")
     row.get_by_role("button", name="transfer received").click()
@@ -140,9 +141,17 @@ def test_abort_goes_back_to_the_checkout_with_the_cart_intact(page: Page):
     check_out_with_secupay(page, sku="TEA-SENCHA")
     expect(page.get_by_role("heading", name="Choose how to pay")).to_be_visible()
     shot(page, "methods")
+    hosted_page = page.url
     page.get_by_role("link", name="Cancel payment and return to the shop").click()
     expect(page).to_have_url(re.compile(r"/checkout$"))
     expect(page.get_by_text("You left the payment page. Your cart is as you left it")).to_be_visible()
+    # The shop closed the transaction at secupay: the old link no longer takes a payment.
+    secupay = page.context.new_page()
+    secupay.goto(hosted_page)
+    expect(secupay.get_by_role("heading", name="This payment is closed")).to_be_visible()
+    expect(secupay.get_by_role("button", name="Pay now")).to_have_count(0)
+    expect(secupay.get_by_role("heading", name="Choose how to pay")).to_have_count(0)
+    secupay.close()
     page.goto("/cart")
     expect(page.locator("tr[data-sku]")).to_have_count(2)
     expect(page.locator("tr[data-sku=MUG-ENAMEL]")).to_be_visible()
@@ -170,5 +179,25 @@ def test_the_merchant_refunds_part_of_a_card_payment(page: Page, new_context):
     expect(merchant.locator(".timeline")).to_contain_text("/api/v2/Payment/Transactions/")
     shot(merchant, "refund-back-office")
     # At secupay, the payment is lowered by the refund.
-    merchant.goto("/sandbox/secupay/")
+    merchant.goto(sandbox_page("secupay/"))
     expect(merchant.locator("tr", has_text=number)).to_contain_text("reduced 5.00")
+
+
+def test_the_merchant_cancels_a_prepayment_still_waiting_for_its_transfer(page: Page, new_context):
+    check_out_with_secupay(page, r"Prepayment \(bank transfer\)", sku="PEN-CASE")
+    page.get_by_role("button", name="Pay now").click()
+    back_to_the_shop(page, "Please transfer the amount")
+    expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
+    number = order_number(page)
+    page.evaluate("window.__sameDocument = true")
+    merchant = new_context().new_page()
+    open_admin_order(merchant, number)
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    # At secupay the transaction is cancelled: a transfer can no longer be booked against it.
+    merchant.goto(sandbox_page("secupay/"))
+    row = merchant.locator("tr", has_text=number)
+    expect(row).to_contain_text("cancelled")
+    expect(row.get_by_role("button", name="transfer received")).to_have_count(0)

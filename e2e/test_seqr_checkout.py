@@ -2,17 +2,29 @@
 one browser. The order page turns paid by itself, over the websocket or, when that is blocked,
 by polling; on a phone the SEQR: link opens the app and the app's backURL brings the shopper to
 the receipt; a lost notification is read by the reconciler before SEQR's 20 s run out; the
-merchant refunds part of it and closes the day with a report."""
+merchant cancels a waiting invoice (cancelled at SEQR too), refunds part of a payment and closes
+the day with a report."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.seqr_steps import check_out_with_seqr, open_app, pay_by_scanning, pay_in_app
+from e2e.seqr_steps import (
+    check_out_with_seqr,
+    invoice_at_seqr,
+    invoice_reference,
+    notification_at_seqr,
+    open_app,
+    pay_by_scanning,
+    pay_in_app,
+    set_scenarios,
+)
 from e2e.steps import open_admin_order, order_number, shot
+from e2e.store import sandbox_page
 
 
 def test_desktop_qr_payment_turns_the_page_paid_over_the_websocket(page: Page):
@@ -37,7 +49,7 @@ def test_on_a_phone_the_seqr_link_opens_the_app_and_the_back_url_shows_the_recei
     shot(page, "phone-1-waiting")
     # The phone hands the SEQR: link to the SEQR app; here the sandbox's app plays it.
     app = phone.new_page()
-    app.goto(f"/sandbox/seqr/app?code={quote(link, safe='')}")
+    app.goto(sandbox_page(f"seqr/app?code={quote(link, safe='')}"))
     expect(app.get_by_role("heading", name=re.compile(r"Cartwheel order CW"))).to_be_visible()
     receipt = pay_in_app(app)
     shot(app, "phone-2-app-paid")
@@ -49,23 +61,44 @@ def test_on_a_phone_the_seqr_link_opens_the_app_and_the_back_url_shows_the_recei
     expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=10_000)
 
 
+@pytest.mark.destructive  # it switches the SEQR sandbox to lose notifications
 def test_a_lost_notification_is_read_by_the_shop_before_seqr_would_reverse_it(page: Page, new_context):
     control = new_context().new_page()
-    control.goto("/sandbox/seqr/")
-    control.locator("select[name=notification]").select_option("lost")
-    control.get_by_role("button", name=re.compile("Save|Apply|Set")).first.click()
+    set_scenarios(control, notification="lost")
     try:
         check_out_with_seqr(page, "PEN-BLUE")
+        reference = invoice_reference(page)
         pay_in_app(open_app(page))
         # No notification comes: the reconciler reads the payment after 5 s, inside the 20 s.
         expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=15_000)
-        control.goto("/sandbox/seqr/")
-        expect(control.get_by_text("committed: the merchant read PAID").first).to_be_attached()
+        # SEQR's side of this very invoice: its notification was lost, and the shop read PAID in time.
+        row, history = invoice_at_seqr(control, reference)
+        expect(notification_at_seqr(control, reference)).to_contain_text("lost")
+        expect(row.locator("td.status")).to_have_text("PAID")
+        expect(history).to_contain_text("committed: the merchant read PAID")
         shot(control, "lost-notification-control")
     finally:
-        control.goto("/sandbox/seqr/")
-        control.locator("select[name=notification]").select_option("deliver")
-        control.get_by_role("button", name=re.compile("Save|Apply|Set")).first.click()
+        set_scenarios(control, notification="deliver")
+
+
+def test_the_merchant_cancels_a_waiting_invoice(page: Page, new_context):
+    number = check_out_with_seqr(page, "PEN-CASE")
+    reference = invoice_reference(page)
+    page.evaluate("window.__sameDocument = true")
+    merchant = new_context().new_page()
+    open_admin_order(merchant, number)
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    # At SEQR the invoice is cancelled by the merchant; the payer's app no longer offers to pay it.
+    row, history = invoice_at_seqr(merchant, reference)
+    expect(row.locator("td.status")).to_have_text("CANCELED")
+    expect(history).to_contain_text("CANCELED: cancelled by the merchant")
+    app = new_context().new_page()
+    app.goto(sandbox_page(f"seqr/app/invoice/{reference}"))
+    expect(app.get_by_text("This invoice is CANCELED.")).to_be_visible()
+    expect(app.get_by_role("link", name="Confirm")).to_have_count(0)
 
 
 def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
@@ -93,6 +126,7 @@ def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
     shot(merchant, "refund-2-full")
 
 
+@pytest.mark.destructive  # it closes the terminal's period at SEQR
 def test_end_of_day_and_a_report(page: Page, new_context):
     _, receipt = pay_by_scanning(page, name="report")
     merchant = new_context().new_page()

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, log_in_admin, open_admin_order, order_number
+from e2e.store import sandbox_page
 from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
 
+pytestmark = pytest.mark.own_store  # its settings: no reference registered on confirm
 # The ERP registers the order reference here, so the merchant does it from the back office.
 SERVER_ENV = {"SEQURA_REGISTER_REFERENCE_ON_CONFIRM": "false"}
 CUSTOMER = {"First name": "Fulano", "Last name": "De Tal", "E-mail": "fulano@example.com",
@@ -38,7 +41,7 @@ def take_phone_order(operator: Page, channel: str, product: str = "Pay later in 
 
 def open_sms_on_the_phone(phone: Page) -> None:
     """The customer's phone: the sandbox's SMS inbox, the newest message's link."""
-    phone.goto("/sandbox/sequra/_control/sms")
+    phone.goto(sandbox_page("sequra/_control/sms"))
     expect(phone.get_by_role("heading", name="SMS inbox")).to_be_visible()
     message = phone.locator("li").first
     expect(message).to_contain_text("To 666666666")
@@ -114,7 +117,7 @@ def test_reference_parcel_and_partial_refund_from_the_back_office(page: Page, ne
     # SeQura's own view of the order: the reference, the parcel and the refund.
     reference = payment.locator("code").first.inner_text()
     sandbox = new_context().new_page()
-    sandbox.goto(f"/sandbox/sequra/_control/orders/{reference}")
+    sandbox.goto(sandbox_page(f"sequra/_control/orders/{reference}"))
     expect(sandbox.get_by_text("order_ref_1 ERP-2026-0042")).to_be_visible()
     expect(sandbox.locator("ol")).to_contain_text("order update: shipped")
     expect(sandbox.locator("ol")).to_contain_text("-> confirmed")

@@ -8,6 +8,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, fill_details, order_number
+from e2e.store import sandbox_page
 
 # A Spanish customer: SeQura's test merchant sells in Spain; the form's code is the last five
 # digits of the mobile (here 66666).
@@ -66,7 +67,7 @@ def expect_paid(page: Page) -> None:
 
 def control(page: Page, **scenario: str) -> None:
     """The sandbox's control page, as a sales person sets a scenario for the next demo."""
-    page.goto("/sandbox/sequra/")
+    page.goto(sandbox_page("sequra/"))
     for name, value in scenario.items():
         page.locator(f"input[name={name}][value={value}]").check()
     page.get_by_role("button", name="Save scenario").click()
@@ -159,7 +160,7 @@ def test_review_then_approval_arrives_live(page: Page, new_context):
     number = order_number(page)
     page.evaluate("window.__sameDocument = true")
     risk_team = new_context().new_page()
-    risk_team.goto("/sandbox/sequra/")
+    risk_team.goto(sandbox_page("sequra/"))
     row = risk_team.locator("tr", has_text="on_hold").first
     expect(row).to_be_visible()
     row.get_by_role("button", name="approve review").click()
