@@ -4,11 +4,13 @@ the shopper never waits forever: the page says what is going on, then turns paid
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart
 from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
 
+pytestmark = pytest.mark.own_store  # its settings make the reconciler and SeQura quick
 # A bounded time of 4 s instead of a minute, a 3 s API timeout, and a reconciler that wakes each second.
 SERVER_ENV = {"RECONCILE_EVERY_SECONDS": "1", "SEQURA_CHECKING_AFTER_SECONDS": "4", "SEQURA_TIMEOUT": "3"}
 

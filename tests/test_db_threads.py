@@ -11,8 +11,8 @@ import contextlib
 import json
 import re
 import socket
-import statistics
 import sqlite3
+import statistics
 import time
 from collections.abc import Iterator
 
