@@ -633,6 +633,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cartwheel-soak-") as temporary:
         workdir = args.workdir or Path(temporary)
         workdir.mkdir(parents=True, exist_ok=True)
+        if any(workdir.iterdir()):
+            # The sandboxes keep their state on disk: an earlier run's transactions would be
+            # judged against this run's fresh store (and SQLite's file would carry its orders).
+            print(f"soak: --workdir {workdir} is not empty; give a new or empty folder", file=sys.stderr)
+            return 2
         stack = Stack(workdir, args.sqlite)
         try:
             started = time.perf_counter()
