@@ -63,13 +63,19 @@ def seed(settings: Settings) -> int:
 def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None:
     import uvicorn
 
+    from shop.sandbox_host import sandbox_modes
+
     base = settings.base_url
-    sandboxes = start_sandboxes(settings) if with_sandboxes else None
+    modes = sandbox_modes(settings)
+    # No plugin points at its sandbox (a production store): no sandbox process, nothing of them served.
+    sandboxes = start_sandboxes(settings) if with_sandboxes and any(modes.values()) else None
     print(f"Cartwheel is serving at {base}/", flush=True)
     print(f"  back office: {base}/admin/  (password: {settings.admin_password})", flush=True)
     print(f"  demo guide:  {base}/demo", flush=True)
     if sandboxes is not None:
         print(f"  sandboxes:   {settings.sandbox_base_url}/", flush=True)
+    if live := [plugin_id for plugin_id, in_sandbox in modes.items() if not in_sandbox]:
+        print(f"  live:        {', '.join(live)} (their real providers)", flush=True)
     # Order pages hold a websocket each while they wait: per-message deflate keeps a zlib context
     # per socket (about 45 KB each, for a few small status messages), so it is off.
     try:
@@ -150,6 +156,7 @@ def sandbox(settings: Settings, name: str, port: int) -> None:
 
     from shop.payments.contract import PluginRuntime
     from shop.payments.registry import discover
+    from shop.sandbox_host import drop_test_readbacks
     from shop.settings import load_plugin_settings
 
     classes = discover([name])
@@ -162,6 +169,8 @@ def sandbox(settings: Settings, name: str, port: int) -> None:
     app = plugin.sandbox()
     if app is None:
         raise SettingsError(f"{name}: this plugin has no sandbox")
+    if not settings.sandbox_test_readbacks:
+        drop_test_readbacks(app)
     print(f"The {plugin.name} sandbox is serving at {sandbox_url}/", flush=True)
     uvicorn.run(app, host=settings.host, port=port, log_level="info")
 

@@ -98,6 +98,9 @@ class Settings:
     # of store workers), by default on the port after the store's; their state is kept on disk.
     sandbox_url: str = ""
     sandbox_state_dir: str = "var/sandboxes"
+    # The sandboxes' read-backs for tests (SeQura's order list with the payer's personal data, and
+    # the like) answer only when the test harness sets this; never on a store someone can reach.
+    sandbox_test_readbacks: bool = False
     debug: bool = False
     # The raw environment, kept for the plugins' own settings (SEQR_*, SEQURA_*...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

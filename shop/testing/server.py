@@ -34,7 +34,9 @@ class ServerProcess:
         self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/shop.db",
                     "SECRET_KEY": "e2e-secret-key-0123456789abcdef", "ADMIN_PASSWORD": "demo-admin",
                     "HOST": "127.0.0.1", "PORT": str(self.port), "SANDBOX_URL": f"http://127.0.0.1:{free_port()}",
-                    "SANDBOX_STATE_DIR": str(workdir / "sandboxes"), **(env or {})}
+                    "SANDBOX_STATE_DIR": str(workdir / "sandboxes"),
+                    # The test harness reads the sandboxes' state back (SeQura's orders, secupay's state.json).
+                    "SANDBOX_TEST_READBACKS": "1", **(env or {})}
         # The sandbox process `shop serve` starts beside the store (or one served elsewhere).
         self.sandbox_url = self.env["SANDBOX_URL"]
         self.process: subprocess.Popen | None = None

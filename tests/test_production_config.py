@@ -1,0 +1,107 @@
+"""A store pointed at the real providers, as a security tester finds it: nothing of the sandboxes
+served, the demo reset refused, the back office closed to guessing."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shop.testing.server import ServerProcess
+
+CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+PLUGINS = ("banktransfer", "secupay", "seqr", "sequra")
+STRONG_PASSWORD = "correct-horse-battery-staple"
+# Every plugin at its real provider's address (never resolved: .invalid) with real-looking credentials.
+PRODUCTION = {
+    "ADMIN_PASSWORD": STRONG_PASSWORD,
+    "BANKTRANSFER_BASE_URL": "https://bank.invalid/v1", "BANKTRANSFER_API_KEY": "bk_live_9f8e7d6c5b4a39281706",
+    "BANKTRANSFER_WEBHOOK_SECRET": "whsec_live_0a1b2c3d4e5f60718293",
+    "SECUPAY_BASE_URL": "https://connect.invalid", "SECUPAY_CLIENT_ID": "74d0c3a0f1b2e3d4c5b6a79880716253",
+    "SECUPAY_CLIENT_SECRET": "f" * 64, "SECUPAY_CONTRACT_ID": "GCR_LIVE00000000000000000000000001",
+    "SEQR_BASE_URL": "https://seqr.invalid/soap/merchant/cashregister-2", "SEQR_TERMINAL_ID": "cartwheel-live-1",
+    "SEQR_PASSWORD": "seqr-live-password-2024",
+    "SEQURA_BASE_URL": "https://live.sequra.invalid", "SEQURA_ACCOUNT_KEY": "cartwheel",
+    "SEQURA_SECRET": "sequra-live-secret-0123456789",
+}
+
+
+class Browser:
+    """A served store seen through one browser: cookies kept, CSRF token read from each page."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10)
+        self.token = ""
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        response = self.http.get(path, **kwargs)
+        if found := CSRF.search(response.text):
+            self.token = found.group(1)
+        return response
+
+    def post(self, path: str, data: dict | None = None) -> httpx.Response:
+        if not self.token:
+            self.get("/")
+        return self.http.post(path, data={"csrf_token": self.token, **(data or {})})
+
+    def login(self, password: str) -> httpx.Response:
+        self.get("/admin/login")
+        return self.post("/admin/login", {"password": password, "next": "/admin/"})
+
+
+def listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) == 0
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory) -> ServerProcess:
+    server = ServerProcess(tmp_path_factory.mktemp("production"), PRODUCTION)
+    server.prepare()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_production_store_serves_nothing_of_the_sandboxes(production):
+    assert not listening(production.sandbox_url), "no sandbox process is started"
+    for plugin_id in PLUGINS:
+        for path in ("", "_control/orders", "control/state.json", "control/webshop", "v1/expected-credits"):
+            assert httpx.get(f"{production.url}/sandbox/{plugin_id}/{path}").status_code == 404
+    assert "live:        banktransfer, secupay, seqr, sequra" in production.log()
+
+    browser = Browser(production.url)
+    page = browser.get("/demo").text
+    assert "Sandbox control page" not in page and "/sandbox/" not in page
+    assert "Live:" in page and all(name in page for name in ("SEQR", "SeQura"))
+    assert "/demo/reset" not in page
+    assert browser.login(STRONG_PASSWORD).status_code == 303
+    browser.get("/demo")
+    assert browser.post("/demo/reset").status_code == 403
+
+
+def test_a_demo_store_serves_no_test_readbacks(tmp_path: Path):
+    """The sandboxes in use are served, but what only tests read back (SeQura's orders with the
+    payers' personal data) is not; the SEQR sandbox posts only to the store."""
+    server = ServerProcess(tmp_path, {"SANDBOX_TEST_READBACKS": "0"})
+    server.prepare()
+    server.start()
+    try:
+        assert httpx.get(server.sandbox("sequra/")).status_code == 200
+        assert httpx.get(server.sandbox("sequra/_control/sms")).status_code == 200  # the payer's phone, for demos
+        for path in ("sequra/_control/orders", "sequra/_control/deliveries", "sequra/_control/orders/x",
+                     "secupay/control/state.json"):
+            assert httpx.get(server.sandbox(path)).status_code == 404, path
+        # A webshop URL elsewhere than the store is not registered: the sandbox never posts there.
+        elsewhere = "http://127.0.0.1:9/pay/seqr/createPurchase"
+        httpx.post(server.sandbox("seqr/control/webshop"), data={"webshop_id": "probe", "url": elsewhere})
+        answer = httpx.post(server.sandbox("seqr/app/instant"), data={"w": "probe", "t": "x"})
+        assert "No createPurchase URL is registered" in answer.text
+        page = httpx.get(f"{server.url}/demo").text
+        assert "Sandbox control page" in page and "/demo/reset" in page and "Live:" not in page
+    finally:
+        server.stop()
