@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shop.settings import Settings, SettingsError
+from shop.settings import DEMO_ADMIN_PASSWORD, Settings, SettingsError, check_admin_password
 
 SECRET_FILE = Path("var/secret_key")
 
@@ -67,14 +67,18 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
 
     base = settings.base_url
     modes = sandbox_modes(settings)
+    live = [plugin_id for plugin_id, in_sandbox in modes.items() if not in_sandbox]
+    check_admin_password(settings, live)
     # No plugin points at its sandbox (a production store): no sandbox process, nothing of them served.
     sandboxes = start_sandboxes(settings) if with_sandboxes and any(modes.values()) else None
     print(f"Cartwheel is serving at {base}/", flush=True)
-    print(f"  back office: {base}/admin/  (password: {settings.admin_password})", flush=True)
+    # Printed only when it is the demo's, which anyone may know; a set one never goes to a log.
+    shown = DEMO_ADMIN_PASSWORD if settings.admin_password == DEMO_ADMIN_PASSWORD else "as set in ADMIN_PASSWORD"
+    print(f"  back office: {base}/admin/  (password: {shown})", flush=True)
     print(f"  demo guide:  {base}/demo", flush=True)
     if sandboxes is not None:
         print(f"  sandboxes:   {settings.sandbox_base_url}/", flush=True)
-    if live := [plugin_id for plugin_id, in_sandbox in modes.items() if not in_sandbox]:
+    if live:
         print(f"  live:        {', '.join(live)} (their real providers)", flush=True)
     # Order pages hold a websocket each while they wait: per-message deflate keeps a zlib context
     # per socket (about 45 KB each, for a few small status messages), so it is off.

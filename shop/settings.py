@@ -13,6 +13,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
+DEMO_ADMIN_PASSWORD = "demo-admin"
+PRODUCTION_ADMIN_PASSWORD_LENGTH = 12
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
@@ -76,7 +79,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""  # the base URL providers call back and browsers use; defaults to served address
-    admin_password: str = "demo-admin"
+    admin_password: str = DEMO_ADMIN_PASSWORD
+    admin_idle_minutes: int = 30  # a back-office session unused this long must log in again
     redis_url: str = ""
     currency: str = "EUR"
     shipping_fee_cents: int = 495
@@ -159,11 +163,24 @@ class Settings:
             raise SettingsError("SECRET_KEY: must be at least 16 characters")
         if len(self.admin_password) < 8:
             raise SettingsError("ADMIN_PASSWORD: must be at least 8 characters")
+        if self.admin_idle_minutes <= 0:
+            raise SettingsError(f"ADMIN_IDLE_MINUTES: expected more than 0, got {self.admin_idle_minutes}")
         if self.status_check_seconds <= 0:
             raise SettingsError(f"STATUS_CHECK_SECONDS: expected more than 0, got {self.status_check_seconds}")
         if not 0 < self.port < 65536:
             raise SettingsError(f"PORT: expected 1-65535, got {self.port}")
         return dataclasses.replace(self, **changes) if changes else self
+
+
+def check_admin_password(settings: Settings, live_plugins: list[str]) -> None:
+    """With a plugin at its real provider, the back office holds real orders and refunds real money:
+    the demo password, printed on every start of a demo, or a short one, will not do."""
+    if not live_plugins:
+        return
+    password = settings.admin_password
+    if password == DEMO_ADMIN_PASSWORD or len(password) < PRODUCTION_ADMIN_PASSWORD_LENGTH:
+        raise SettingsError(f"ADMIN_PASSWORD: {', '.join(live_plugins)} talk to real providers; set a password of "
+                            f"at least {PRODUCTION_ADMIN_PASSWORD_LENGTH} characters other than the demo one")
 
 
 def _field_type(f: dataclasses.Field) -> type:

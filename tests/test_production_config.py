@@ -3,14 +3,16 @@ served, the demo reset refused, the back office closed to guessing."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
-from shop.testing.server import ServerProcess
+from shop.testing.server import ROOT, SHOP, ServerProcess
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 PLUGINS = ("banktransfer", "secupay", "seqr", "sequra")
@@ -33,7 +35,9 @@ class Browser:
     """A served store seen through one browser: cookies kept, CSRF token read from each page."""
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10)
+        # A new connection per request: each may reach another of the store's workers.
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10,
+                                 limits=httpx.Limits(max_keepalive_connections=0))
         self.token = ""
 
     def get(self, path: str, **kwargs) -> httpx.Response:
@@ -60,7 +64,7 @@ def listening(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory) -> ServerProcess:
-    server = ServerProcess(tmp_path_factory.mktemp("production"), PRODUCTION)
+    server = ServerProcess(tmp_path_factory.mktemp("production"), PRODUCTION, workers=2)
     server.prepare()
     server.start()
     yield server
@@ -82,6 +86,41 @@ def test_a_production_store_serves_nothing_of_the_sandboxes(production):
     assert browser.login(STRONG_PASSWORD).status_code == 303
     browser.get("/demo")
     assert browser.post("/demo/reset").status_code == 403
+
+
+def test_the_demo_password_does_not_open_a_store_with_real_providers(tmp_path: Path, production):
+    env = {**os.environ, **production.env, "PORT": "9", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    for weak in ("demo-admin", "elevenchars"):
+        result = subprocess.run([str(SHOP), "serve"], env={**env, "ADMIN_PASSWORD": weak}, cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            "shop: setting error: ADMIN_PASSWORD: banktransfer, secupay, seqr, sequra talk to real providers; "
+            "set a password of at least 12 characters other than the demo one"]
+    assert STRONG_PASSWORD not in production.log()  # never printed; the demo's would be
+
+
+def test_logout_ends_the_session_for_every_copy_of_its_cookie(production):
+    browser = Browser(production.url)
+    assert browser.login(STRONG_PASSWORD).status_code == 303
+    assert browser.get("/admin/").status_code == 200
+    copied = Browser(production.url)
+    copied.http.cookies.update(browser.http.cookies)
+    assert copied.get("/admin/").status_code == 200
+    assert browser.post("/admin/logout").status_code == 303
+    answer = copied.get("/admin/")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/admin/login")
+
+
+def test_wrong_passwords_lock_the_address_out_across_workers(production):
+    """Last in this module: it locks 127.0.0.1 out of the production store's back office."""
+    browser = Browser(production.url)
+    for _ in range(10):
+        assert browser.login("a-wrong-guess-123").status_code == 401
+    refused = browser.login(STRONG_PASSWORD)  # even the right one, while locked out
+    assert refused.status_code == 429
+    assert 500 <= int(refused.headers["retry-after"]) <= 601
+    assert "/admin/" not in str(refused.headers.get("location", ""))
 
 
 def test_a_demo_store_serves_no_test_readbacks(tmp_path: Path):
