@@ -84,10 +84,23 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
     # per socket (about 45 KB each, for a few small status messages), so it is off.
     try:
         uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
-                    proxy_headers=False, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
+                    log_config=access_log_without_tokens(), proxy_headers=False, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
     finally:
         if sandboxes is not None:
             stop_process(sandboxes)
+
+
+def access_log_without_tokens() -> dict:
+    """uvicorn's logging set-up, its access lines filtered for payment tokens (a callback or return
+    URL is a key to its payment). A config, not a filter added here: each worker applies it itself."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["payment_tokens"] = {"()": "shop.payments.recorder.AccessLogTokenFilter"}
+    config["handlers"]["access"]["filters"] = ["payment_tokens"]
+    return config
 
 
 SANDBOX_START_SECONDS = 30

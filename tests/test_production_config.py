@@ -11,8 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import Session, create_engine, select
 
+from shop.models import Payment, PaymentEvent
+from shop.payments.attempts import token_for
 from shop.testing.server import ROOT, SHOP, ServerProcess
+from shop.testing.shopper import CUSTOMER
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 PLUGINS = ("banktransfer", "secupay", "seqr", "sequra")
@@ -123,9 +127,10 @@ def test_wrong_passwords_lock_the_address_out_across_workers(production):
     assert "/admin/" not in str(refused.headers.get("location", ""))
 
 
-def test_a_demo_store_serves_no_test_readbacks(tmp_path: Path):
+def test_a_demo_store_keeps_its_secrets(tmp_path: Path):
     """The sandboxes in use are served, but what only tests read back (SeQura's orders with the
-    payers' personal data) is not; the SEQR sandbox posts only to the store."""
+    payers' personal data) is not; the SEQR sandbox posts only to the store; a checkout's payment
+    token is in neither the access log nor the event log."""
     server = ServerProcess(tmp_path, {"SANDBOX_TEST_READBACKS": "0"})
     server.prepare()
     server.start()
@@ -142,5 +147,21 @@ def test_a_demo_store_serves_no_test_readbacks(tmp_path: Path):
         assert "No createPurchase URL is registered" in answer.text
         page = httpx.get(f"{server.url}/demo").text
         assert "Sandbox control page" in page and "/demo/reset" in page and "Live:" not in page
+
+        browser = Browser(server.url)
+        assert browser.post("/cart/add", {"sku": "MUG-ENAMEL", "quantity": "1"}).status_code == 303
+        browser.get("/checkout")
+        assert browser.post("/checkout", {**CUSTOMER, "method": "banktransfer:banktransfer"}).status_code == 303
+        engine = create_engine(server.env["DATABASE_URL"])
+        with Session(engine) as session:
+            payment = session.exec(select(Payment)).one()
+        token = token_for(server.env["SECRET_KEY"], payment.token_salt)
+        assert browser.get(f"/pay/banktransfer/return/{token}/done").status_code == 303
+        assert "/pay/banktransfer/return/***/done" in server.log() and token not in server.log()
+        with Session(engine) as session:
+            events = session.exec(select(PaymentEvent)).all()
+        engine.dispose()
+        assert any("/cb/***" in event.body for event in events)
+        assert not any(token in f"{event.operation} {event.body}" for event in events)
     finally:
         server.stop()
