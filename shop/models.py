@@ -221,3 +221,15 @@ class AdminLoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class InstantPurchase(SQLModel, table=True):
+    """An order placed by SEQR Instant Checkout's createPurchase: by which purchase code and from
+    which address, so that one code or one caller cannot hold a product's stock with unpaid orders
+    (plugins/seqr/routes.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    token_hash: str = Field(max_length=64, index=True)
+    client: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

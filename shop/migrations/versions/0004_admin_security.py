@@ -1,4 +1,5 @@
-"""Back-office security: server-side admin sessions and the login failures the rate limit counts.
+"""Security: server-side admin sessions, the login failures the rate limit counts, and the
+Instant Checkout orders counted per purchase code and caller.
 
 Revision ID: 0004
 Revises: 0003
@@ -32,9 +33,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_adminloginfailure_client'), 'adminloginfailure', ['client'], unique=False)
     op.create_index(op.f('ix_adminloginfailure_at'), 'adminloginfailure', ['at'], unique=False)
+    op.create_table('instantpurchase',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['order.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_instantpurchase_order_id'), 'instantpurchase', ['order_id'], unique=False)
+    op.create_index(op.f('ix_instantpurchase_token_hash'), 'instantpurchase', ['token_hash'], unique=False)
+    op.create_index(op.f('ix_instantpurchase_client'), 'instantpurchase', ['client'], unique=False)
+    op.create_index(op.f('ix_instantpurchase_created_at'), 'instantpurchase', ['created_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_instantpurchase_created_at'), table_name='instantpurchase')
+    op.drop_index(op.f('ix_instantpurchase_client'), table_name='instantpurchase')
+    op.drop_index(op.f('ix_instantpurchase_token_hash'), table_name='instantpurchase')
+    op.drop_index(op.f('ix_instantpurchase_order_id'), table_name='instantpurchase')
+    op.drop_table('instantpurchase')
     op.drop_index(op.f('ix_adminloginfailure_at'), table_name='adminloginfailure')
     op.drop_index(op.f('ix_adminloginfailure_client'), table_name='adminloginfailure')
     op.drop_table('adminloginfailure')
