@@ -114,7 +114,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     app = Starlette(
         debug=settings.debug,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, hsts=settings.callback_base_url.startswith("https://")),
             Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="cartwheel",
                        same_site="lax", https_only=settings.callback_base_url.startswith("https"),
                        max_age=14 * 24 * 3600),

@@ -84,7 +84,11 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
     # per socket (about 45 KB each, for a few small status messages), so it is off.
     try:
         uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
-                    log_config=access_log_without_tokens(), proxy_headers=False, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
+                    log_config=access_log_without_tokens(),
+                    # Behind a proxy, the shopper's address (rate limits, SeQura's customer.ip_number) and
+                    # scheme come from its headers; only a proxy named in FORWARDED_ALLOW_IPS is believed.
+                    proxy_headers=bool(settings.forwarded_allow_ips),
+                    forwarded_allow_ips=settings.forwarded_allow_ips or None, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
     finally:
         if sandboxes is not None:
             stop_process(sandboxes)

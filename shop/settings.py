@@ -67,7 +67,9 @@ def parse_value(name: str, raw: str, kind: type) -> object:
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
+    # A unix socket (unix:///run/redis.sock) has a path where other URLs have a host.
+    where = parts.path if parts.scheme == "unix" else parts.netloc
+    if parts.scheme not in schemes or not where:
         raise SettingsError(f"{name}: expected a {'/'.join(schemes)} URL, got {value!r}")
     return value.rstrip("/")
 
@@ -82,6 +84,9 @@ class Settings:
     admin_password: str = DEMO_ADMIN_PASSWORD
     admin_idle_minutes: int = 30  # a back-office session unused this long must log in again
     redis_url: str = ""
+    # Addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (uvicorn's
+    # forwarded_allow_ips: comma-separated IPs or networks, or "*"); empty: none, the peer is the client.
+    forwarded_allow_ips: str = ""
     currency: str = "EUR"
     shipping_fee_cents: int = 495
     free_shipping_from_cents: int = 5000

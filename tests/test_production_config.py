@@ -23,7 +23,7 @@ PLUGINS = ("banktransfer", "secupay", "seqr", "sequra")
 STRONG_PASSWORD = "correct-horse-battery-staple"
 # Every plugin at its real provider's address (never resolved: .invalid) with real-looking credentials.
 PRODUCTION = {
-    "ADMIN_PASSWORD": STRONG_PASSWORD,
+    "ADMIN_PASSWORD": STRONG_PASSWORD, "FORWARDED_ALLOW_IPS": "127.0.0.1",  # the tests play the reverse proxy
     "BANKTRANSFER_BASE_URL": "https://bank.invalid/v1", "BANKTRANSFER_API_KEY": "bk_live_9f8e7d6c5b4a39281706",
     "BANKTRANSFER_WEBHOOK_SECRET": "whsec_live_0a1b2c3d4e5f60718293",
     "SECUPAY_BASE_URL": "https://connect.invalid", "SECUPAY_CLIENT_ID": "74d0c3a0f1b2e3d4c5b6a79880716253",
@@ -50,14 +50,15 @@ class Browser:
             self.token = found.group(1)
         return response
 
-    def post(self, path: str, data: dict | None = None) -> httpx.Response:
+    def post(self, path: str, data: dict | None = None, headers: dict | None = None) -> httpx.Response:
         if not self.token:
             self.get("/")
-        return self.http.post(path, data={"csrf_token": self.token, **(data or {})})
+        return self.http.post(path, data={"csrf_token": self.token, **(data or {})}, headers=headers)
 
-    def login(self, password: str) -> httpx.Response:
+    def login(self, password: str, forwarded_for: str = "") -> httpx.Response:
         self.get("/admin/login")
-        return self.post("/admin/login", {"password": password, "next": "/admin/"})
+        headers = {"x-forwarded-for": forwarded_for} if forwarded_for else None
+        return self.post("/admin/login", {"password": password, "next": "/admin/"}, headers)
 
 
 def listening(url: str) -> bool:
@@ -125,6 +126,8 @@ def test_wrong_passwords_lock_the_address_out_across_workers(production):
     assert refused.status_code == 429
     assert 500 <= int(refused.headers["retry-after"]) <= 601
     assert "/admin/" not in str(refused.headers.get("location", ""))
+    # Through the trusted proxy, another shopper's address is its own: not locked out.
+    assert Browser(production.url).login(STRONG_PASSWORD, forwarded_for="203.0.113.5").status_code == 303
 
 
 def test_a_demo_store_keeps_its_secrets(tmp_path: Path):
@@ -163,5 +166,10 @@ def test_a_demo_store_keeps_its_secrets(tmp_path: Path):
         engine.dispose()
         assert any("/cb/***" in event.body for event in events)
         assert not any(token in f"{event.operation} {event.body}" for event in events)
+
+        # No trusted proxy configured: X-Forwarded-For is not believed, the peer's address counts.
+        for _ in range(10):
+            assert browser.login("a-wrong-guess-123", forwarded_for="203.0.113.1").status_code == 401
+        assert browser.login("demo-admin", forwarded_for="203.0.113.2").status_code == 429
     finally:
         server.stop()
