@@ -5,20 +5,35 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlmodel import SQLModel
 
 from shop import admin_security as guard
+from shop.cli import upgrade
 from shop.db import Database, make_engine
 from shop.models import utcnow
 from shop.settings import DEMO_ADMIN_PASSWORD, Settings, SettingsError, check_admin_password
+from shop.testing.services import PostgresServer
+
+from .postgres_databases import new_database
 
 IDLE = timedelta(minutes=30)
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(make_engine(f"sqlite:///{tmp_path}/admin.db"))
-    SQLModel.metadata.create_all(database.engine)
+@pytest.fixture(scope="module")
+def postgres():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def db(request, tmp_path):
+    """The tables as migration 0004 makes them, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/admin.db"
+    else:
+        url = new_database(request.getfixturevalue("postgres"))
+    upgrade(Settings.from_env({"DATABASE_URL": url}))
+    database = Database(make_engine(url))
     yield database
     database.close()
 
