@@ -15,8 +15,9 @@ from sqlmodel import select
 from plugins.seqr.instant import issue_token
 from plugins.seqr.sandbox.driver import Driver
 from plugins.seqr.sandbox.state import TEST_PIN
-from shop.models import Order, OutboxMessage, Payment, PaymentEvent, Product
+from shop.models import InstantPurchase, Order, OutboxMessage, Payment, PaymentEvent, Product
 from shop.payments.contract import PaymentStatus
+from shop.seed import reset
 from shop.testing.shopper import CUSTOMER, Shopper, make_settings, running_app
 
 pytestmark = pytest.mark.anyio
@@ -288,3 +289,12 @@ async def test_replayed_purchase_codes_do_not_sell_out_a_product(store):
         session.add(order)
         session.commit()
     assert "invoiceReferenceId" in (await create_purchase(shopper, purchaseToken=token, **SAMPLE)).json()
+
+
+async def test_the_demo_reset_clears_instant_checkout_orders(store):
+    app, shopper, _ = store
+    assert "invoiceReferenceId" in (await create_purchase(shopper, purchaseToken=token_for(app, "PEN-BLUE"),
+                                                          **SAMPLE)).json()
+    with app.state.db() as session:
+        reset(session)
+        assert session.exec(select(InstantPurchase)).all() == [] and session.exec(select(Order)).all() == []
