@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
+from datetime import timedelta
 from decimal import InvalidOperation
 
 from sqlmodel import select
@@ -12,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from shop import mailer
+from shop import admin_security, mailer
 from shop.mailer import delivery_state
 from shop.models import Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
 from shop.money import Money
@@ -26,14 +28,34 @@ from shop.web import flash, render
 ORDER_STATUSES = ("awaiting_payment", "authorized", "paid", "refunded", "expired", "cancelled")
 
 
-def is_admin(request: Request) -> bool:
-    return request.session.get("admin") is True
+SESSION_KEY = "admin_session"  # the cookie's admin session id (shop.admin_security)
+
+
+async def is_admin(request: Request) -> bool:
+    session_id = request.session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
+        return False
+    state = request.app.state
+    idle = timedelta(minutes=state.settings.admin_idle_minutes)
+    if await state.db.write(admin_security.session_is_valid, state.db, session_id, _fingerprint(state), idle):
+        return True
+    request.session.pop(SESSION_KEY, None)
+    return False
+
+
+def _fingerprint(state) -> str:
+    return admin_security.password_fingerprint(state.settings.secret_key, state.settings.admin_password)
+
+
+def client_address(request: Request) -> str:
+    """The shopper's address as uvicorn saw it (a trusted proxy's X-Forwarded-For: FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
 
 
 def admin_only(endpoint):
     @functools.wraps(endpoint)
     async def guarded(request: Request) -> Response:
-        if not is_admin(request):
+        if not await is_admin(request):
             return RedirectResponse(f"/admin/login?next={request.url.path}", status_code=303)
         return await endpoint(request)
 
@@ -46,21 +68,38 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await checked_form(request)
-    expected = request.app.state.settings.admin_password
-    given = str(form.get("password", ""))
+    state = request.app.state
     target = str(form.get("next", "/admin"))
     if not target.startswith("/admin"):
         target = "/admin"
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    client = client_address(request)
+    wait = await state.db.run(admin_security.retry_after_seconds, state.db, client)
+    if wait:
+        minutes = -(-wait // 60)
+        response = await render(request, "admin/login.html", {
+            "next": target, "error": f"Too many wrong passwords from your address: try again in {minutes} min."},
+            status_code=429)
+        response.headers["retry-after"] = str(wait)
+        return response
+    if not _password_matches(str(form.get("password", "")), state.settings.admin_password):
+        await state.db.write(admin_security.record_failure, state.db, client)
         return await render(request, "admin/login.html", {"next": target, "error": "That password is not right."},
                             status_code=401)
-    request.session["admin"] = True
+    await state.db.write(admin_security.clear_failures, state.db, client)
+    request.session[SESSION_KEY] = await state.db.write(admin_security.open_session, state.db, _fingerprint(state))
     return RedirectResponse(target, status_code=303)
+
+
+def _password_matches(given: str, expected: str) -> bool:
+    # Digests of equal length: the comparison takes as long whatever the guess, its length too.
+    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest())
 
 
 async def logout(request: Request) -> Response:
     await checked_form(request)
-    request.session.pop("admin", None)
+    session_id = request.session.pop(SESSION_KEY, None)
+    if isinstance(session_id, str):
+        await request.app.state.db.write(admin_security.close_session, request.app.state.db, session_id)
     return RedirectResponse("/", status_code=303)
 
 

@@ -29,7 +29,7 @@ from shop.payments.recorder import Recorder
 from shop.payments.registry import Plugins, discover
 from shop.sandbox_host import uses_own_sandbox
 from shop.security import SecurityHeaders
-from shop.settings import Settings
+from shop.settings import Settings, check_admin_password
 from shop.web import STATIC_DIR, make_templates, render
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     app = Starlette(
         debug=settings.debug,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, hsts=settings.callback_base_url.startswith("https://")),
             Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="cartwheel",
                        same_site="lax", https_only=settings.callback_base_url.startswith("https"),
                        max_age=14 * 24 * 3600),
@@ -168,6 +168,8 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         if in_process and (sandbox := plugin.sandbox()) is not None:
             state.sandboxes[plugin.id] = sandbox
             routes.append(Mount(f"/sandbox/{plugin.id}", app=sandbox, name=f"sandbox_{plugin.id}"))
+    # Also here, for workers started without `shop serve` (uvicorn shop.asgi:app).
+    check_admin_password(settings, [plugin.id for plugin in state.plugins if plugin.id not in state.sandbox_pages])
     if not in_process and state.sandbox_pages:
         routes.append(Route("/sandbox/{plugin}/{rest:path}", sandbox_moved, name="sandbox_moved"))
     app.router.routes.extend(routes)

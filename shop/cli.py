@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shop.settings import Settings, SettingsError
+from shop.settings import DEMO_ADMIN_PASSWORD, Settings, SettingsError, check_admin_password
 
 SECRET_FILE = Path("var/secret_key")
 
@@ -63,21 +63,48 @@ def seed(settings: Settings) -> int:
 def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None:
     import uvicorn
 
+    from shop.sandbox_host import sandbox_modes
+
     base = settings.base_url
-    sandboxes = start_sandboxes(settings) if with_sandboxes else None
+    modes = sandbox_modes(settings)
+    live = [plugin_id for plugin_id, in_sandbox in modes.items() if not in_sandbox]
+    check_admin_password(settings, live)
+    # No plugin points at its sandbox (a production store): no sandbox process, nothing of them served.
+    sandboxes = start_sandboxes(settings) if with_sandboxes and any(modes.values()) else None
     print(f"Cartwheel is serving at {base}/", flush=True)
-    print(f"  back office: {base}/admin/  (password: {settings.admin_password})", flush=True)
+    # Printed only when it is the demo's, which anyone may know; a set one never goes to a log.
+    shown = DEMO_ADMIN_PASSWORD if settings.admin_password == DEMO_ADMIN_PASSWORD else "as set in ADMIN_PASSWORD"
+    print(f"  back office: {base}/admin/  (password: {shown})", flush=True)
     print(f"  demo guide:  {base}/demo", flush=True)
     if sandboxes is not None:
         print(f"  sandboxes:   {settings.sandbox_base_url}/", flush=True)
+    if live:
+        print(f"  live:        {', '.join(live)} (their real providers)", flush=True)
     # Order pages hold a websocket each while they wait: per-message deflate keeps a zlib context
     # per socket (about 45 KB each, for a few small status messages), so it is off.
     try:
         uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
-                    proxy_headers=False, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
+                    log_config=access_log_without_tokens(),
+                    # Behind a proxy, the shopper's address (rate limits, SeQura's customer.ip_number) and
+                    # scheme come from its headers; only a proxy named in FORWARDED_ALLOW_IPS is believed.
+                    proxy_headers=bool(settings.forwarded_allow_ips),
+                    forwarded_allow_ips=settings.forwarded_allow_ips or None, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
     finally:
         if sandboxes is not None:
             stop_process(sandboxes)
+
+
+def access_log_without_tokens() -> dict:
+    """uvicorn's logging set-up, its access lines filtered for payment tokens (a callback or return
+    URL is a key to its payment). A config, not a filter added here: each worker applies it itself."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["payment_tokens"] = {"()": "shop.payments.recorder.AccessLogTokenFilter"}
+    config["handlers"]["access"]["filters"] = ["payment_tokens"]
+    return config
 
 
 SANDBOX_START_SECONDS = 30
@@ -150,6 +177,7 @@ def sandbox(settings: Settings, name: str, port: int) -> None:
 
     from shop.payments.contract import PluginRuntime
     from shop.payments.registry import discover
+    from shop.sandbox_host import drop_test_readbacks
     from shop.settings import load_plugin_settings
 
     classes = discover([name])
@@ -162,6 +190,8 @@ def sandbox(settings: Settings, name: str, port: int) -> None:
     app = plugin.sandbox()
     if app is None:
         raise SettingsError(f"{name}: this plugin has no sandbox")
+    if not settings.sandbox_test_readbacks:
+        drop_test_readbacks(app)
     print(f"The {plugin.name} sandbox is serving at {sandbox_url}/", flush=True)
     uvicorn.run(app, host=settings.host, port=port, log_level="info")
 

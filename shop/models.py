@@ -201,3 +201,35 @@ class OutboxMessage(SQLModel, table=True):
     claimed_by: str = Field(default="", max_length=80)  # the worker sending it (host:pid:pass)
     claimed_until: datetime | None = None  # that worker's lease; once passed, another may send it
     parked_at: datetime | None = None  # refused for good or too often: waits for the merchant
+
+
+class AdminSession(SQLModel, table=True):
+    """A back-office login, kept here so that every worker can end it: logout deletes the row, a
+    changed ADMIN_PASSWORD no longer matches its fingerprint, and an idle one expires. The
+    browser's cookie holds only the session id, whose SHA-256 is the key."""
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    password_fingerprint: str = Field(max_length=64)  # HMAC of the password it was opened with
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AdminLoginFailure(SQLModel, table=True):
+    """One wrong back-office password, by client address: the rate limit counts these across
+    every worker (shop/admin_security.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class InstantPurchase(SQLModel, table=True):
+    """An order placed by SEQR Instant Checkout's createPurchase: by which purchase code and from
+    which address, so that one code or one caller cannot hold a product's stock with unpaid orders
+    (plugins/seqr/routes.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    token_hash: str = Field(max_length=64, index=True)
+    client: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -8,6 +8,11 @@ provider. Each sandbox's state is written to disk whenever it changed (at most e
 ``SAVE_EVERY_SECONDS``) and on shutdown, and read back at start: a restarted sandbox still knows
 its transactions. Callbacks it had scheduled but not yet sent are lost with the process, as
 a provider's would be delayed by an outage; the shop's reconciler reads those payments back.
+
+A sandbox is served only while its plugin points at it: a plugin set to its real provider has
+no sandbox here, and when none uses one ``shop serve`` starts no sandbox process at all. Routes
+a sandbox names ``test_readback...`` (read-backs of its state for tests, with the payers'
+personal data) are left out unless the test harness sets SANDBOX_TEST_READBACKS.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from starlette.routing import Mount, Route
 
 from shop.payments.contract import PluginRuntime
 from shop.payments.registry import Plugins, discover
-from shop.settings import Settings
+from shop.settings import Settings, SettingsError, load_plugin_settings
 
 log = logging.getLogger(__name__)
 SAVE_EVERY_SECONDS = 0.5
@@ -42,10 +47,39 @@ control page that sets what it does next. The shop they call back is at <a href=
 <ul>{items}</ul></body></html>"""
 
 
+TEST_READBACK = "test_readback"  # the route-name prefix of a sandbox's read-backs for tests
+
+
 def uses_own_sandbox(plugin: Any, sandbox_url: str) -> bool:
     """A plugin pointed at its sandbox (the default) rather than at the real provider."""
-    base_url = getattr(plugin.settings, "base_url", "")
-    return isinstance(base_url, str) and base_url.startswith(sandbox_url)
+    return points_at_sandbox(plugin.settings, sandbox_url)
+
+
+def points_at_sandbox(plugin_settings: Any, sandbox_url: str) -> bool:
+    base_url = getattr(plugin_settings, "base_url", "")
+    return isinstance(base_url, str) and (base_url == sandbox_url or base_url.startswith(f"{sandbox_url}/"))
+
+
+def sandbox_modes(settings: Settings, only: list[str] | None = None) -> dict[str, bool]:
+    """Each plugin's id -> whether it points at its sandbox, read from the settings alone (no
+    plugin is built): what ``shop serve`` decides from before it starts anything."""
+    modes = {}
+    for plugin_id, plugin_cls in discover(only).items():
+        sandbox_url = settings.sandbox_url_for(plugin_id)
+        try:
+            plugin_settings = load_plugin_settings(plugin_cls.settings_model, plugin_id, settings.env, sandbox_url)
+        except TypeError as exc:
+            raise SettingsError(f"{plugin_id.upper()}_*: {exc}") from None
+        modes[plugin_id] = points_at_sandbox(plugin_settings, sandbox_url)
+    return modes
+
+
+def drop_test_readbacks(sandbox: Starlette) -> None:
+    """Take a sandbox's read-backs for tests off its routes (its control page checks
+    ``state.test_readbacks`` before linking to them)."""
+    sandbox.router.routes[:] = [route for route in sandbox.router.routes
+                                if not (getattr(route, "name", None) or "").startswith(TEST_READBACK)]
+    sandbox.state.test_readbacks = False
 
 
 class SandboxStateFile:
@@ -110,6 +144,8 @@ def create_sandbox_host(settings: Settings, only: list[str] | None = None) -> St
         sandbox = plugin.sandbox()
         if sandbox is None:
             continue
+        if not settings.sandbox_test_readbacks:
+            drop_test_readbacks(sandbox)
         mounted[plugin.id] = plugin.name
         routes.append(Mount(f"/sandbox/{plugin.id}", app=sandbox, name=f"sandbox_{plugin.id}"))
         files.append(SandboxStateFile(sandbox.state.sandbox, state_dir / f"{plugin.id}.pickle"))

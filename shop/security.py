@@ -63,13 +63,17 @@ def allow_in_csp(request: Request, extra: dict[str, tuple[str, ...]]) -> None:
     request.state.csp_extra = current
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 class SecurityHeaders:
     """Adds security headers to the store's responses. The sandboxes play other companies'
     sites and set their own, so their paths are left alone."""
 
-    def __init__(self, app: ASGIApp, exempt_prefixes: tuple[str, ...] = ("/sandbox",)) -> None:
+    def __init__(self, app: ASGIApp, exempt_prefixes: tuple[str, ...] = ("/sandbox",), hsts: bool = False) -> None:
         self.app = app
         self.exempt = exempt_prefixes
+        self.hsts = hsts  # the store is public over https (PUBLIC_URL): browsers never try it over http again
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.exempt):
@@ -85,6 +89,8 @@ class SecurityHeaders:
                 headers.setdefault("referrer-policy", "same-origin")
                 headers.setdefault("x-frame-options", "DENY")
                 headers.setdefault("permissions-policy", "camera=(), microphone=(), geolocation=()")
+                if self.hsts:
+                    headers.setdefault("strict-transport-security", HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

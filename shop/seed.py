@@ -6,7 +6,18 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, delete, select
 
-from shop.models import Cart, CartLine, Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Product, Refund
+from shop.models import (
+    Cart,
+    CartLine,
+    InstantPurchase,
+    Order,
+    OrderLine,
+    OutboxMessage,
+    Payment,
+    PaymentEvent,
+    Product,
+    Refund,
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ def seed(session: Session) -> int:
 
 def reset(session: Session) -> None:
     """Clear every order, payment and cart, and restore the seeded catalog and stock."""
-    for table in (PaymentEvent, Refund, OutboxMessage, Payment, OrderLine, Order, CartLine, Cart):
+    for table in (PaymentEvent, Refund, OutboxMessage, Payment, OrderLine, InstantPurchase, Order, CartLine, Cart):
         session.exec(delete(table))
     session.commit()
     seed(session)

@@ -13,6 +13,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
+DEMO_ADMIN_PASSWORD = "demo-admin"
+PRODUCTION_ADMIN_PASSWORD_LENGTH = 12
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
@@ -64,7 +67,9 @@ def parse_value(name: str, raw: str, kind: type) -> object:
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
+    # A unix socket (unix:///run/redis.sock) has a path where other URLs have a host.
+    where = parts.path if parts.scheme == "unix" else parts.netloc
+    if parts.scheme not in schemes or not where:
         raise SettingsError(f"{name}: expected a {'/'.join(schemes)} URL, got {value!r}")
     return value.rstrip("/")
 
@@ -76,8 +81,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""  # the base URL providers call back and browsers use; defaults to served address
-    admin_password: str = "demo-admin"
+    admin_password: str = DEMO_ADMIN_PASSWORD
+    admin_idle_minutes: int = 30  # a back-office session unused this long must log in again
     redis_url: str = ""
+    # Addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (uvicorn's
+    # forwarded_allow_ips: comma-separated IPs or networks, or "*"); empty: none, the peer is the client.
+    forwarded_allow_ips: str = ""
     currency: str = "EUR"
     shipping_fee_cents: int = 495
     free_shipping_from_cents: int = 5000
@@ -98,6 +107,9 @@ class Settings:
     # of store workers), by default on the port after the store's; their state is kept on disk.
     sandbox_url: str = ""
     sandbox_state_dir: str = "var/sandboxes"
+    # The sandboxes' read-backs for tests (SeQura's order list with the payer's personal data, and
+    # the like) answer only when the test harness sets this; never on a store someone can reach.
+    sandbox_test_readbacks: bool = False
     debug: bool = False
     # The raw environment, kept for the plugins' own settings (SEQR_*, SEQURA_*...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -156,11 +168,24 @@ class Settings:
             raise SettingsError("SECRET_KEY: must be at least 16 characters")
         if len(self.admin_password) < 8:
             raise SettingsError("ADMIN_PASSWORD: must be at least 8 characters")
+        if self.admin_idle_minutes <= 0:
+            raise SettingsError(f"ADMIN_IDLE_MINUTES: expected more than 0, got {self.admin_idle_minutes}")
         if self.status_check_seconds <= 0:
             raise SettingsError(f"STATUS_CHECK_SECONDS: expected more than 0, got {self.status_check_seconds}")
         if not 0 < self.port < 65536:
             raise SettingsError(f"PORT: expected 1-65535, got {self.port}")
         return dataclasses.replace(self, **changes) if changes else self
+
+
+def check_admin_password(settings: Settings, live_plugins: list[str]) -> None:
+    """With a plugin at its real provider, the back office holds real orders and refunds real money:
+    the demo password, printed on every start of a demo, or a short one, will not do."""
+    if not live_plugins:
+        return
+    password = settings.admin_password
+    if password == DEMO_ADMIN_PASSWORD or len(password) < PRODUCTION_ADMIN_PASSWORD_LENGTH:
+        raise SettingsError(f"ADMIN_PASSWORD: {', '.join(live_plugins)} talk to real providers; set a password of "
+                            f"at least {PRODUCTION_ADMIN_PASSWORD_LENGTH} characters other than the demo one")
 
 
 def _field_type(f: dataclasses.Field) -> type:

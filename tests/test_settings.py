@@ -31,6 +31,13 @@ def test_a_malformed_setting_is_named_in_one_line(env, named):
     assert message.startswith(named) and "\n" not in message
 
 
+def test_redis_is_reached_by_url_or_unix_socket():
+    for url in ("redis://127.0.0.1:6379/0", "rediss://cache.example:6380", "unix:///run/redis/redis.sock?db=1"):
+        assert Settings.from_env({"REDIS_URL": url}).redis_url == url
+    with pytest.raises(SettingsError, match="^REDIS_URL"):
+        Settings.from_env({"REDIS_URL": "unix://"})
+
+
 def test_env_file_is_read_and_the_environment_wins(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("# comment\nPORT=9001\nexport HOST='0.0.0.0'\n")

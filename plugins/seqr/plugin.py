@@ -342,8 +342,8 @@ class SeqrPlugin(PluginBase):
         from .sandbox import create_sandbox
 
         create_purchase = f"{self.runtime.public_url.rstrip('/')}/pay/{self.id}/createPurchase"
-        self._sandbox = create_sandbox(self.runtime.sandbox_http,
-                                       webshops={self.settings.webshop_id: create_purchase})
+        self._sandbox = create_sandbox(self.runtime.sandbox_http, webshops={self.settings.webshop_id: create_purchase},
+                                       shop_origins=(self.runtime.public_url,))
         return self._sandbox
 
     async def aclose(self) -> None:

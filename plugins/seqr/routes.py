@@ -16,17 +16,19 @@ Answers (SEQR documents no errors for Instant Checkout; its sibling service's sh
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlmodel import col, func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shop.checkout import COUNTRIES, OrderDetails, place_order
-from shop.models import Product, utcnow
+from shop.models import InstantPurchase, Order, Product, utcnow
 from shop.payments import recorder
 from shop.payments.contract import Channel, StartContext
 
@@ -62,7 +64,8 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
         body = await request.body()
         order_id = payment_id = None
         try:
-            response, order_id, payment_id = await _create_purchase(plugin, body)
+            client = request.client.host if request.client else "unknown"
+            response, order_id, payment_id = await _create_purchase(plugin, body, client)
         except Exception:
             log.exception("SEQR createPurchase failed")
             response = _error(SYSTEM_ERROR, "The shop could not take the order; nothing was charged.", 500)
@@ -78,7 +81,7 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
     return [Route("/createPurchase", create_purchase, methods=["POST"], name="seqr_create_purchase")]
 
 
-async def _create_purchase(plugin: SeqrPlugin, body: bytes) -> tuple[JSONResponse, int | None, int | None]:
+async def _create_purchase(plugin: SeqrPlugin, body: bytes, client: str) -> tuple[JSONResponse, int | None, int | None]:
     services = plugin.runtime.services
     try:
         payload = json.loads(body or b"null")
@@ -95,7 +98,8 @@ async def _create_purchase(plugin: SeqrPlugin, body: bytes) -> tuple[JSONRespons
         return _error(INVOICING_ERROR, str(exc)), None, None
 
     try:
-        order_id = await services.db.write(_place_order, plugin, product_id, OrderDetails(customer, address, address))
+        order_id = await services.db.write(_place_order, plugin, product_id, OrderDetails(customer, address, address),
+                                           hashlib.sha256(token.encode()).hexdigest(), client[:64])
     except PurchaseRefused as exc:
         return _error(INVOICING_ERROR, str(exc)), None, None
 
@@ -106,10 +110,16 @@ async def _create_purchase(plugin: SeqrPlugin, body: bytes) -> tuple[JSONRespons
     return JSONResponse({"invoiceReferenceId": started.reference}), order_id, payment.id
 
 
-def _place_order(plugin: SeqrPlugin, product_id: int, details: OrderDetails) -> int:
+def _place_order(plugin: SeqrPlugin, product_id: int, details: OrderDetails, token_hash: str, client: str) -> int:
     """The order of one product, its stock held; raises PurchaseRefused with the reason if it cannot."""
     services = plugin.runtime.services
     with services.db() as session:
+        # A purchase code is printed on a product page for anyone to read, and createPurchase needs
+        # no login: without a limit, a few replays hold a product's whole stock.
+        limit = plugin.settings.instant_unpaid_orders_per_hour
+        for column, value in ((InstantPurchase.token_hash, token_hash), (InstantPurchase.client, client)):
+            if _unpaid_orders(session, column, value) >= limit:
+                raise PurchaseRefused("Too many unpaid Instant Checkout orders: pay one of them or try again later.")
         product = session.get(Product, product_id)
         if product is None:
             raise PurchaseRefused("This product is no longer sold.")
@@ -123,5 +133,15 @@ def _place_order(plugin: SeqrPlugin, product_id: int, details: OrderDetails) -> 
         # back soon, not after the days a shopper's own checkout is kept.
         order.expires_at = utcnow() + timedelta(seconds=plugin.settings.instant_order_expiry_seconds)
         session.add(order)
+        session.add(InstantPurchase(order_id=order.id, token_hash=token_hash, client=client))
         session.commit()
         return order.id
+
+
+def _unpaid_orders(session, column, value: str) -> int:
+    """Orders of the last hour from this purchase code (or caller) still awaiting payment."""
+    since = utcnow() - timedelta(hours=1)
+    return session.exec(select(func.count()).select_from(InstantPurchase)
+                        .join(Order, col(Order.id) == InstantPurchase.order_id)
+                        .where(column == value, col(InstantPurchase.created_at) > since,
+                               Order.status == "awaiting_payment")).one()

@@ -33,5 +33,7 @@ class SeqrSettings:
     # and accepted for this long after the product page printed them (0: no limit).
     instant_checkout_secret: str = ""
     instant_token_max_age_seconds: int = 7 * 24 * 3600
-    # An unpaid Instant Checkout order gives its stock back this long after it was placed.
-    instant_order_expiry_seconds: int = 1800
+    # An unpaid Instant Checkout order gives its stock back this long after it was placed; a
+    # purchase code, and a caller's address, hold at most this many unpaid orders in an hour.
+    instant_order_expiry_seconds: int = 600
+    instant_unpaid_orders_per_hour: int = 3

@@ -159,11 +159,15 @@ async def handle_return(request: Request) -> Response:
     payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
     if payment is None:
         raise HTTPException(404, "This payment link is not known to the shop.")
+    started_here = order.public_id in request.session.get("orders", [])  # this browser placed the order
     grant_access(request, order)
     if plugin.has_read_back and PaymentStatus(payment.status) in OPEN:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
-        await _cancel_abandoned(state, plugin, payment.id)
+        # A provider's page posts here, or sends the browser that started the checkout; a GET of a
+        # link from elsewhere (a log, a shared screen) does not cancel a payment another is making.
+        if request.method == "POST" or started_here:
+            await _cancel_abandoned(state, plugin, payment.id)
         ended = await state.db.run(_payment, state.db, payment.id)
         if ended.status == PaymentStatus.FAILED and ended.detail:
             flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why

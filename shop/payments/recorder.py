@@ -36,6 +36,25 @@ _SENSITIVE = re.compile(
     r"birth|dob\b|nin\b|street|address_line|line[12]\b|postal|zip|iban|account_?owner|ip_?(number|address)",
     re.IGNORECASE)
 _NOT_SENSITIVE = re.compile(r"^(token_type|expires_in|pin_length|purpose)$", re.IGNORECASE)
+# A payment token as shop.payments.attempts.token_for makes it: 43 lower-case hex digits. Whoever
+# holds one can see the order and call back as its provider, so it is masked by its value wherever
+# it stands (the callback and return URLs a start call carries, a header, a path, a log line).
+_PAYMENT_TOKEN = re.compile(r"(?<![0-9a-f])[0-9a-f]{43}(?![0-9a-f])")
+
+
+def mask_tokens(text: str) -> str:
+    return _PAYMENT_TOKEN.sub(MASK, text)
+
+
+class AccessLogTokenFilter(logging.Filter):
+    """Masks payment tokens in uvicorn's access log lines (/pay/<plugin>/cb/<token>, .../return/<token>/...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_tokens(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = mask_tokens(record.msg)
+        return True
 
 
 def is_sensitive(name: str) -> bool:
@@ -96,14 +115,15 @@ def redact(body: bytes | str, content_type: str = "") -> str:
     than MAX_JSON_PARSED, or nested past the parser's depth, is not kept at all."""
     size = len(body)
     head = body[:MAX_BODY + _XML_SLACK]
-    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+    # Masked before it is cut: a token cut in two would not be recognised.
+    text = mask_tokens(head.decode("utf-8", "replace") if isinstance(head, bytes) else head)
     if not text:
         return ""
     stripped = text.lstrip()
     if "json" in content_type or stripped[:1] in "{[":
         masked = _redact_json_body(body, size)
         if masked is not None:
-            return masked[:MAX_BODY]
+            return mask_tokens(masked)[:MAX_BODY]
     if stripped.startswith("<"):
         # Only whole elements: a value whose closing tag is past the cut would go unmasked.
         return _redact_xml(text[:text.rfind(">") + 1])[:MAX_BODY]
@@ -130,7 +150,7 @@ def _redact_json_body(body: bytes | str, size: int) -> str | None:
 
 
 def redact_url(url: str) -> str:
-    base, sep, query = url.partition("?")
+    base, sep, query = mask_tokens(url).partition("?")
     if not sep:
         return url
     return f"{base}?{urlencode([(k, MASK if is_sensitive(k) else v) for k, v in parse_qsl(query, True)])}"
@@ -194,8 +214,8 @@ class Recorder:
         """Keep one event: a database write, so async code runs it through ``db.write``."""
         with self.engine.begin() as connection:
             insert_payment_events(connection, [payment_event_row(
-                payment_id=payment_id, order_id=order_id, kind=kind, direction=direction, operation=operation,
-                body=body, http_status=http_status, duration_ms=duration_ms, correlation_id=correlation_id)])
+                payment_id=payment_id, order_id=order_id, kind=kind, direction=direction,
+                operation=mask_tokens(operation), body=mask_tokens(body), http_status=http_status, duration_ms=duration_ms, correlation_id=correlation_id)])
 
     # httpx event hooks ---------------------------------------------------
 

@@ -68,7 +68,8 @@ class OwnRouter:
 
 def create_sandbox(outbound: httpx.AsyncClient | None = None, **options: Any) -> Starlette:
     """The SEQR sandbox app; ``options`` set the starting scenarios (see state.Scenarios), plus
-    ``webshops`` = {webshop id: createPurchase URL} for Instant Checkout."""
+    ``webshops`` = {webshop id: createPurchase URL} for Instant Checkout and ``shop_origins``,
+    the only addresses it posts to."""
     sandbox = SeqrSandbox(outbound, **options)
 
     @contextlib.asynccontextmanager

@@ -181,7 +181,8 @@ async def control_clock(request: Request) -> Response:
 async def control_webshop(request: Request) -> Response:
     form = await request.form()
     webshop_id, url = str(form.get("webshop_id", "")).strip(), str(form.get("url", "")).strip()
-    if webshop_id and url.startswith(("http://", "https://")):
+    # Only the shop's own address: the sandbox posts to it and shows the answer.
+    if webshop_id and url.startswith(("http://", "https://")) and _sandbox(request).may_call(url):
         _sandbox(request).webshops[webshop_id] = url
     return _see(request, "control")
 

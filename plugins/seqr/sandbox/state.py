@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -126,6 +126,18 @@ class Period:
     payments: list[Invoice]
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port], lower-cased, with the default port left out."""
+    parts = urlsplit(url.strip())
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower()
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port and port != default else "")
+
+
 @dataclass
 class Notification:
     """A notificationUrl POST: queued, held for the contract kit, sent, lost or failed."""
@@ -170,8 +182,13 @@ class SeqrSandbox:
                  "held", "address", "payer_msisdn", "_seq", "read_back_broken")
 
     def __init__(self, outbound: httpx.AsyncClient | None = None, *, clock: Clock | None = None,
-                 webshops: dict[str, str] | None = None, **options: Any):
+                 webshops: dict[str, str] | None = None, shop_origins: tuple[str, ...] | None = None,
+                 **options: Any):
         self.outbound = outbound
+        # Where the sandbox may POST (notifications, createPurchase): the shop that owns it. A
+        # sandbox that posts wherever it is told and shows the answer reaches whatever its host
+        # reaches. None (a sandbox built alone, in tests): anywhere.
+        self.shop_origins = None if shop_origins is None else frozenset(origin(o) for o in shop_origins)
         self.clock = clock or Clock()
         self.scenarios = Scenarios()
         for key, value in options.items():
@@ -605,11 +622,18 @@ class SeqrSandbox:
                 if await self.post(note):
                     break
 
+    def may_call(self, url: str) -> bool:
+        """Whether ``url`` is on the shop's own address (see shop_origins)."""
+        return self.shop_origins is None or origin(url) in self.shop_origins
+
     async def post(self, note: Notification) -> bool:
         """One POST; True when the shop answered 2xx. Failures are only logged: the commit rule
         hangs on getPaymentStatus, not on this answer."""
         if self.outbound is None:
             note.outcome = "not sent: no outbound client"
+            return False
+        if not self.may_call(note.url):
+            note.outcome = "not sent: not the shop's address"
             return False
         try:
             response = await self.outbound.post(note.url, content=note.body, headers=note.headers)
@@ -636,6 +660,8 @@ class SeqrSandbox:
         url = self.webshops.get(webshop_id)
         if url is None:
             return None, f"No createPurchase URL is registered for webshop id {webshop_id!r}."
+        if not self.may_call(url):
+            return None, "The createPurchase URL is not on the shop's address."
         if self.outbound is None:
             return None, "The sandbox has no outbound HTTP client."
         payload = {"purchaseToken": purchase_token, **self.address}

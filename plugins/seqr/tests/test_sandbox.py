@@ -129,6 +129,23 @@ async def test_notification_is_posted_with_a_form_body(client, sb, shop):
     assert sb.notifications[0].outcome == "sent"
 
 
+async def test_posts_only_to_the_shops_own_address(client, sb, shop, http):
+    """Told to post elsewhere (a notificationUrl, a webshop URL), the sandbox does not: it would
+    reach, and show, whatever its host reaches."""
+    sb.shop_origins = frozenset({"http://shop.test"})
+    sent = await client.send_invoice(invoice(notification_url="http://127.0.0.1:6379/x"))
+    sb.scan(sent.reference)
+    sb.confirm(sent.reference, TEST_PIN)
+    await settle(sb)
+    assert shop.received == [] and sb.notifications[0].outcome == "not sent: not the shop's address"
+    sb.webshops["probe"] = "http://127.0.0.1:6379/createPurchase"
+    r = await http.post("/app/instant", data={"w": "probe", "t": "X"})
+    assert r.status_code == 502 and "is not on the shop" in r.text and shop.received == []
+    await http.post("/control/webshop", data={"webshop_id": "probe2", "url": "http://127.0.0.1:6379/"})
+    await http.post("/control/webshop", data={"webshop_id": "shop", "url": "http://SHOP.test:80/createPurchase"})
+    assert "probe2" not in sb.webshops and "shop" in sb.webshops
+
+
 async def test_notification_can_be_empty(client, sb, shop):
     sb.scenarios.notification_body = "empty"
     sent = await client.send_invoice(invoice())

@@ -38,6 +38,7 @@ async def home(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     base = base_url(request)
     s = state.scenario
+    readbacks = getattr(request.app.state, "test_readbacks", True)
     rows = []
     for order in sorted(state.orders.values(), key=lambda o: o.log[0][0] if o.log else 0, reverse=True):
         actions = ""
@@ -49,7 +50,9 @@ async def home(request: Request) -> Response:
         if order.state in ("approved", "needs_review") and order.merchant.get("notify_url"):
             actions += (f"<form class='inline' method='post' action='{base}/_control/orders/{order.uuid}/ipn'>"
                         f"<button>re-send IPN</button></form>")
-        rows.append(f"<tr><td><a href='{base}/_control/orders/{order.uuid}'><code>{order.uuid}</code></a></td>"
+        uuid = (f"<a href='{base}/_control/orders/{order.uuid}'><code>{order.uuid}</code></a>" if readbacks
+                else f"<code>{order.uuid}</code>")
+        rows.append(f"<tr><td>{uuid}</td>"
                     f"<td>{html.escape(order.merchant_ref)}</td><td>{html.escape(order.order_ref_1 or '')}</td>"
                     f"<td>{catalogue.euros(order.total)}</td><td>{order.product or ''}</td>"
                     f"<td><b>{order.state}</b> <small>({order.step})</small></td><td>{actions}</td></tr>")
@@ -167,9 +170,11 @@ async def sms_inbox(request: Request) -> Response:
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/_control/scenario", set_scenario, methods=["POST"]),
-    Route("/_control/orders", orders_json, methods=["GET"]),
-    Route("/_control/deliveries", deliveries_json, methods=["GET"]),
-    Route("/_control/orders/{uuid}", read_back, methods=["GET"]),
+    # Read-backs for tests (the payers' personal data): a served sandbox leaves them out unless
+    # the test harness asks for them (shop.sandbox_host, SANDBOX_TEST_READBACKS).
+    Route("/_control/orders", orders_json, methods=["GET"], name="test_readback_orders"),
+    Route("/_control/deliveries", deliveries_json, methods=["GET"], name="test_readback_deliveries"),
+    Route("/_control/orders/{uuid}", read_back, methods=["GET"], name="test_readback_order"),
     Route("/_control/orders/{uuid}/review", review, methods=["POST"]),
     Route("/_control/orders/{uuid}/ipn", resend_ipn, methods=["POST"]),
     Route("/_control/sms", sms_inbox, methods=["GET"]),

@@ -1,0 +1,175 @@
+"""A store pointed at the real providers, as a security tester finds it: nothing of the sandboxes
+served, the demo reset refused, the back office closed to guessing."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, create_engine, select
+
+from shop.models import Payment, PaymentEvent
+from shop.payments.attempts import token_for
+from shop.testing.server import ROOT, SHOP, ServerProcess
+from shop.testing.shopper import CUSTOMER
+
+CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+PLUGINS = ("banktransfer", "secupay", "seqr", "sequra")
+STRONG_PASSWORD = "correct-horse-battery-staple"
+# Every plugin at its real provider's address (never resolved: .invalid) with real-looking credentials.
+PRODUCTION = {
+    "ADMIN_PASSWORD": STRONG_PASSWORD, "FORWARDED_ALLOW_IPS": "127.0.0.1",  # the tests play the reverse proxy
+    "BANKTRANSFER_BASE_URL": "https://bank.invalid/v1", "BANKTRANSFER_API_KEY": "bk_live_9f8e7d6c5b4a39281706",
+    "BANKTRANSFER_WEBHOOK_SECRET": "whsec_live_0a1b2c3d4e5f60718293",
+    "SECUPAY_BASE_URL": "https://connect.invalid", "SECUPAY_CLIENT_ID": "74d0c3a0f1b2e3d4c5b6a79880716253",
+    "SECUPAY_CLIENT_SECRET": "f" * 64, "SECUPAY_CONTRACT_ID": "GCR_LIVE00000000000000000000000001",
+    "SEQR_BASE_URL": "https://seqr.invalid/soap/merchant/cashregister-2", "SEQR_TERMINAL_ID": "cartwheel-live-1",
+    "SEQR_PASSWORD": "seqr-live-password-2024",
+    "SEQURA_BASE_URL": "https://live.sequra.invalid", "SEQURA_ACCOUNT_KEY": "cartwheel",
+    "SEQURA_SECRET": "sequra-live-secret-0123456789",
+}
+
+
+class Browser:
+    """A served store seen through one browser: cookies kept, CSRF token read from each page."""
+
+    def __init__(self, base_url: str) -> None:
+        # A new connection per request: each may reach another of the store's workers.
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10,
+                                 limits=httpx.Limits(max_keepalive_connections=0))
+        self.token = ""
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        response = self.http.get(path, **kwargs)
+        if found := CSRF.search(response.text):
+            self.token = found.group(1)
+        return response
+
+    def post(self, path: str, data: dict | None = None, headers: dict | None = None) -> httpx.Response:
+        if not self.token:
+            self.get("/")
+        return self.http.post(path, data={"csrf_token": self.token, **(data or {})}, headers=headers)
+
+    def login(self, password: str, forwarded_for: str = "") -> httpx.Response:
+        self.get("/admin/login")
+        headers = {"x-forwarded-for": forwarded_for} if forwarded_for else None
+        return self.post("/admin/login", {"password": password, "next": "/admin/"}, headers)
+
+
+def listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) == 0
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory) -> ServerProcess:
+    server = ServerProcess(tmp_path_factory.mktemp("production"), PRODUCTION, workers=2)
+    server.prepare()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_production_store_serves_nothing_of_the_sandboxes(production):
+    assert not listening(production.sandbox_url), "no sandbox process is started"
+    for plugin_id in PLUGINS:
+        for path in ("", "_control/orders", "control/state.json", "control/webshop", "v1/expected-credits"):
+            assert httpx.get(f"{production.url}/sandbox/{plugin_id}/{path}").status_code == 404
+    assert "live:        banktransfer, secupay, seqr, sequra" in production.log()
+
+    browser = Browser(production.url)
+    page = browser.get("/demo").text
+    assert "Sandbox control page" not in page and "/sandbox/" not in page
+    assert "Live:" in page and all(name in page for name in ("SEQR", "SeQura"))
+    assert "/demo/reset" not in page
+    assert browser.login(STRONG_PASSWORD).status_code == 303
+    browser.get("/demo")
+    assert browser.post("/demo/reset").status_code == 403
+
+
+def test_the_demo_password_does_not_open_a_store_with_real_providers(tmp_path: Path, production):
+    env = {**os.environ, **production.env, "PORT": "9", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    for weak in ("demo-admin", "elevenchars"):
+        result = subprocess.run([str(SHOP), "serve"], env={**env, "ADMIN_PASSWORD": weak}, cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            "shop: setting error: ADMIN_PASSWORD: banktransfer, secupay, seqr, sequra talk to real providers; "
+            "set a password of at least 12 characters other than the demo one"]
+    assert STRONG_PASSWORD not in production.log()  # never printed; the demo's would be
+
+
+def test_logout_ends_the_session_for_every_copy_of_its_cookie(production):
+    browser = Browser(production.url)
+    assert browser.login(STRONG_PASSWORD).status_code == 303
+    assert browser.get("/admin/").status_code == 200
+    copied = Browser(production.url)
+    copied.http.cookies.update(browser.http.cookies)
+    assert copied.get("/admin/").status_code == 200
+    assert browser.post("/admin/logout").status_code == 303
+    answer = copied.get("/admin/")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/admin/login")
+
+
+def test_wrong_passwords_lock_the_address_out_across_workers(production):
+    """Last in this module: it locks 127.0.0.1 out of the production store's back office."""
+    browser = Browser(production.url)
+    for _ in range(10):
+        assert browser.login("a-wrong-guess-123").status_code == 401
+    refused = browser.login(STRONG_PASSWORD)  # even the right one, while locked out
+    assert refused.status_code == 429
+    assert 500 <= int(refused.headers["retry-after"]) <= 601
+    assert "/admin/" not in str(refused.headers.get("location", ""))
+    # Through the trusted proxy, another shopper's address is its own: not locked out.
+    assert Browser(production.url).login(STRONG_PASSWORD, forwarded_for="203.0.113.5").status_code == 303
+
+
+def test_a_demo_store_keeps_its_secrets(tmp_path: Path):
+    """The sandboxes in use are served, but what only tests read back (SeQura's orders with the
+    payers' personal data) is not; the SEQR sandbox posts only to the store; a checkout's payment
+    token is in neither the access log nor the event log."""
+    server = ServerProcess(tmp_path, {"SANDBOX_TEST_READBACKS": "0"})
+    server.prepare()
+    server.start()
+    try:
+        assert httpx.get(server.sandbox("sequra/")).status_code == 200
+        assert httpx.get(server.sandbox("sequra/_control/sms")).status_code == 200  # the payer's phone, for demos
+        for path in ("sequra/_control/orders", "sequra/_control/deliveries", "sequra/_control/orders/x",
+                     "secupay/control/state.json"):
+            assert httpx.get(server.sandbox(path)).status_code == 404, path
+        # A webshop URL elsewhere than the store is not registered: the sandbox never posts there.
+        elsewhere = "http://127.0.0.1:9/pay/seqr/createPurchase"
+        httpx.post(server.sandbox("seqr/control/webshop"), data={"webshop_id": "probe", "url": elsewhere})
+        answer = httpx.post(server.sandbox("seqr/app/instant"), data={"w": "probe", "t": "x"})
+        assert "No createPurchase URL is registered" in answer.text
+        page = httpx.get(f"{server.url}/demo").text
+        assert "Sandbox control page" in page and "/demo/reset" in page and "Live:" not in page
+
+        browser = Browser(server.url)
+        assert browser.post("/cart/add", {"sku": "MUG-ENAMEL", "quantity": "1"}).status_code == 303
+        browser.get("/checkout")
+        assert browser.post("/checkout", {**CUSTOMER, "method": "banktransfer:banktransfer"}).status_code == 303
+        engine = create_engine(server.env["DATABASE_URL"])
+        with Session(engine) as session:
+            payment = session.exec(select(Payment)).one()
+        token = token_for(server.env["SECRET_KEY"], payment.token_salt)
+        assert browser.get(f"/pay/banktransfer/return/{token}/done").status_code == 303
+        assert "/pay/banktransfer/return/***/done" in server.log() and token not in server.log()
+        with Session(engine) as session:
+            events = session.exec(select(PaymentEvent)).all()
+        engine.dispose()
+        assert any("/cb/***" in event.body for event in events)
+        assert not any(token in f"{event.operation} {event.body}" for event in events)
+
+        # No trusted proxy configured: X-Forwarded-For is not believed, the peer's address counts.
+        for _ in range(10):
+            assert browser.login("a-wrong-guess-123", forwarded_for="203.0.113.1").status_code == 401
+        assert browser.login("demo-admin", forwarded_for="203.0.113.2").status_code == 429
+    finally:
+        server.stop()
