@@ -11,18 +11,10 @@ from shop.cli import upgrade
 from shop.db import Database, make_engine
 from shop.models import utcnow
 from shop.settings import DEMO_ADMIN_PASSWORD, Settings, SettingsError, check_admin_password
-from shop.testing.services import PostgresServer
 
 from .postgres_databases import new_database
 
 IDLE = timedelta(minutes=30)
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])

@@ -233,13 +233,6 @@ class RemoteShopper(Shopper):
         return "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 def serve(tmp_path, **env: str) -> ServerProcess:
     server = ServerProcess(tmp_path, {"RECONCILE_EVERY_SECONDS": "3600", **env})
     server.prepare()

@@ -8,27 +8,16 @@ from plugins.secupay.plugin import _key as secupay_key
 from shop.models import Payment, PaymentEvent, Refund, fitted_key
 from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus, RefundSeen
-from shop.testing.services import PostgresServer
 from shop.testing.shopper import make_settings
-from tests.postgres_databases import new_database
 
 pytestmark = pytest.mark.anyio
 S = PaymentStatus
 KEY_COLUMN = PaymentEvent.__table__.c.dedupe_key.type.impl.length
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
-def settings(request, tmp_path):
-    if request.param == "sqlite":
-        return make_settings(tmp_path)
-    return make_settings(tmp_path, DATABASE_URL=new_database(request.getfixturevalue("postgres")))
+@pytest.fixture
+def settings(database_url, tmp_path):  # on SQLite and on PostgreSQL
+    return make_settings(tmp_path, DATABASE_URL=database_url)
 
 
 def test_a_key_that_fits_is_kept_and_a_longer_one_becomes_its_start_and_its_digest():

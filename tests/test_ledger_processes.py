@@ -16,9 +16,7 @@ from shop.money import Money
 from shop.payments.bus import MemoryBus
 from shop.payments.contract import Observation, PaymentStatus
 from shop.payments.ledger import Ledger
-from shop.testing.services import PostgresServer
 from shop.testing.shopper import Shopper, make_settings, running_app
-from tests.postgres_databases import new_database
 from tests.processes import run_together
 
 pytestmark = pytest.mark.anyio
@@ -28,18 +26,9 @@ THREADS = 3  # per process: each applies on its own connection
 SKU = "MUG-ENAMEL"
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
-def settings(request, tmp_path):
-    if request.param == "sqlite":
-        return make_settings(tmp_path)  # a database file, shared by the processes
-    return make_settings(tmp_path, DATABASE_URL=new_database(request.getfixturevalue("postgres")))
+@pytest.fixture
+def settings(database_url, tmp_path):  # on SQLite and on PostgreSQL
+    return make_settings(tmp_path, DATABASE_URL=database_url)
 
 
 def _apply_paid(url: str, payments: list[tuple[int, int]], tag: str, barrier) -> list[list[bool]]:

@@ -15,28 +15,12 @@ from shop import db
 from shop.checkout import place_order
 from shop.cli import upgrade
 from shop.models import OrderNumberCounter, Product, utcnow
-from shop.testing.services import PostgresServer
 from shop.testing.shopper import make_settings, running_app
 from tests.buyers import DETAILS, buy_in_threads, buy_one
-from tests.postgres_databases import new_database
 from tests.processes import run_together
 
 pytestmark = pytest.mark.anyio
 MIGRATIONS = Path(shop.__file__).parent / "migrations"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/shop.db"
-    return new_database(request.getfixturevalue("postgres"))
 
 
 async def test_orders_placed_at_once_in_two_processes_get_distinct_numbers(database_url, tmp_path):

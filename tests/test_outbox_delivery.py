@@ -17,7 +17,6 @@ from shop.db import session as db_session
 from shop.mailer import LEASE, MAX_ATTEMPTS, _record_failure, claim, retry_delay, send_due
 from shop.models import OutboxMessage
 from shop.testing.server import free_port
-from shop.testing.services import PostgresServer
 from shop.testing.shopper import Shopper, make_settings
 from tests.smtp_sink import Received, SmtpSink
 
@@ -98,13 +97,6 @@ def _two_workers_send_the_outbox(tmp_path, database_url: str) -> None:
 
 def test_two_worker_processes_send_each_message_once_on_sqlite(tmp_path):
     _two_workers_send_the_outbox(tmp_path, f"sqlite:///{tmp_path}/shared.db")
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.slow

@@ -7,17 +7,9 @@ from sqlmodel import SQLModel, select
 
 from shop.cli import upgrade
 from shop.models import Order, Payment
-from shop.testing.services import PostgresServer
 from shop.testing.shopper import Shopper, make_settings, running_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 async def test_migrations_and_a_checkout_on_postgres(postgres, tmp_path, monkeypatch):

@@ -16,7 +16,6 @@ from shop.models import Order, OrderLine, Payment, Product
 from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus
 from shop.testing.server import ServerProcess
-from shop.testing.services import PostgresServer
 from shop.testing.shopper import CSRF, CUSTOMER, Shopper, make_settings, running_app
 from tests.buyers import DETAILS, buy_in_threads
 from tests.postgres_databases import new_database
@@ -27,13 +26,6 @@ BUYERS = 20
 SHELF = 3
 SKU = "MUG-ENAMEL"
 S = PaymentStatus
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def stock_of(engine, sku: str = SKU) -> int:
