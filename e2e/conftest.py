@@ -11,6 +11,7 @@ import pytest
 
 from e2e.store import RunningStore, StoreNotAnswering, admin_password, use_sandbox_url
 from shop.testing.server import ServerProcess
+from shop.testing.services import PostgresServer, RedisServer
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -132,3 +133,12 @@ def stores_used(values) -> list[ServerProcess]:
             if isinstance(candidate, ServerProcess) and candidate not in found:
                 found.append(candidate)
     return found
+
+
+@pytest.fixture(scope="module")
+def backing_services():
+    """A PostgreSQL and a Redis server, for the modules that scale the store out."""
+    postgres, redis = PostgresServer().start(), RedisServer().start()
+    yield postgres, redis
+    redis.stop()
+    postgres.stop()

@@ -8,17 +8,8 @@ from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, mark_transfer_received, open_admin_order, order_number, place_order
 from shop.testing.server import start_two_stores
-from shop.testing.services import PostgresServer, RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
-
-
-@pytest.fixture(scope="module")
-def backing_services():
-    postgres, redis = PostgresServer().start(), RedisServer().start()
-    yield postgres, redis
-    redis.stop()
-    postgres.stop()
 
 
 @pytest.fixture(scope="module")

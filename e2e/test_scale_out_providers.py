@@ -13,22 +13,19 @@ from e2e.seqr_steps import check_out_with_seqr, open_app, pay_in_app
 from e2e.steps import add_to_cart, place_order
 from e2e.test_sequra_checkout import check_out_with_sequra, identify
 from shop.testing.server import ServerProcess
-from shop.testing.services import PostgresServer, RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    postgres, redis = PostgresServer().start(), RedisServer().start()
+def server(tmp_path_factory, backing_services):
+    postgres, redis = backing_services
     process = ServerProcess(tmp_path_factory.mktemp("workers"), {"DATABASE_URL": postgres.url,
                                                                   "REDIS_URL": redis.url}, workers=2)
     process.prepare()
     process.start()
     yield process
     process.stop()
-    redis.stop()
-    postgres.stop()
 
 
 def expect_paid_live(page: Page) -> None:
