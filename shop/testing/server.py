@@ -13,6 +13,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = Path(sys.executable).parent / "shop"
+SANDBOXES_STARTED = "Sandboxes ("  # the first line of `shop sandboxes`
 START_SECONDS = 90  # a loaded CI machine starting workers, the sandbox process and PostgreSQL
 START_ATTEMPTS = 3  # new ports each time another process took one first
 PORT_TAKEN = "address already in use"
@@ -88,13 +89,14 @@ class ServerProcess:
             self.process = subprocess.Popen([str(SHOP), "serve", "--workers", str(self.workers), *extra_args],
                                             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         # Another store on a port taken under us would answer /health too: ready means that this
-        # process says it is running on our ports (and the sandbox process on its own, if ours).
-        running_lines = [f"running on {self.url}"]
-        if self._own_sandbox_port and "--no-sandboxes" not in extra_args:
-            running_lines.append(f"running on {self.sandbox_url}")
+        # process says it is running on our ports (and the sandbox process on its own, if it
+        # started one: a store whose plugins are all live starts none).
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             output = self._log_since(attempt_starts_at)
+            running_lines = [f"running on {self.url}"]
+            if SANDBOXES_STARTED in output:
+                running_lines.append(f"running on {self.sandbox_url}")
             if PORT_TAKEN in output.lower():
                 self.stop()
                 raise PortTaken(f"a port was taken before the server bound it:\n{output[-2000:]}")
