@@ -88,7 +88,8 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
                     # Behind a proxy, the shopper's address (rate limits, SeQura's customer.ip_number) and
                     # scheme come from its headers; only a proxy named in FORWARDED_ALLOW_IPS is believed.
                     proxy_headers=bool(settings.forwarded_allow_ips),
-                    forwarded_allow_ips=settings.forwarded_allow_ips or None, ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
+                    forwarded_allow_ips=settings.forwarded_allow_ips or None,
+                    ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
     finally:
         if sandboxes is not None:
             stop_process(sandboxes)
@@ -107,7 +108,7 @@ def access_log_without_tokens() -> dict:
     return config
 
 
-SANDBOX_START_SECONDS = 30
+SANDBOX_START_SECONDS = 60  # a busy machine starting the sandboxes' plugins and zeep's WSDL
 
 
 def start_sandboxes(settings: Settings):
