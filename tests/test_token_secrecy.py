@@ -1,5 +1,5 @@
 """Payment tokens stay secret: masked by value in the event log and the access log, and a return
-link from elsewhere cannot cancel a payment."""
+link from elsewhere cannot cancel a payment nor show its order without the order's e-mail address."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import secrets
 import pytest
 from sqlmodel import select
 
-from shop.models import Payment, PaymentEvent
+from shop import admin_security
+from shop.models import Order, Payment, PaymentEvent
 from shop.payments.attempts import token_for
 from shop.payments.recorder import MASK, MAX_BODY, AccessLogTokenFilter, redact, redact_url
 from shop.testing.shopper import Shopper
 
-from .test_invariants import get, pending_payment, token_of
+from .test_invariants import get, money_arrives_unannounced, pending_payment, token_of
 
 TOKEN = token_for("test-secret-key-0123456789", "salt")
 
@@ -67,3 +68,67 @@ async def test_the_event_log_keeps_no_token(app, shopper):
         events = session.exec(select(PaymentEvent)).all()
     assert any("/cb/***" in event.body for event in events)  # the start call carried its callback URL
     assert not any(token in f"{event.operation} {event.body}" for event in events)
+
+
+@pytest.mark.anyio
+async def test_a_return_link_opened_elsewhere_reads_back_but_asks_for_the_email(app, shopper):
+    """callbacks.py, handle_return: ``if not started_here: return await _email_check_page(...)``."""
+    payment = await pending_payment(app, shopper)
+    token, order = token_of(app, payment), get(app, Order, payment.order_id)
+    money_arrives_unannounced(app, payment)
+    stranger = Shopper(app)
+    try:
+        page = await stranger.get(f"/pay/banktransfer/return/{token}/done")
+        assert page.status_code == 200 and "Confirm your e-mail address to see your order" in page.text
+        assert order.public_id not in page.text and "ada@example.com" not in page.text
+        assert get(app, Payment, payment.id).status == "paid"  # the read-back happened all the same
+        assert (await stranger.get(f"/orders/{order.public_id}")).status_code == 404
+    finally:
+        await stranger.aclose()
+    # The browser that started the checkout goes straight to its order.
+    own = await shopper.get(f"/pay/banktransfer/return/{token}/done")
+    assert own.status_code == 303 and own.headers["location"] == f"/orders/{order.public_id}"
+
+
+@pytest.mark.anyio
+async def test_the_right_email_grants_the_order_and_a_wrong_one_nothing(app, shopper):
+    """callbacks.py, handle_email_check: ``if not _same_email(...)`` before ``grant_access``."""
+    payment = await pending_payment(app, shopper)
+    token, order = token_of(app, payment), get(app, Order, payment.order_id)
+    confirm = f"/pay/banktransfer/confirm/{token}"
+    stranger = Shopper(app)
+    try:
+        await stranger.get(f"/pay/banktransfer/return/{token}/done")
+        assert (await stranger.post(confirm, {"email": "ada@example.com"}, csrf=False)).status_code == 403  # no CSRF
+        wrong = await stranger.post(confirm, {"email": "eve@example.com"})
+        assert wrong.status_code == 403 and "not the e-mail address of this order" in wrong.text
+        assert (await stranger.get(f"/orders/{order.public_id}")).status_code == 404
+        right = await stranger.post(confirm, {"email": " Ada@Example.com "})
+        assert right.status_code == 303 and right.headers["location"] == f"/orders/{order.public_id}"
+        assert (await stranger.get(f"/orders/{order.public_id}")).status_code == 200
+        assert (await stranger.post("/pay/banktransfer/confirm/not-a-token", {"email": "x@y.z"})).status_code == 404
+    finally:
+        await stranger.aclose()
+
+
+@pytest.mark.anyio
+async def test_wrong_emails_for_one_order_are_limited_across_browsers(app, shopper):
+    """callbacks.py, handle_email_check: ``if wait:`` (failures counted per order, in the database)."""
+    payment = await pending_payment(app, shopper)
+    token, order = token_of(app, payment), get(app, Order, payment.order_id)
+    confirm = f"/pay/banktransfer/confirm/{token}"
+    for attempt in range(admin_security.MAX_FAILURES):
+        guesser = Shopper(app)  # a fresh browser each time: the count is not in the cookie
+        try:
+            await guesser.get(f"/pay/banktransfer/return/{token}/done")
+            assert (await guesser.post(confirm, {"email": f"guess{attempt}@example.com"})).status_code == 403
+        finally:
+            await guesser.aclose()
+    late = Shopper(app)
+    try:
+        await late.get(f"/pay/banktransfer/return/{token}/done")
+        refused = await late.post(confirm, {"email": "ada@example.com"})  # even the right one, for now
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert (await late.get(f"/orders/{order.public_id}")).status_code == 404
+    finally:
+        await late.aclose()

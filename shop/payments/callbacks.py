@@ -11,6 +11,8 @@ database reads and writes run in a database thread, each between two awaits."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from shop import admin_security
 from shop.checkout import order_problem
 from shop.models import Order, Payment
 from shop.orders import grant_access
@@ -40,7 +43,8 @@ from shop.payments.contract import (
     UnsupportedCallback,
 )
 from shop.payments.ledger import OPEN
-from shop.web import flash
+from shop.security import checked_form
+from shop.web import flash, render
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +156,10 @@ async def _fail_for_cart(state, payment: Payment, key: str, problem: str, correl
 
 
 async def handle_return(request: Request) -> Response:
-    """The shopper's browser back from the provider: read back, apply, show the order."""
+    """The shopper's browser back from the provider: read back, apply, show the order. Any
+    browser's visit reads the provider back (that is what makes the payment current); only the
+    browser that started the checkout is shown the order: a link seen elsewhere (a log, a shared
+    screen) first asks for the order's e-mail address."""
     state = request.app.state
     plugin = state.plugins[request.scope["plugin_id"]]
     outcome = request.path_params["outcome"]
@@ -160,7 +167,6 @@ async def handle_return(request: Request) -> Response:
     if payment is None:
         raise HTTPException(404, "This payment link is not known to the shop.")
     started_here = order.public_id in request.session.get("orders", [])  # this browser placed the order
-    grant_access(request, order)
     if plugin.has_read_back and PaymentStatus(payment.status) in OPEN:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
@@ -169,12 +175,54 @@ async def handle_return(request: Request) -> Response:
         if request.method == "POST" or started_here:
             await _cancel_abandoned(state, plugin, payment.id)
         ended = await state.db.run(_payment, state.db, payment.id)
-        if ended.status == PaymentStatus.FAILED and ended.detail:
+        if started_here and ended.status == PaymentStatus.FAILED and ended.detail:
             flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
         else:
             flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
         return RedirectResponse("/checkout", status_code=303)
+    if not started_here:
+        return await _email_check_page(request, plugin)
+    grant_access(request, order)  # already granted at checkout: keeps it among the remembered orders
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+
+
+async def handle_email_check(request: Request) -> Response:
+    """The e-mail address of the order, from a browser that came back by a return link it did not
+    start: the right one grants this browser the order; a wrong one grants nothing, says only
+    that it is wrong, and each order takes a few wrong ones per window (shared by all workers)."""
+    state = request.app.state
+    plugin = state.plugins[request.scope["plugin_id"]]
+    form = await checked_form(request)
+    payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
+    if payment is None:
+        raise HTTPException(404, "This payment link is not known to the shop.")
+    guesses = f"order-email:{order.id}"  # counted per order, not per address: a botnet guesses no faster
+    wait = await state.db.run(admin_security.retry_after_seconds, state.db, guesses)
+    if wait:
+        response = await _email_check_page(request, plugin, f"Too many wrong addresses: try again in {-(-wait // 60)} min.",
+                                           status_code=429)
+        response.headers["retry-after"] = str(wait)
+        return response
+    if not _same_email(str(form.get("email", "")), order.email):
+        await state.db.write(admin_security.record_failure, state.db, guesses)
+        return await _email_check_page(request, plugin, "That is not the e-mail address of this order.",
+                                       status_code=403)
+    await state.db.write(admin_security.clear_failures, state.db, guesses)
+    grant_access(request, order)
+    return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+
+
+async def _email_check_page(request: Request, plugin, error: str = "", status_code: int = 200) -> Response:
+    action = f"/pay/{plugin.id}/confirm/{request.path_params['token']}"
+    return await render(request, "confirm_email.html", {"action": action, "error": error}, status_code=status_code)
+
+
+def _same_email(given: str, expected: str) -> bool:
+    # Addresses compare without case or surrounding spaces; digests, so the time says nothing of how much matched.
+    def digest(address: str) -> bytes:
+        return hashlib.sha256(address.strip().lower().encode()).digest()
+
+    return hmac.compare_digest(digest(given), digest(expected))
 
 
 def _payment_and_order(db, plugin_id: str, token: str) -> tuple[Payment | None, Order | None]:
@@ -305,6 +353,7 @@ def plugin_mount(plugin) -> Mount:
     routes = [
         Route("/cb/{token}", bound(handle_callback), methods=["GET", "POST", "PUT"], name="callback"),
         Route("/return/{token}/{outcome}", bound(handle_return), methods=["GET", "POST"], name="return"),
+        Route("/confirm/{token}", bound(handle_email_check), methods=["POST"], name="confirm_email"),
         *plugin.routes(),
     ]
     return Mount(f"/pay/{plugin.id}", routes=routes, name=plugin.id)
