@@ -3,6 +3,9 @@ served, the demo reset refused, the back office closed to guessing."""
 
 from __future__ import annotations
 
+import asyncio
+import html
+import json
 import os
 import re
 import socket
@@ -13,6 +16,8 @@ import httpx
 import pytest
 from sqlmodel import Session, create_engine, select
 
+from bench.shoppers import JOURNEYS, Journey
+from bench.shoppers import Browser as HttpShopper
 from shop.models import Payment, PaymentEvent
 from shop.payments.attempts import token_for
 from shop.testing.server import ROOT, SHOP, ServerProcess
@@ -173,3 +178,75 @@ def test_a_demo_store_keeps_its_secrets(tmp_path: Path):
         assert browser.login("demo-admin", forwarded_for="203.0.113.2").status_code == 429
     finally:
         server.stop()
+
+
+PROXY = "127.0.0.2"  # the reverse proxy's address: a shopper connecting from 127.0.0.1 is not it
+SOLICITED_PAYLOAD = re.compile(r"<h2>Solicited payload</h2><pre>(.*?)</pre>", re.DOTALL)
+
+
+def test_behind_a_proxy_each_providers_checkout_leaves_no_token_and_sequra_gets_the_shoppers_address(tmp_path: Path):
+    """A checkout through each provider (HTTP-level shoppers, back by the return URL): no payment
+    token in the access log nor in the event log. SeQura's ``customer.ip_number`` is the address
+    the trusted proxy forwarded, and the peer's own when a shopper sends X-Forwarded-For itself."""
+    server = ServerProcess(tmp_path, {"FORWARDED_ALLOW_IPS": PROXY})
+    server.prepare()
+    server.start()
+    engine = create_engine(server.env["DATABASE_URL"])
+    try:
+        references = asyncio.run(_every_providers_checkout(server, engine))
+
+        sequra = {address: _sequra_customer(server, references[address])["ip_number"] for address in references}
+        assert sequra == {"203.0.113.7": "203.0.113.7", "203.0.113.8": "127.0.0.1"}
+
+        with Session(engine) as session:
+            payments = session.exec(select(Payment)).all()
+            events = session.exec(select(PaymentEvent)).all()
+        assert {p.plugin for p in payments} == {"banktransfer", "secupay", "seqr", "sequra"}
+        tokens = [token_for(server.env["SECRET_KEY"], p.token_salt) for p in payments]
+        log = server.log()
+        for plugin_id in ("banktransfer", "secupay", "seqr", "sequra"):
+            assert f"/pay/{plugin_id}/return/***/" in log, plugin_id  # the check below looked at return lines
+        assert "/pay/sequra/cb/***" in log  # and at a provider's callback
+        assert not [t for t in tokens if t in log]
+        assert not [t for t in tokens for e in events if t in f"{e.operation} {e.body}"]
+    finally:
+        engine.dispose()
+        server.stop()
+
+
+async def _every_providers_checkout(server: ServerProcess, engine) -> dict[str, str]:
+    """Each payment method, paid, the shopper then back at the shop by its return URL; returns
+    SeQura's order ids by the address each SeQura shopper claimed in X-Forwarded-For."""
+    sequra_orders = {}
+    for method, via_proxy in (("banktransfer:banktransfer", True), ("secupay:creditcard", True),
+                              ("seqr:seqr", True), ("sequra:i1", True), ("sequra:i1", False)):
+        claimed = "203.0.113.7" if via_proxy else "203.0.113.8"
+        shopper = HttpShopper(server.url)
+        await shopper.http.aclose()
+        shopper.http = httpx.AsyncClient(
+            base_url=server.url, timeout=60, headers={"x-forwarded-for": claimed},
+            transport=httpx.AsyncHTTPTransport(local_address=PROXY if via_proxy else "127.0.0.1",
+                                               limits=httpx.Limits(max_keepalive_connections=0)))
+        try:
+            journey = Journey(method)
+            await JOURNEYS[method](shopper, journey, server.sandbox_url, "MUG-ENAMEL", True)
+            assert journey.outcome in ("paid", "paid in the app", "transfer sent"), (method, journey.outcome)
+            plugin_id = method.partition(":")[0]
+            with Session(engine) as session:
+                payment = session.exec(select(Payment).where(Payment.plugin == plugin_id)
+                                       .order_by(Payment.id.desc())).first()
+            token = token_for(server.env["SECRET_KEY"], payment.token_salt)
+            back = await shopper.get(f"/pay/{plugin_id}/return/{token}/done")
+            assert back.status_code == 303 and back.headers["location"].startswith("/orders/"), method
+            if plugin_id == "sequra":
+                sequra_orders[claimed] = journey.reference
+        finally:
+            await shopper.aclose()
+    return sequra_orders
+
+
+def _sequra_customer(server: ServerProcess, uuid: str) -> dict:
+    """The customer block of the order payload the SeQura sandbox was sent (its read-back page)."""
+    page = httpx.get(server.sandbox(f"sequra/_control/orders/{uuid}"), headers={"accept": "text/html"})
+    assert page.status_code == 200
+    return json.loads(html.unescape(SOLICITED_PAYLOAD.search(page.text).group(1)))["customer"]
