@@ -186,7 +186,8 @@ SOLICITED_PAYLOAD = re.compile(r"<h2>Solicited payload</h2><pre>(.*?)</pre>", re
 
 def test_behind_a_proxy_each_providers_checkout_leaves_no_token_and_sequra_gets_the_shoppers_address(tmp_path: Path):
     """A checkout through each provider (HTTP-level shoppers, back by the return URL): no payment
-    token in the access log nor in the event log. SeQura's ``customer.ip_number`` is the address
+    token in the access log nor in the event log; another browser sees an order only with its
+    e-mail address. SeQura's ``customer.ip_number`` is the address
     the trusted proxy forwarded, and the peer's own when a shopper sends X-Forwarded-For itself."""
     server = ServerProcess(tmp_path, {"FORWARDED_ALLOW_IPS": PROXY})
     server.prepare()
@@ -240,9 +241,25 @@ async def _every_providers_checkout(server: ServerProcess, engine) -> dict[str, 
             assert back.status_code == 303 and back.headers["location"].startswith("/orders/"), method
             if plugin_id == "sequra":
                 sequra_orders[claimed] = journey.reference
+            if plugin_id == "banktransfer":
+                await _a_stranger_needs_the_email(server, token, back.headers["location"])
         finally:
             await shopper.aclose()
     return sequra_orders
+
+
+async def _a_stranger_needs_the_email(server: ServerProcess, token: str, order_path: str) -> None:
+    stranger = HttpShopper(server.url)
+    try:
+        page = await stranger.get(f"/pay/banktransfer/return/{token}/done")
+        assert page.status_code == 200 and "Confirm your e-mail address" in page.text
+        confirm = f"/pay/banktransfer/confirm/{token}"
+        wrong = await stranger.post(confirm, data={"email": "eve@example.com", "csrf_token": await stranger.csrf_token()})
+        assert wrong.status_code == 403 and (await stranger.get(order_path)).status_code == 404
+        right = await stranger.post(confirm, data={"email": "bench@example.com", "csrf_token": stranger.token})
+        assert right.status_code == 303 and (await stranger.get(order_path)).status_code == 200
+    finally:
+        await stranger.aclose()
 
 
 def _sequra_customer(server: ServerProcess, uuid: str) -> dict:
