@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -172,6 +173,13 @@ def test_a_demo_store_keeps_its_secrets(tmp_path: Path):
         assert any("/cb/***" in event.body for event in events)
         assert not any(token in f"{event.operation} {event.body}" for event in events)
 
+        # The Instant Checkout code any product page prints, replayed: three unpaid orders, then no more.
+        code = INSTANT_CODE.search(httpx.get(f"{server.url}/products/LAMP-DESK").text)
+        purchase = {"purchaseToken": unquote(html.unescape(code.group(1))), **INSTANT_PAYER}
+        answers = [httpx.post(f"{server.url}/pay/seqr/createPurchase", json=purchase).json() for _ in range(4)]
+        assert ["invoiceReferenceId" in answer for answer in answers] == [True, True, True, False]
+        assert answers[3]["errorCode"] == "INVOICING_ERROR"
+
         # No trusted proxy configured: X-Forwarded-For is not believed, the peer's address counts.
         for _ in range(10):
             assert browser.login("a-wrong-guess-123", forwarded_for="203.0.113.1").status_code == 401
@@ -180,6 +188,10 @@ def test_a_demo_store_keeps_its_secrets(tmp_path: Path):
         server.stop()
 
 
+INSTANT_CODE = re.compile(r'href="SEQR://SEQR\.SE/000/ic\?[^"]*?t=([^"&]+)"')
+INSTANT_PAYER = {"clientName": "Sven Svensson", "street": "Drottninggatan 1", "city": "Stockholm",
+                 "country": "Sweden", "state": "", "zip": "11151", "email": "sven@example.com",
+                 "msisdn": "46701234567"}
 PROXY = "127.0.0.2"  # the reverse proxy's address: a shopper connecting from 127.0.0.1 is not it
 SOLICITED_PAYLOAD = re.compile(r"<h2>Solicited payload</h2><pre>(.*?)</pre>", re.DOTALL)
 
