@@ -132,7 +132,7 @@ async def test_a_return_url_reads_the_provider_back_before_the_page(app, shopper
 
 
 async def test_abort_cancels_the_attempt_at_the_provider(app, shopper):
-    """callbacks.py, handle_return: ``await _cancel_abandoned(state, plugin, payment.id)``."""
+    """callbacks.py, handle_return: ``await _cancel_abandoned(state, plugin, payment.id, ...)``."""
     payment = await pending_payment(app, shopper)
     response = await shopper.get(f"/pay/banktransfer/return/{token_of(app, payment)}/abort")
     assert response.status_code == 303 and response.headers["location"] == "/checkout"

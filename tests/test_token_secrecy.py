@@ -12,7 +12,9 @@ from sqlmodel import select
 
 from shop import admin_security
 from shop.models import Order, Payment, PaymentEvent
+from shop.money import Money
 from shop.payments.attempts import token_for
+from shop.payments.contract import Observation, PaymentStatus
 from shop.payments.recorder import MASK, MAX_BODY, AccessLogTokenFilter, redact, redact_url
 from shop.testing.shopper import Shopper
 
@@ -57,6 +59,15 @@ async def test_an_abort_link_opened_elsewhere_does_not_cancel(app, shopper):
     assert get(app, Payment, payment.id).status == "pending"
     assert (await shopper.get(abort)).status_code == 303  # the browser that started the checkout
     assert get(app, Payment, payment.id).status == "cancelled"
+
+
+@pytest.mark.anyio
+async def test_an_abort_link_replayed_after_the_payment_moved_on_cancels_nothing(app, shopper):
+    payment = await pending_payment(app, shopper)
+    await app.state.ledger.apply(payment.id, Observation(PaymentStatus.AUTHORIZED, "authorized", "auth-1",
+                                                         amount=Money(payment.amount_cents)))
+    assert (await shopper.get(f"/pay/banktransfer/return/{token_of(app, payment)}/abort")).status_code == 303
+    assert get(app, Payment, payment.id).status == "authorized"
 
 
 @pytest.mark.anyio

@@ -171,9 +171,12 @@ async def handle_return(request: Request) -> Response:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
     if outcome == "abort":
         # A provider's page posts here, or sends the browser that started the checkout; a GET of a
-        # link from elsewhere (a log, a shared screen) does not cancel a payment another is making.
-        if request.method == "POST" or started_here:
-            await _cancel_abandoned(state, plugin, payment.id)
+        # link from elsewhere (a log, a shared screen) does not cancel a payment another is making,
+        # and a GET replayed once the payment moved on (authorized) cancels nothing either.
+        if request.method == "POST":
+            await _cancel_abandoned(state, plugin, payment.id, OPEN)
+        elif started_here:
+            await _cancel_abandoned(state, plugin, payment.id, AWAITING_THE_SHOPPER)
         ended = await state.db.run(_payment, state.db, payment.id)
         if started_here and ended.status == PaymentStatus.FAILED and ended.detail:
             flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
@@ -236,10 +239,13 @@ def _payment(db, payment_id: int) -> Payment:
         return session.get(Payment, payment_id)
 
 
-async def _cancel_abandoned(state, plugin, payment_id: int) -> None:
+AWAITING_THE_SHOPPER = frozenset({PaymentStatus.CREATED, PaymentStatus.PENDING})
+
+
+async def _cancel_abandoned(state, plugin, payment_id: int, cancellable: frozenset[PaymentStatus]) -> None:
     """The shopper left the provider's page: close the attempt there too, so that an old link
     cannot be paid later (money that arrives anyway is kept and flagged by the ledger)."""
-    still_open = PaymentStatus((await state.db.run(_payment, state.db, payment_id)).status) in OPEN
+    still_open = PaymentStatus((await state.db.run(_payment, state.db, payment_id)).status) in cancellable
     if still_open and Capability.CANCEL in plugin.capabilities:
         try:
             await state.attempts.cancel(payment_id)
