@@ -13,30 +13,16 @@ from shop.payments.attempts import token_for
 from shop.payments.contract import Observation, PaymentStatus, StartContext
 from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
 
+from .rows import change, get, rows
+
 pytestmark = pytest.mark.anyio
 S = PaymentStatus
 
 
-def get(app, model, row_id):
-    with app.state.db() as session:
-        return session.get(model, row_id)
 
 
-def rows(app, model, **where):
-    with app.state.db() as session:
-        query = select(model)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return list(session.exec(query))
 
 
-def change(app, model, row_id, **fields):
-    with app.state.db() as session:
-        row = session.get(model, row_id)
-        for name, value in fields.items():
-            setattr(row, name, value)
-        session.add(row)
-        session.commit()
 
 
 async def pending_payment(app, shopper, method: str = "banktransfer:banktransfer") -> Payment:

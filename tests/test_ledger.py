@@ -6,6 +6,8 @@ from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus, RefundSeen
 from shop.payments.ledger import path
 
+from .rows import rows
+
 pytestmark = pytest.mark.anyio
 S = PaymentStatus
 
@@ -30,12 +32,6 @@ async def pending_payment(app, shopper):
         return session.exec(select(Payment).order_by(Payment.id.desc())).first()
 
 
-def rows(app, model, **where):
-    with app.state.db() as session:
-        query = select(model)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return list(session.exec(query))
 
 
 async def test_a_repeated_observation_is_recorded_and_changes_nothing(app, shopper):

@@ -5,6 +5,8 @@ from sqlmodel import select
 
 from shop.models import Order, Payment, Product, utcnow
 
+from .rows import change
+
 pytestmark = pytest.mark.anyio
 
 
@@ -16,13 +18,6 @@ def one(app, model, **where):
         return session.exec(query).one()
 
 
-def age(app, model, row_id, **fields):
-    with app.state.db() as session:
-        row = session.get(model, row_id)
-        for name, value in fields.items():
-            setattr(row, name, value)
-        session.add(row)
-        session.commit()
 
 
 async def test_an_unpaid_order_expires_and_gives_its_stock_back(app, shopper):
@@ -32,7 +27,7 @@ async def test_an_unpaid_order_expires_and_gives_its_stock_back(app, shopper):
     order = one(app, Order)
     assert one(app, Product, sku="LAMP-DESK").stock == before - 2  # held for the order
     assert (await app.state.reconciler.run_once())["expired"] == 0
-    age(app, Order, order.id, expires_at=utcnow() - timedelta(seconds=1))
+    change(app, Order, order.id, expires_at=utcnow() - timedelta(seconds=1))
     assert (await app.state.reconciler.run_once())["expired"] == 1
     assert one(app, Order).status == "expired"
     assert one(app, Payment).status == "expired"
@@ -50,7 +45,7 @@ async def test_a_stale_pending_payment_is_read_back_from_the_provider(app, shopp
     bank.book(expected, expected.amount, "Ada")
     assert (await app.state.reconciler.run_once())["read"] == 0  # not stale yet
     stale = utcnow() - timedelta(seconds=app.state.settings.reconcile_after_seconds + 1)
-    age(app, Payment, payment.id, status_changed_at=stale, last_fetched_at=stale)
+    change(app, Payment, payment.id, status_changed_at=stale, last_fetched_at=stale)
     assert (await app.state.reconciler.run_once())["read"] == 1
     assert one(app, Payment).status == "paid"
     assert one(app, Order).status == "paid"

@@ -18,22 +18,14 @@ from shop.seed import seed
 from shop.testing.services import PostgresServer
 from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
 
+from .rows import change, get
+
 pytestmark = pytest.mark.anyio
 LONG_AGO = timedelta(hours=1)
 
 
-def get(app, model, row_id):
-    with app.state.db() as session:
-        return session.get(model, row_id)
 
 
-def change(app, model, row_id, **fields):
-    with app.state.db() as session:
-        row = session.get(model, row_id)
-        for name, value in fields.items():
-            setattr(row, name, value)
-        session.add(row)
-        session.commit()
 
 
 def events(app, payment_id):

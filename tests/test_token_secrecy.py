@@ -18,7 +18,8 @@ from shop.payments.contract import Observation, PaymentStatus
 from shop.payments.recorder import MASK, MAX_BODY, AccessLogTokenFilter, redact, redact_url
 from shop.testing.shopper import Shopper
 
-from .test_invariants import get, money_arrives_unannounced, pending_payment, token_of
+from .rows import get
+from .test_invariants import money_arrives_unannounced, pending_payment, token_of
 
 TOKEN = token_for("test-secret-key-0123456789", "salt")
 
