@@ -62,3 +62,11 @@ def shot(page: Page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def confirm_order_email(page: Page, email: str) -> None:
+    """Back from a provider in a browser that did not place the order (the payer's phone, the
+    SEQR app): the shop asks for the order's e-mail address before it shows the order."""
+    expect(page.get_by_role("heading", name="Confirm your e-mail address to see your order")).to_be_visible()
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_role("button", name="Show my order").click()

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.steps import add_to_cart, log_in_admin, open_admin_order, order_number
+from e2e.steps import add_to_cart, confirm_order_email, log_in_admin, open_admin_order, order_number
 from e2e.store import sandbox_page
 from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
 
@@ -59,6 +59,7 @@ def test_a_call_centre_order_by_sms(page: Page, phone):
     expect(form.get_by_label("Nombre")).to_have_value("Fulano")  # from the order the operator typed
     identify(customer)
     expect(form).to_contain_text("¡Aprobado!")
+    confirm_order_email(customer, CUSTOMER["E-mail"])  # the operator placed the order, not the phone
     expect_paid(customer)  # the phone comes back to the shop's order page
     expect(operator.locator("#sequra-panel")).to_contain_text("Confirmed by SeQura", timeout=10_000)
     assert operator.evaluate("window.__sameDocument") is True, "the operator's page reloaded"
