@@ -70,3 +70,16 @@ def confirm_order_email(page: Page, email: str) -> None:
     expect(page.get_by_role("heading", name="Confirm your e-mail address to see your order")).to_be_visible()
     page.get_by_label("E-mail address").fill(email)
     page.get_by_role("button", name="Show my order").click()
+
+
+def merchant_cancels_live(page: Page, new_context, number: str) -> Page:
+    """The merchant cancels the order's payment in the back office; the shopper's order page says
+    so without a reload. Returns the merchant's page."""
+    page.evaluate("window.__sameDocument = true")
+    merchant = new_context().new_page()
+    open_admin_order(merchant, number)
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    return merchant

@@ -21,7 +21,7 @@ from e2e.secupay_steps import (
     expect_paid,
     pay_by_card,
 )
-from e2e.steps import add_to_cart, open_admin_order, order_number, shot
+from e2e.steps import add_to_cart, merchant_cancels_live, open_admin_order, order_number, shot
 from e2e.store import sandbox_page
 
 
@@ -189,13 +189,7 @@ def test_the_merchant_cancels_a_prepayment_still_waiting_for_its_transfer(page: 
     back_to_the_shop(page, "Please transfer the amount")
     expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
     number = order_number(page)
-    page.evaluate("window.__sameDocument = true")
-    merchant = new_context().new_page()
-    open_admin_order(merchant, number)
-    merchant.get_by_role("button", name="Cancel payment").click()
-    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
-    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
-    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    merchant = merchant_cancels_live(page, new_context, number)
     # At secupay the transaction is cancelled: a transfer can no longer be booked against it.
     merchant.goto(sandbox_page("secupay/"))
     row = merchant.locator("tr", has_text=number)

@@ -23,7 +23,7 @@ from e2e.seqr_steps import (
     pay_in_app,
     set_scenarios,
 )
-from e2e.steps import open_admin_order, order_number, shot
+from e2e.steps import merchant_cancels_live, open_admin_order, order_number, shot
 from e2e.store import sandbox_page
 
 
@@ -84,13 +84,7 @@ def test_a_lost_notification_is_read_by_the_shop_before_seqr_would_reverse_it(pa
 def test_the_merchant_cancels_a_waiting_invoice(page: Page, new_context):
     number = check_out_with_seqr(page, "PEN-CASE")
     reference = invoice_reference(page)
-    page.evaluate("window.__sameDocument = true")
-    merchant = new_context().new_page()
-    open_admin_order(merchant, number)
-    merchant.get_by_role("button", name="Cancel payment").click()
-    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
-    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
-    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    merchant = merchant_cancels_live(page, new_context, number)
     # At SEQR the invoice is cancelled by the merchant; the payer's app no longer offers to pay it.
     row, history = invoice_at_seqr(merchant, reference)
     expect(row.locator("td.status")).to_have_text("CANCELED")
