@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from e2e.store import RunningStore, StoreNotAnswering, admin_password, use_sandbox_url
-from shop.testing.server import ServerProcess
+from shop.testing.server import ServerProcess, start_two_stores
 from shop.testing.services import PostgresServer, RedisServer
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -142,3 +142,15 @@ def backing_services():
     yield postgres, redis
     redis.stop()
     postgres.stop()
+
+
+@pytest.fixture(scope="module")
+def two_stores(tmp_path_factory, backing_services, request):
+    """Two store processes on one PostgreSQL and one Redis, sharing one sandbox process; a module
+    adds settings of its own in TWO_STORES_ENV."""
+    postgres, redis = backing_services
+    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url, **getattr(request.module, "TWO_STORES_ENV", {})}
+    started = start_two_stores(tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b"), env)
+    yield started
+    for process in started:
+        process.stop()

@@ -9,27 +9,23 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, mark_transfer_received, open_admin_order, order_number, place_order
-from shop.testing.server import ServerProcess, start_two_stores
+from shop.testing.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
 
 CHECK_SECONDS = 1
+TWO_STORES_ENV = {"STATUS_CHECK_SECONDS": str(CHECK_SECONDS)}
 PAID_WITHIN_MS = 5 * CHECK_SECONDS * 1000  # a few checks, however slow the machine
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory, backing_services):
-    postgres, redis = backing_services
-    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url, "STATUS_CHECK_SECONDS": str(CHECK_SECONDS)}
-    started = start_two_stores(tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b"), env)
-    yield started
-    for process in started:
-        process.stop()
+def servers(two_stores):
+    return two_stores
 
 
 @pytest.fixture(scope="module")
-def server(servers):
-    return servers[0]  # the shopper's browser talks to this one
+def server(two_stores):
+    return two_stores[0]  # the shopper's browser talks to this one
 
 
 def wait_on_the_socket(page: Page) -> str:

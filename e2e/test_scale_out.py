@@ -7,24 +7,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, mark_transfer_received, open_admin_order, order_number, place_order
-from shop.testing.server import start_two_stores
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory, backing_services):
-    postgres, redis = backing_services
-    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url}
-    started = start_two_stores(tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b"), env)
-    yield started
-    for process in started:
-        process.stop()
+def servers(two_stores):
+    return two_stores
 
 
 @pytest.fixture(scope="module")
-def server(servers):
-    return servers[0]  # the shopper's browser talks to this one
+def server(two_stores):
+    return two_stores[0]  # the shopper's browser talks to this one
 
 
 def test_a_payment_confirmed_on_one_process_reaches_a_browser_on_the_other(page: Page, new_context, servers):
