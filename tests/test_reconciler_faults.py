@@ -19,6 +19,7 @@ from shop.testing.services import PostgresServer
 from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
 
 from .rows import change, get
+from .test_invariants import money_arrives_unannounced
 
 pytestmark = pytest.mark.anyio
 LONG_AGO = timedelta(hours=1)
@@ -66,11 +67,8 @@ async def test_an_unknown_status_word_flags_its_order_and_the_pass_goes_on(app):
     """The bank answers a word the plugin does not know for one payment: that payment's order
     is flagged with a plain reason and its timeline says why; the others are read and expired."""
     broken, lost, unpaid = await bank_payment(app), await bank_payment(app), await bank_payment(app)
-    bank = bank_of(app)
-    bank.webhook_mode = "lost"
-    bank.expected[broken.reference].status = "on_hold"  # a status the plugin has never heard of
-    expected = bank.expected[lost.reference]
-    bank.book(expected, expected.amount, "Ada")
+    bank_of(app).expected[broken.reference].status = "on_hold"  # a status the plugin has never heard of
+    money_arrives_unannounced(app, lost)
     for payment in (broken, lost):
         make_stale(app, payment)
     make_due(app, unpaid)
@@ -98,10 +96,7 @@ async def test_a_payment_or_order_that_fails_is_counted_and_the_pass_goes_on(app
     """Whatever escapes one payment's or one order's handling (here a database that refuses
     them) is logged and counted; the payments and orders after it are still handled."""
     broken, lost, stuck, unpaid = [await bank_payment(app) for _ in range(4)]
-    bank = bank_of(app)
-    bank.webhook_mode = "lost"
-    expected = bank.expected[lost.reference]
-    bank.book(expected, expected.amount, "Ada")
+    money_arrives_unannounced(app, lost)
     for payment in (broken, lost):
         make_stale(app, payment)
     for payment in (stuck, unpaid):
@@ -165,10 +160,7 @@ async def test_a_payment_left_created_without_a_reference_fails_so_the_order_can
 
 async def test_a_payment_left_created_is_read_back_where_the_provider_knows_it(app):
     payment = await bank_payment(app)
-    bank = bank_of(app)
-    bank.webhook_mode = "lost"
-    expected = bank.expected[payment.reference]
-    bank.book(expected, expected.amount, "Ada")
+    money_arrives_unannounced(app, payment)
     left_created(app, payment)
 
     assert (await app.state.reconciler.run_once())["created_settled"] == 1
@@ -192,10 +184,7 @@ async def test_a_payment_left_created_is_cancelled_at_a_provider_without_read_ba
 async def test_the_first_pass_runs_at_once_not_after_an_interval(app):
     """Money booked while the shop was down, its webhook lost: read at start, not 30 s later."""
     payment = await bank_payment(app)
-    bank = bank_of(app)
-    bank.webhook_mode = "lost"
-    expected = bank.expected[payment.reference]
-    bank.book(expected, expected.amount, "Ada")
+    money_arrives_unannounced(app, payment)
     make_stale(app, payment)
     assert app.state.reconciler._interval() >= 30
     app.state.reconciler.start()
