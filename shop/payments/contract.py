@@ -178,6 +178,10 @@ class PaymentOption:
     label: str
     detail: str = ""  # e.g. "3 instalments of €12.34, fee €3.00"
     fee: Money | None = None
+    # Why this option cannot be chosen for this order, in words a shopper understands ("Only for
+    # delivery addresses in Spain"); empty when it can. Shown disabled rather than hidden, so the
+    # shopper learns what would make it possible.
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)
