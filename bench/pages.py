@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        store = ServerProcess(Path(workdir), {"RECONCILE_EVERY_SECONDS": "3600"})
+        store = ServerProcess(Path(workdir), {"RECONCILE_EVERY_SECONDS": "3600", "ACCESS_LOG": "0"})
         store.prepare()
         store.start()
         bare, bare_url = start_bare()

@@ -84,7 +84,7 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
     # per socket (about 45 KB each, for a few small status messages), so it is off.
     try:
         uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
-                    log_config=access_log_without_tokens(),
+                    log_config=access_log_without_tokens(), access_log=settings.access_log,
                     # Behind a proxy, the shopper's address (rate limits, SeQura's customer.ip_number) and
                     # scheme come from its headers; only a proxy named in FORWARDED_ALLOW_IPS is believed.
                     proxy_headers=bool(settings.forwarded_allow_ips),

@@ -111,6 +111,9 @@ class Settings:
     # the like) answer only when the test harness sets this; never on a store someone can reach.
     sandbox_test_readbacks: bool = False
     debug: bool = False
+    # uvicorn's line per request: off unless asked for. The store logs what happens to orders and
+    # payments itself; a line per page view costs about a twentieth of a page's CPU and says little.
+    access_log: bool = False
     # The raw environment, kept for the plugins' own settings (SEQR_*, SEQURA_*...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 

@@ -42,7 +42,7 @@ class ServerProcess:
                     "SECRET_KEY": "e2e-secret-key-0123456789abcdef", "ADMIN_PASSWORD": DEMO_ADMIN_PASSWORD,
                     "HOST": "127.0.0.1", "SANDBOX_STATE_DIR": str(workdir / "sandboxes"),
                     # The test harness reads the sandboxes' state back (SeQura's orders, secupay's state.json).
-                    "SANDBOX_TEST_READBACKS": "1", **(env or {})}
+                    "SANDBOX_TEST_READBACKS": "1", "ACCESS_LOG": "1", **(env or {})}
         # Ports this object chose may be moved when taken; ones the caller named may not.
         self._ports_movable = port is None
         self._own_sandbox_port = "SANDBOX_URL" not in (env or {})
