@@ -126,6 +126,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.settings = settings
     state.engine = engine
     state.db = db
+    state.listing = catalog.Listing(db)
     state.bus = bus
     state.recorder = Recorder(db)
     state.ledger = Ledger(db, bus)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
+
 from sqlmodel import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,8 +16,42 @@ from shop.models import Product
 from shop.web import render
 
 
+LISTING_LIFETIME_SECONDS = 1.0
+
+
+class Listing:
+    """The product list as the catalog shows it, read from the database at most once a second
+    per process, by one request while the others wait for its answer.
+
+    Products change only by seeding; their stock moves with every order, in any worker. So a
+    listing may show a product in stock up to a second after its last unit sold: the checkout,
+    which takes stock with a conditional UPDATE, is where "in stock" is decided."""
+
+    def __init__(self, db, lifetime: float = LISTING_LIFETIME_SECONDS) -> None:
+        self._db = db
+        self._lifetime = lifetime
+        self._rows: list = []
+        self._read_at = -math.inf
+        self._reading = asyncio.Lock()
+
+    async def products(self) -> list:
+        if not self._fresh():
+            async with self._reading:
+                if not self._fresh():  # another request may have read it while this one waited
+                    self._rows = await self._db.run(_products, self._db.engine)
+                    self._read_at = time.monotonic()
+        return self._rows
+
+    def forget(self) -> None:
+        """Read again on the next view (this process changed the products: a seed, a reset)."""
+        self._read_at = -math.inf
+
+    def _fresh(self) -> bool:
+        return time.monotonic() - self._read_at < self._lifetime
+
+
 async def product_list(request: Request) -> Response:
-    products = await request.app.state.db.run(_products, request.app.state.engine)
+    products = await request.app.state.listing.products()
     return await render(request, "catalog.html", {"products": products})
 
 

@@ -34,6 +34,7 @@ async def demo_reset(request: Request) -> Response:
     if not all(_in_sandbox_mode(state, plugin.id) for plugin in state.plugins):
         raise HTTPException(403, "The demo reset would clear real orders: a plugin talks to its real provider.")
     await request.app.state.db.write(_reset, request.app.state.db)
+    request.app.state.listing.forget()
     request.session.pop("cart", None)
     request.session.pop("orders", None)
     flash(request, "The demo is reset: catalog and stock restored, orders and carts cleared.")
