@@ -8,8 +8,8 @@ report delays are checked against it whenever the state is looked at.
 
 from __future__ import annotations
 
-import dataclasses
 import asyncio
+import dataclasses
 import itertools
 import logging
 import re
