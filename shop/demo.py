@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from shop.admin import admin_only
-from shop.cart import add_to_cart, cart_id, product_by_sku
+from shop.cart import CartError, add_to_cart, cart_id, product_by_sku
 from shop.personas import PERSONAS, Persona
 from shop.sandbox_control import SandboxControlError, reset_sandboxes, set_demo_scenario
 from shop.security import checked_form
@@ -99,7 +99,12 @@ async def try_flow(request: Request) -> Response:
         return RedirectResponse("/demo", status_code=303)
     persona = PERSONAS[flow.persona]
     request.session.pop("cart", None)  # a cart of its own: nothing left from the previous flow
-    await state.db.write(_fill_cart, request, persona)
+    try:
+        await state.db.write(_fill_cart, request, persona)
+    except CartError as exc:  # sold out since the last reset
+        flash(request, f"Could not fill the cart for \"{flow.title}\": {exc.detail} Reset the demo to restock.",
+              "error")
+        return RedirectResponse("/demo", status_code=303)
     request.session["checkout_details"] = {**persona.details, "method": f"{plugin.id}:{flow.option or plugin.id}"}
     flash(request, f"{flow.title}: checking out as {persona.description}. {flow.how}")
     return RedirectResponse("/checkout", status_code=303)

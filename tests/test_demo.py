@@ -133,6 +133,24 @@ async def test_try_it_fills_the_cart_and_the_checkout_as_the_flows_persona(tmp_p
             await shopper.aclose()
 
 
+async def test_try_it_with_a_product_sold_out_says_so_on_the_guide(tmp_path):
+    from shop.models import Product
+
+    async with running_app(make_settings(tmp_path), plugin_ids=["sequra"]) as app:
+        with app.state.db() as session:
+            lamp = session.exec(select(Product).where(Product.sku == "LAMP-DESK")).one()
+            lamp.stock = 0
+            session.add(lamp)
+            session.commit()
+        shopper = Shopper(app)
+        try:
+            tried = await shopper.post("/demo/try/sequra/0")
+            assert (tried.status_code, tried.headers["location"]) == (303, "/demo")
+            assert "Reset the demo to restock" in (await shopper.get("/demo")).text
+        finally:
+            await shopper.aclose()
+
+
 def flow_to_try(plugin):
     """One with a scenario to set where the plugin has one, else the first with a persona."""
     tried = [(index, flow) for index, flow in enumerate(plugin.demo_flows) if flow.persona]
