@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from shop.models import Order
+from shop.models import Order, Product
 from shop.personas import PERSONAS
 from shop.testing.shopper import Shopper, make_settings, running_app
 
@@ -134,8 +134,6 @@ async def test_try_it_fills_the_cart_and_the_checkout_as_the_flows_persona(tmp_p
 
 
 async def test_try_it_with_a_product_sold_out_says_so_on_the_guide(tmp_path):
-    from shop.models import Product
-
     async with running_app(make_settings(tmp_path), plugin_ids=["sequra"]) as app:
         with app.state.db() as session:
             lamp = session.exec(select(Product).where(Product.sku == "LAMP-DESK")).one()
@@ -158,8 +156,6 @@ def flow_to_try(plugin):
 
 
 def _product_name(app, sku: str) -> str:
-    from shop.models import Product
-
     with app.state.db() as session:
         return session.exec(select(Product.name).where(Product.sku == sku)).one()
 
