@@ -101,12 +101,15 @@ class SequraPlugin(PluginBase):
                                         "+34 666 555 444). SeQura approves; the order page turns paid. SeQura "
                                         "sells to Spanish addresses with a Spanish mobile (6xx or 7xx) only.",
                  persona="lucia", option="i1"),
-        DemoFlow("Part payment, first instalment by card", "As above, then the first instalment with SeQura's test "
-                                                           "card 4716 7730 7733 9777, 12/30, CVV 123.",
+        DemoFlow("Part payment, first instalment by card", "Place the order; in SeQura's form the SMS code is the "
+                                                           "mobile's last five digits (55444), then the first "
+                                                           "instalment is paid with SeQura's test card 4716 7730 7733 "
+                                                           "9777, 12/30, CVV 123.",
                  persona="lucia", option="pp3"),
         DemoFlow("Rejected", "The surname 'Reject Test' (or a birth date under 18) is always rejected: after the SMS "
-                             "code SeQura says no and the shopper is sent back to choose another way. The control "
-                             "page's decision 'reject' does the same for any name.",
+                             "code (55444) SeQura says no, and 'Elegir otro método de pago' brings the shopper back "
+                             "to the checkout, cart as it was. The control page's decision 'reject' does the same "
+                             "for any name.",
                  persona="lucia-rejected", option="i1"),
         DemoFlow("Asks for more: review, then approved", "The name 'Review Test Approve' puts the order on hold for "
                                                          "SeQura's review; about 10 s later SeQura approves and the "
