@@ -47,7 +47,7 @@ class BankTransferPlugin(PluginBase):
                                          "page (or send it from its online banking): the order page turns paid live.",
                  persona="max"),
         DemoFlow("The bank's webhook is lost", "Place the order and book the transfer: no webhook comes (scenario "
-                                               "'lost'); the reconciler reads the bank back and the order turns paid.",
+                                               "'lost'); about a minute later the reconciler reads the bank back and the order turns paid.",
                  persona="max", scenario={"webhook": "lost"}),
         DemoFlow("Merchant confirms by hand", "Back office, the order, 'Mark transfer received'."),
         DemoFlow("Unpaid orders expire", "Orders not paid within the expiry time expire and give their stock back."),
