@@ -18,6 +18,7 @@ from shop.payments.contract import (
     CallbackClaim,
     CallbackRejected,
     Capability,
+    DemoFlow,
     Instructions,
     Observation,
     OrderSnapshot,
@@ -40,10 +41,16 @@ class BankTransferPlugin(PluginBase):
     settings_model = BankTransferSettings
     has_read_back = True
     demo_flows = (
-        ("Prepayment by transfer", "Check out with Bank transfer; the order page shows IBAN, reference and a GiroCode."),
-        ("The transfer arrives", "On the sandbox bank's page, book the transfer: the order page turns to paid live."),
-        ("Merchant confirms by hand", "Back office, the order, 'Mark transfer received'."),
-        ("Unpaid orders expire", "Orders not paid within the expiry time expire and give their stock back."),
+        DemoFlow("Prepayment by transfer", "Place the order: its page shows IBAN, reference and a GiroCode.",
+                 persona="max"),
+        DemoFlow("The transfer arrives", "Place the order, then book the transfer on the sandbox bank's control "
+                                         "page (or send it from its online banking): the order page turns paid live.",
+                 persona="max"),
+        DemoFlow("The bank's webhook is lost", "Place the order and book the transfer: no webhook comes (scenario "
+                                               "'lost'); about a minute later the reconciler reads the bank back and the order turns paid.",
+                 persona="max", scenario={"webhook": "lost"}),
+        DemoFlow("Merchant confirms by hand", "Back office, the order, 'Mark transfer received'."),
+        DemoFlow("Unpaid orders expire", "Orders not paid within the expiry time expire and give their stock back."),
     )
 
     def __init__(self, settings: BankTransferSettings, runtime: PluginRuntime) -> None:

@@ -29,6 +29,7 @@ from shop.payments.contract import (
     CallbackClaim,
     CallbackRejected,
     Capability,
+    DemoFlow,
     Observation,
     OrderSnapshot,
     PaymentAttempt,
@@ -75,19 +76,24 @@ class SeqrPlugin(PluginBase):
     templates_dir = Path(__file__).parent / "templates"
     admin_links = (("/", "SEQR end of day"),)
     demo_flows = (
-        ("Pay by scanning", "Check out with SEQR; open the sandbox app (link under the code, or the sandbox "
-                            "control page), confirm, PIN 1234. The order page turns paid by itself."),
-        ("Pay on a phone", "On a phone-sized window, tap Pay with SEQR; after paying, the app's OK button "
-                           "follows the backURL to the receipt."),
-        ("Payer cancels / bank declines", "Cancel in the app, or set the payer's bank to decline on the "
-                                          "sandbox control page: the order page offers another try."),
-        ("Notification lost", "Set the notification to lost: the payment is reversed after 20 s unless the "
-                              "shop reads it; the sandbox shows the SMS sent to the payer."),
-        ("Refund", "In the back office, refund part of a paid SEQR order, then the rest."),
-        ("End of day", "Back office, SEQR end of day: close the period, then run a report."),
-        ("Instant Checkout", "On a product page, scan the SEQR Instant Checkout code (or open the sandbox app "
-                             "from the link under it), confirm the stored address, then PIN 1234: the order is "
-                             "made, paid and confirmed without visiting the cart."),
+        DemoFlow("Pay by scanning", "Place the order; open the sandbox app (link under the code, or the sandbox "
+                                    "control page), confirm, PIN 1234. The order page turns paid by itself.",
+                 persona="sven"),
+        DemoFlow("Pay on a phone", "On a phone-sized window, tap Pay with SEQR; after paying, the app's OK button "
+                                   "follows the backURL to the receipt.", persona="sven"),
+        DemoFlow("Payer's bank declines", "Place the order and pay in the app with PIN 1234: the payer's bank "
+                                          "declines (scenario 'decline') and the order page offers another try.",
+                 persona="sven", scenario={"bank": "decline"}),
+        DemoFlow("Payer cancels", "Place the order and cancel in the app: the order page offers another try.",
+                 persona="sven"),
+        DemoFlow("Notification lost", "Place the order and pay: no notification comes (scenario 'lost'); the payment "
+                                      "is reversed after 20 s unless the shop reads it, and the sandbox shows the "
+                                      "SMS sent to the payer.", persona="sven", scenario={"notification": "lost"}),
+        DemoFlow("Refund", "In the back office, refund part of a paid SEQR order, then the rest."),
+        DemoFlow("End of day", "Back office, SEQR end of day: close the period, then run a report."),
+        DemoFlow("Instant Checkout", "On a product page, scan the SEQR Instant Checkout code (or open the sandbox app "
+                                     "from the link under it), confirm the stored address, then PIN 1234: the order "
+                                     "is made, paid and confirmed without visiting the cart."),
     )
 
     def __init__(self, settings: SeqrSettings, runtime: PluginRuntime) -> None:

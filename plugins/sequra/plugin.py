@@ -34,6 +34,7 @@ from shop.payments.contract import (
     CallbackRejected,
     Capability,
     Channel,
+    DemoFlow,
     Embed,
     Instructions,
     LineKind,
@@ -91,6 +92,31 @@ class SequraPlugin(PluginBase):
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
     templates_dir = Path(__file__).parent / "templates"
     admin_links = (("/phone-order", "SeQura phone order"),)
+    # What the sandbox plays from SeQura's test data (sandbox/flow.py, form.py): it sells to Spanish
+    # addresses with a Spanish mobile, texts a code that is the mobile's last five digits, and
+    # decides by the shopper's name unless its control page sets a decision.
+    demo_flows = (
+        DemoFlow("Pay later, approved", "Place the order; SeQura's form asks name, date of birth and mobile (all "
+                                        "filled in), then the SMS code: the mobile's last five digits (55444 for "
+                                        "+34 666 555 444). SeQura approves; the order page turns paid. SeQura "
+                                        "sells to Spanish addresses with a Spanish mobile (6xx or 7xx) only.",
+                 persona="lucia", option="i1"),
+        DemoFlow("Part payment, first instalment by card", "Place the order; in SeQura's form the SMS code is the "
+                                                           "mobile's last five digits (55444), then the first "
+                                                           "instalment is paid with SeQura's test card 4716 7730 7733 "
+                                                           "9777, 12/30, CVV 123.",
+                 persona="lucia", option="pp3"),
+        DemoFlow("Rejected", "The surname 'Reject Test' (or a birth date under 18) is always rejected: after the SMS "
+                             "code (55444) SeQura says no, and 'Elegir otro método de pago' brings the shopper back "
+                             "to the checkout, cart as it was. The control page's decision 'reject' does the same "
+                             "for any name.",
+                 persona="lucia-rejected", option="i1"),
+        DemoFlow("Asks for more: review, then approved", "The name 'Review Test Approve' puts the order on hold for "
+                                                         "SeQura's review; about 10 s later SeQura approves and the "
+                                                         "order page follows live. 'Review Test Cancel' is "
+                                                         "cancelled instead.",
+                 persona="lucia-reviewed", option="i1"),
+    )
 
     def __init__(self, settings: SequraSettings, runtime) -> None:
         super().__init__(settings, runtime)

@@ -14,6 +14,7 @@ from shop.payments.contract import (
     AdminAction,
     CallbackOutcome,
     Capability,
+    DemoFlow,
     OrderSnapshot,
     PaymentAttempt,
     PaymentOption,
@@ -45,8 +46,8 @@ class PluginBase:
     # checks the order against its cart and the stock before calling fetch().
     confirms_on_callback: ClassVar[bool] = False
     replies: ClassVar[Mapping[CallbackOutcome, tuple[int, str]]] = PLAIN_REPLIES
-    # What a sales person can show with this plugin: (flow, how to show it) pairs for /demo.
-    demo_flows: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # What a sales person can show with this plugin, for the demo guide (/demo).
+    demo_flows: ClassVar[tuple[DemoFlow, ...]] = ()
 
     def __init__(self, settings: Any, runtime: PluginRuntime) -> None:
         self.settings = settings

@@ -185,6 +185,22 @@ class PaymentOption:
 
 
 @dataclass(frozen=True)
+class DemoFlow:
+    """One thing a sales person can show with a plugin, as the demo guide (/demo) lists it.
+
+    With a ``persona`` (a key of shop.personas) the guide offers "Try it": the persona's cart and
+    checkout details are filled in, ``option`` is chosen and the plugin's sandbox is set to
+    ``scenario`` (the switches of the sandbox's own scenario form, on top of its starting ones).
+    Without one, the flow starts elsewhere (the back office, a product page) and ``how`` says where."""
+
+    title: str
+    how: str
+    persona: str = ""
+    option: str = ""  # the PaymentOption.option_id to choose; empty: the plugin's id
+    scenario: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Redirect:
     """Send the shopper's browser, full page, to the provider (secupay)."""
 

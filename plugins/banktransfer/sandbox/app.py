@@ -139,13 +139,24 @@ async def state_json(request: Request) -> Response:
 
 
 async def set_scenario(request: Request) -> Response:
+    form = await request.form()
+    _bank(request).set_scenario(form.get("webhook"), form.get("read"))
+    return RedirectResponse("./", status_code=303)  # back to the control page, wherever mounted
+
+
+async def reset(request: Request) -> Response:
+    """The control API's reset (the store's "Reset the demo" calls it): a fresh account."""
+    _bank(request).reset()
+    return Response(status_code=204)
+
+
+async def demo_scenario(request: Request) -> Response:
+    """The scenario a demo flow needs: the defaults, then the posted switches (the control form's fields)."""
     bank = _bank(request)
     form = await request.form()
-    if form.get("webhook") in WEBHOOK_MODES:
-        bank.webhook_mode = str(form["webhook"])
-    if form.get("read") in READ_MODES:
-        bank.read_mode = str(form["read"])
-    return RedirectResponse("./", status_code=303)  # back to the control page, wherever mounted
+    bank.reset_scenario()
+    bank.set_scenario(form.get("webhook"), form.get("read"))
+    return Response(status_code=204)
 
 
 def _parse_cents(raw: str) -> int | None:
@@ -199,6 +210,8 @@ def create_sandbox(outbound: httpx.AsyncClient, *, api_key: str, webhook_secret:
         Route("/state.json", state_json),
         Route("/scenario", set_scenario, methods=["POST"]),
         Route("/book", book_from_control, methods=["POST"]),
+        Route("/control/reset", reset, methods=["POST"]),
+        Route("/control/demo-scenario", demo_scenario, methods=["POST"]),
         Route("/bank", online_banking, methods=["GET", "POST"], name="online_banking"),
         Route("/v1/expected-credits", create_expected, methods=["POST"]),
         Route("/v1/expected-credits/{credit_id}", read_expected),

@@ -164,6 +164,16 @@ class Sandbox:
         self.pci: dict[str, Pci] = {}
         self.pusher = Pusher(outbound, retry_delays=retry_delays, late_delay=late_delay, timeout=push_timeout)
 
+    def reset(self) -> None:
+        """Back to a fresh contract (the demo's reset): no transactions, pushes or scenarios. The
+        shop's access tokens stay valid, as a provider's would; new ids are random as ever."""
+        self.scenarios = Scenarios()
+        self.read_back_broken = False
+        self.stx.clear()
+        self.pending_cards.clear()
+        self.pci.clear()
+        self.pusher.reset()
+
     # ------------------------------------------------------------------ tokens
 
     def issue_token(self) -> dict:

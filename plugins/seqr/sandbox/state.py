@@ -9,6 +9,7 @@ report delays are checked against it whenever the state is looked at.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import re
@@ -195,6 +196,7 @@ class SeqrSandbox:
             if not hasattr(self.scenarios, key):
                 raise TypeError(f"unknown SEQR sandbox option {key!r}")
             setattr(self.scenarios, key, value)
+        self._starting_scenarios = dataclasses.replace(self.scenarios)  # what a reset goes back to
         self.terminals: dict[str, Terminal] = {}
         self.resellers: dict[str, Reseller] = {}
         self.invoices: dict[str, Invoice] = {}
@@ -219,6 +221,26 @@ class SeqrSandbox:
         self.resellers["public_test_shop"] = Reseller("public_test_shop", "9900", "1234")
         self.add_terminal(Terminal("public_test_shop_terminal", "12345678", "Cartwheel demo shop"))
         self.add_terminal(Terminal("short_password_terminal", "123", "Terminal with a short password"))
+
+    def reset(self) -> None:
+        """SEQR as it started (the demo's reset): no invoices, SMS, notifications or periods, the
+        published terminals only, the starting scenarios, the clock on wall time. References keep
+        counting, so that none the shop saw before the reset is ever given again; the Instant
+        Checkout webshops the shop registered stay."""
+        for task in self.tasks:
+            task.cancel()  # a late notification must not reach the shop after the reset
+        for remembered in (self.terminals, self.resellers, self.invoices, self.periods):
+            remembered.clear()
+        for logged in (self.sms, self.notifications, self.held):
+            logged.clear()
+        self.read_back_broken = False
+        if isinstance(self.clock, Clock):
+            self.clock.offset = timedelta()
+        self.reset_scenarios()
+        self._seed()
+
+    def reset_scenarios(self) -> None:
+        self.scenarios = dataclasses.replace(self._starting_scenarios)
 
     def add_terminal(self, terminal: Terminal) -> Terminal:
         self.terminals[terminal.id] = terminal

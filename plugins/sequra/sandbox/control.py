@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from . import catalogue, flow
-from .state import DECISIONS, DELIVERIES, SandboxState
+from .state import DECISIONS, DELIVERIES, SandboxState, Scenario
 from .web import base_url
 
 STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:12px;max-width:1000px;font-size:15px}"
@@ -88,9 +88,27 @@ rejects. <a href="{base}/_control/sms">SMS inbox (the customer's phone)</a></p>
 
 
 async def set_scenario(request: Request) -> Response:
+    apply_scenario(request.app.state.sandbox.scenario, await request.form())
+    return RedirectResponse(f"{base_url(request)}/", status_code=303)
+
+
+async def reset(request: Request) -> Response:
+    """The control API's reset (the store's "Reset the demo" calls it): SeQura as it started."""
+    request.app.state.sandbox.reset()
+    return Response(status_code=204)
+
+
+async def demo_scenario(request: Request) -> Response:
+    """The scenario a demo flow needs: the starting scenario, then the posted switches only."""
     state: SandboxState = request.app.state.sandbox
-    form = await request.form()
-    s = state.scenario
+    state.reset_scenario()
+    apply_scenario(state.scenario, await request.form(), whole_form=False)
+    return Response(status_code=204)
+
+
+def apply_scenario(s: Scenario, form, *, whole_form: bool = True) -> None:
+    """The control form's switches. From the whole form, an unticked box is off; a value SeQura's
+    sandbox does not know leaves its switch alone."""
     if form.get("decision") in DECISIONS:
         s.decision = str(form["decision"])
     if form.get("delivery") in DELIVERIES:
@@ -102,8 +120,8 @@ async def set_scenario(request: Request) -> Response:
         except (TypeError, ValueError):
             pass
     for key in ("conflict_on_confirm", "server_error", "strict_lines"):
-        setattr(s, key, form.get(key) is not None)
-    return RedirectResponse(f"{base_url(request)}/", status_code=303)
+        if whole_form or key in form:
+            setattr(s, key, form.get(key) is not None)
 
 
 async def read_back(request: Request) -> Response:
@@ -170,6 +188,9 @@ async def sms_inbox(request: Request) -> Response:
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/_control/scenario", set_scenario, methods=["POST"]),
+    # The store's hand in demo mode, at the same address on every sandbox (shop.sandbox_control).
+    Route("/control/reset", reset, methods=["POST"]),
+    Route("/control/demo-scenario", demo_scenario, methods=["POST"]),
     # Read-backs for tests (the payers' personal data): a served sandbox leaves them out unless
     # the test harness asks for them (shop.sandbox_host, SANDBOX_TEST_READBACKS).
     Route("/_control/orders", orders_json, methods=["GET"], name="test_readback_orders"),
