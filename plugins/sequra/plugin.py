@@ -495,16 +495,13 @@ class SequraPlugin(PluginBase):
     async def check_again(self, payment: PaymentAttempt) -> Observation:
         """The merchant's "Check again": settle now, whatever the back-off said (a parked probe
         gets a new window). The record stays kept meanwhile, so a crash loses nothing here either."""
-        from .admin import cart_problem
-
         now = _now()
         kept = Intent.of(payment.data)
         if kept is not None:
             since = now if kept.seen != "ipn" else kept.since
             fresh = Intent.new(payment.data, kept.state, kept.seen, since, due=now)
             payment = replace(payment, data={**payment.data, **fresh.as_data()})
-        services = self.runtime.services
-        return await self.settle(payment, await services.db.run(cart_problem, services, payment.order.number), now)
+        return await self.settle(payment, await self.runtime.services.order_problem(payment.order.number), now)
 
     async def confirm_at_till(self, payment: PaymentAttempt) -> Observation:
         """Isolated till: the operator saw approval on the customer's phone and confirms."""
