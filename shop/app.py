@@ -129,7 +129,6 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.db = db
     state.bus = bus
     state.recorder = Recorder(db)
-    state.ledger = Ledger(db, bus)
     state.attempts = Attempts(state)
     state.reconciler = Reconciler(state)
     state.unknown_callbacks = UnknownCallbacks()
@@ -151,6 +150,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
                              sandbox_url=sandbox_url_for(plugin_id), sandbox_http=sandbox_http, services=services)
 
     state.plugins = Plugins.build(discover(plugin_ids), settings.env, runtime_for)
+    state.ledger = Ledger(db, bus, amount_unreported_by=[p.id for p in state.plugins if not p.reports_amount])
     state.templates = make_templates({p.id: p.templates_dir for p in state.plugins if p.templates_dir})
 
     routes = [

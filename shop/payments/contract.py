@@ -447,6 +447,10 @@ class CheckoutPlugin:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     settings_model: ClassVar[type]  # a dataclass read from <ID>_<FIELD> variables (shop.settings)
     has_read_back: ClassVar[bool] = True  # whether fetch() works without a callback claim
+    # Whether the provider's answers say how much moved. Then money held (authorized, paid)
+    # observed without an amount is not trusted: the ledger flags it as a wrong amount. False for
+    # a provider that never says (SeQura: it checks the amount the shop sends when confirming).
+    reports_amount: ClassVar[bool] = True
     # The plugin's own templates, reachable in Jinja as "<plugin id>/<file>".
     templates_dir: ClassVar[Path | None] = None
 
