@@ -55,6 +55,10 @@ def check_declaration(cls: type, entry_name: str | None = None) -> None:
             raise PluginError(f"{name}: {capability} {state} {method}() method")
     if Capability.PARTIAL_REFUND in cls.capabilities and Capability.REFUND not in cls.capabilities:
         raise PluginError(f"{name}: partial_refund needs refund")
+    if cls.start is CheckoutPlugin.start:
+        raise PluginError(f"{name}: has no start() method")
+    if cls.has_read_back and cls.fetch is CheckoutPlugin.fetch:  # the base's has no read-back
+        raise PluginError(f"{name}: has_read_back is True but it has no fetch() method")
 
 
 class Plugins:
