@@ -27,6 +27,7 @@ from shop.payments.ledger import Ledger
 from shop.payments.reconciler import Reconciler
 from shop.payments.recorder import Recorder
 from shop.payments.registry import Plugins, discover
+from shop.payments.services import ShopServices
 from shop.sandbox_host import uses_own_sandbox
 from shop.security import SecurityHeaders
 from shop.settings import Settings, check_admin_password
@@ -129,10 +130,10 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.listing = catalog.Listing(db)
     state.bus = bus
     state.recorder = Recorder(db)
-    state.ledger = Ledger(db, bus)
     state.attempts = Attempts(state)
     state.reconciler = Reconciler(state)
     state.unknown_callbacks = UnknownCallbacks()
+    services = ShopServices(state)  # all a plugin may ask of the core
 
     # Served, the sandboxes are another process (shop.sandbox_host): one provider for every worker.
     # In process (tests, the contract kit), they are mounted here and called through this app.
@@ -147,9 +148,10 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         client = state.recorder.client(settings.provider_timeout_seconds, transport)
         state.clients.append(client)
         return PluginRuntime(http=client, public_url=settings.callback_base_url,
-                             sandbox_url=sandbox_url_for(plugin_id), sandbox_http=sandbox_http, services=state)
+                             sandbox_url=sandbox_url_for(plugin_id), sandbox_http=sandbox_http, services=services)
 
     state.plugins = Plugins.build(discover(plugin_ids), settings.env, runtime_for)
+    state.ledger = Ledger(db, bus, amount_unreported_by=[p.id for p in state.plugins if not p.reports_amount])
     state.templates = make_templates({p.id: p.templates_dir for p in state.plugins if p.templates_dir})
 
     routes = [

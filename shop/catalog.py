@@ -66,11 +66,7 @@ async def product_page(request: Request) -> Response:
     if product is None:
         raise HTTPException(404, "There is no such product.")
     # Plugins may show something on a product page (SEQR's Instant Checkout code).
-    extras = []
-    for plugin in request.app.state.plugins:
-        hook = getattr(plugin, "product_extra", None)
-        if hook is not None:
-            extras.append(await hook(product))
+    extras = [await plugin.product_extra(product) for plugin in request.app.state.plugins]
     return await render(request, "product.html", {"product": product, "extras": [e for e in extras if e]})
 
 

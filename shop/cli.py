@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from shop import scaffold
 from shop.settings import DEMO_ADMIN_PASSWORD, Settings, SettingsError, check_admin_password
 
 SECRET_FILE = Path("var/secret_key")
@@ -197,6 +198,17 @@ def sandbox(settings: Settings, name: str, port: int) -> None:
     uvicorn.run(app, host=settings.host, port=port, log_level="info")
 
 
+def _new_plugin(name: str) -> int:
+    try:
+        path = scaffold.new_plugin(name, scaffold.project_root(Path.cwd()))
+    except scaffold.ScaffoldError as exc:
+        print(f"shop new-plugin: {exc}", file=sys.stderr)
+        return 2
+    print(scaffold.NEXT_STEPS.format(path=path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path,
+                                     name=name))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shop", description="Cartwheel, the demo shop with pluggable checkout.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -214,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     sandbox_cmd = commands.add_parser("sandbox", help="serve one provider's sandbox alone")
     sandbox_cmd.add_argument("name")
     sandbox_cmd.add_argument("--port", type=int, default=9000)
+    new_plugin_cmd = commands.add_parser("new-plugin", help="create plugins/NAME/ from the plugin template")
+    new_plugin_cmd.add_argument("name", help="the plugin's id, a lower-case slug (e.g. acmepay)")
     args = parser.parse_args(argv)
+    if args.command == "new-plugin":  # works on the project's files: no settings, no database
+        return _new_plugin(args.name)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is enough

@@ -114,6 +114,14 @@ class SeqrPlugin(PluginBase):
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
         return [PaymentOption(self.id, self.id, self.name, detail="Scan the code with the SEQR app")]
 
+    @property
+    def read_back_after_seconds(self) -> float:
+        return self.settings.read_back_after_seconds
+
+    @property
+    def payment_timeout_seconds(self) -> float:
+        return self.settings.payment_timeout_seconds
+
     # ----------------------------------------------------------------- checkout
 
     def invoice_for(self, payment: PaymentAttempt) -> Invoice:
@@ -174,7 +182,7 @@ class SeqrPlugin(PluginBase):
             receipt = state.receipt
             data.update(payment_reference=receipt.payment_reference, payer_terminal_id=receipt.payer_terminal_id,
                         payment_date=receipt.payment_date.isoformat() if receipt.payment_date else None)
-            amount = receipt.total or payment.amount
+            amount = receipt.total  # None when the receipt says no total: the ledger decides
         detail = {
             "CANCELED": "The SEQR invoice was cancelled (by the payer, the shop, or reversed unread).",
             "FAILED": "The payer's bank declined the SEQR payment.",
@@ -315,7 +323,7 @@ class SeqrPlugin(PluginBase):
     def instant_secret(self) -> str:
         """The key purchase tokens are signed with: its own setting, else the shop's secret key."""
         services = self.runtime.services
-        return self.settings.instant_checkout_secret or (services.settings.secret_key if services else "")
+        return self.settings.instant_checkout_secret or (services.secret_key if services else "")
 
     async def product_extra(self, product) -> Markup | str:
         """A product page's SEQR Instant Checkout code: scan it to buy the product at once."""

@@ -89,6 +89,9 @@ class SequraPlugin(PluginBase):
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL})
     settings_model = SequraSettings
     has_read_back = False
+    # SeQura's answers never say an amount: it checks the one the shop sends with the confirming
+    # PUT against the order the shopper approved, and answers 409 when they differ.
+    reports_amount = False
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
     templates_dir = Path(__file__).parent / "templates"
     admin_links = (("/phone-order", "SeQura phone order"),)
@@ -185,7 +188,7 @@ class SequraPlugin(PluginBase):
         uuid = order_uri.rstrip("/").rsplit("/", 1)[-1]
         data["order_uri"] = order_uri
         observation = Observation(PaymentStatus.PENDING, "solicited", f"sequra:{uuid}:solicited",
-                                  reference=uuid, amount=payment.amount)
+                                  reference=uuid)
         if payment.channel is Channel.ONLINE and not isolated:
             snippet = await self.client.identification_form(order_uri, product, campaign, ajax=True)
             html = snippet + _opener(self._absolute(payment.urls.return_url("abort")))
@@ -271,7 +274,7 @@ class SequraPlugin(PluginBase):
               detail: str = "", data: dict | None = None) -> Observation:
         detail = detail or HOLD_NOTE.get(word, "")
         return Observation(STATUS[word] or payment.status, word, f"sequra:{uuid}:{word}", reference=uuid,
-                           amount=payment.amount, detail=detail,
+                           detail=detail,
                            data={**({"product_code": product} if product else {}), **(data or {})},
                            next_step=REVIEW_STEP if word == "on_hold" else None)
 
@@ -478,7 +481,7 @@ class SequraPlugin(PluginBase):
             await self.register_reference(payment, reference)
             return Observation(payment.status, f"order reference {reference}",
                                f"sequra:{payment.reference}:ref:{reference}", reference=payment.reference,
-                               amount=payment.amount, detail=f"Order reference {reference} registered at SeQura",
+                               detail=f"Order reference {reference} registered at SeQura",
                                data={"order_ref_1": reference})
         if name == "ship_all":
             return await self.ship(payment)
@@ -521,16 +524,13 @@ class SequraPlugin(PluginBase):
     async def check_again(self, payment: PaymentAttempt) -> Observation:
         """The merchant's "Check again": settle now, whatever the back-off said (a parked probe
         gets a new window). The record stays kept meanwhile, so a crash loses nothing here either."""
-        from .admin import cart_problem
-
         now = _now()
         kept = Intent.of(payment.data)
         if kept is not None:
             since = now if kept.seen != "ipn" else kept.since
             fresh = Intent.new(payment.data, kept.state, kept.seen, since, due=now)
             payment = replace(payment, data={**payment.data, **fresh.as_data()})
-        services = self.runtime.services
-        return await self.settle(payment, await services.db.run(cart_problem, services, payment.order.number), now)
+        return await self.settle(payment, await self.runtime.services.order_problem(payment.order.number), now)
 
     async def confirm_at_till(self, payment: PaymentAttempt) -> Observation:
         """Isolated till: the operator saw approval on the customer's phone and confirms."""
@@ -559,7 +559,7 @@ class SequraPlugin(PluginBase):
         parcel = ",".join(f"{ref}={qty}" for ref, qty in sorted(shipped.items()))
         return Observation(PaymentStatus.PAID, "shipped" if everything else "partially shipped",
                            f"sequra:{payment.reference}:shipped:{parcel}", reference=payment.reference,
-                           amount=payment.amount, data={"shipped": shipped})
+                           data={"shipped": shipped})
 
     async def refund(self, payment: PaymentAttempt, amount: Money, reason: str) -> RefundSeen:
         """Partial: the items stay, with one ``other_payment`` for all refunds so far.

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 def confirms_on_callback(plugin) -> bool:
     """Plugins whose callback is where the sale is confirmed (SeQura's IPN) get the cart
     checked before they are asked to confirm."""
-    return bool(getattr(plugin, "confirms_on_callback", False))
+    return plugin.confirms_on_callback
 
 
 async def handle_callback(request: Request) -> Response:
@@ -143,7 +143,7 @@ async def _keep_intent(state, plugin, payment: Payment, attempt, claim, correlat
     is about to ask, and the ledger keeps it before the call: a crash between the provider's
     answer and the ledger then leaves an intent the reconciler finishes, never a sale the
     provider holds and the shop forgot."""
-    intent = plugin.confirm_intent(attempt, claim) if hasattr(plugin, "confirm_intent") else None
+    intent = plugin.confirm_intent(attempt, claim)
     if intent is not None:
         await state.ledger.apply(payment.id, intent, correlation_id=correlation_id, source="callback: before confirming")
 
@@ -263,7 +263,7 @@ class BodyTooLarge(Exception):
 
 
 def callback_limit(plugin) -> int:
-    declared = getattr(plugin, "max_callback_bytes", None)
+    declared = plugin.max_callback_bytes
     return min(declared, MAX_CALLBACK_BYTES) if declared else MAX_CALLBACK_BYTES
 
 

@@ -9,6 +9,7 @@ The transactions run in a database thread; the publishing stays on the event loo
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,8 +95,10 @@ class Applied:
 
 
 class Ledger:
-    def __init__(self, db: Database, bus, *, on_paid=None) -> None:
+    def __init__(self, db: Database, bus, *, on_paid=None, amount_unreported_by: Iterable[str] = ()) -> None:
         self.db = db
+        # Plugins whose provider never says how much moved (their reports_amount is False).
+        self._amount_unreported_by = frozenset(amount_unreported_by)
         self.engine = db.engine
         self.bus = bus
         self._postgres = self.engine.dialect.name == "postgresql"
@@ -164,6 +167,9 @@ class Ledger:
             session.add(payment)
             session.add(order)
             return Applied(current, changed=False, ignored_reason=reason)
+        if target in MONEY_HELD and obs.amount is None and target != current:
+            note("observed", f"{obs.raw_status}: amount not reported",
+                 f"{payment.plugin} does not report amounts; it was sent {payment.amount_cents} {payment.currency}")
 
         if target == S.REFUNDED and current == S.PAID:
             # Refunded at the provider: it happens through refund rows, never as a plain move.
@@ -204,10 +210,13 @@ class Ledger:
         session.add(order)
         return Applied(S(payment.status), changed=True, late=late)
 
-    @staticmethod
-    def _amount_matches(payment: Payment, obs: Observation) -> bool:
+    def _amount_matches(self, payment: Payment, obs: Observation) -> bool:
+        """For money held (authorized, paid): the amount the provider reported is the payment's.
+        An unknown amount passes only for a provider that never reports one (SeQura checks the
+        amount the shop sends it instead); from any other, money held without a word on how much
+        is not trusted. Other statuses move no money and are not checked."""
         if obs.amount is None:
-            return True  # the provider did not say: the plugin checked it against the stored invoice
+            return payment.plugin in self._amount_unreported_by
         return obs.amount.minor == payment.amount_cents and obs.amount.currency == payment.currency
 
     # ------------------------------------------------------------------ refunds

@@ -11,7 +11,7 @@ import pytest
 from starlette.requests import Request
 
 from plugins.seqr import codes
-from plugins.seqr.client import ReportNotReady, SeqrError
+from plugins.seqr.client import PaymentState, Receipt, ReportNotReady, SeqrError
 from plugins.seqr.plugin import SeqrPlugin
 from plugins.seqr.sandbox.state import TEST_PIN
 from plugins.seqr.settings import SeqrSettings
@@ -116,6 +116,16 @@ async def test_fetch_follows_the_life_cycle(plugin, sb):
     assert paid.data["receipt"] == paid.data["ers_reference"]  # shown on the shopper's receipt
     assert paid.dedupe_key == f"{started.reference}:PAID:1"
     assert (await plugin.fetch(payment)).dedupe_key == paid.dedupe_key  # repeated read, same key
+
+
+async def test_a_receipt_without_a_total_is_observed_without_an_amount(plugin, sb):
+    """The amount is what SEQR reported or nothing: never the payment's own, which would make the
+    ledger's amount check pass whatever was paid."""
+    payment, started = await started_payment(plugin)
+    receipt = Receipt(terminal_id=None, payment_date=None, client_invoice_id=None, invoice_reference=None,
+                      payment_reference="p-1", payer_terminal_id=None, receiver_name=None, total=None)
+    seen = plugin._observe(payment, started.reference, PaymentState("PAID", 1, "ers-1", receipt))
+    assert seen.status is PaymentStatus.PAID and seen.amount is None
 
 
 async def test_callback_is_a_trigger_only(plugin, sb):

@@ -277,7 +277,7 @@ async def test_replayed_purchase_codes_do_not_sell_out_a_product(store):
     answers = [(await create_purchase(shopper, purchaseToken=token, **SAMPLE)).json() for _ in range(5)]
     assert [("invoiceReferenceId" in a) for a in answers] == [True, True, True, False, False]
     assert answers[3] == {"errorCode": "INVOICING_ERROR",
-                          "errorMessage": "Too many unpaid Instant Checkout orders: pay one of them or try again later."}
+                          "errorMessage": "Too many unpaid orders from this code: pay one of them or try again later."}
     assert product(app, "MUG-ENAMEL").stock == 2
     # Another product's code from the same caller: the caller's limit holds too.
     refused = (await create_purchase(shopper, purchaseToken=token_for(app, "PEN-BLUE"), **SAMPLE)).json()
