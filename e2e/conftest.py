@@ -19,6 +19,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
          "user_agent": ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
                         "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")}
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+PHONE_DEVICE = "Pixel 5"  # a phone that chromium emulates as itself (iPhones are WebKit's)
 
 
 def pytest_addoption(parser):
@@ -91,9 +92,27 @@ def server(tmp_path_factory, request, pytestconfig):
     process.stop()
 
 
+def pytest_generate_tests(metafunc):
+    """A journey marked phone_too runs twice: on a desktop screen and on a phone's."""
+    if metafunc.definition.get_closest_marker("phone_too"):
+        metafunc.parametrize("screen", ["desktop", "phone"], indirect=True)
+
+
 @pytest.fixture
-def browser_context_args(browser_context_args, server):
-    return {**browser_context_args, "base_url": server.url}
+def screen(request) -> str:
+    """The screen a journey runs on: "desktop" (pytest-playwright's default, or its --device), or
+    "phone" for the phone run of a journey marked phone_too."""
+    return getattr(request, "param", "desktop")
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, server, screen, playwright):
+    args = {**browser_context_args, "base_url": server.url}
+    if screen == "phone":
+        device = {**playwright.devices[PHONE_DEVICE]}
+        device.pop("default_browser_type", None)  # not a context option
+        args.update(device)
+    return args
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ bank too."""
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.bank_steps import book_transfer, expected_credit, send_transfer, transfer_details
@@ -74,6 +75,7 @@ def expect_paid_live(page: Page) -> None:
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
 
 
+@pytest.mark.phone_too
 def test_bank_transfer_sent_from_online_banking_turns_the_page_paid_over_the_websocket(page: Page, new_context):
     amount, reference = wait_for_the_money(page)
     send_transfer(new_context().new_page(), amount, reference)

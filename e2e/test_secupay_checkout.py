@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.secupay_steps import (
@@ -25,6 +26,7 @@ from e2e.steps import add_to_cart, merchant_cancels_live, open_admin_order, orde
 from e2e.store import sandbox_page
 
 
+@pytest.mark.phone_too
 def test_card_payment(page: Page):
     check_out_with_secupay(page, "Credit card")
     expect(page.get_by_text(re.compile(r"Dotted notebook A5"))).to_be_visible()  # the basket secupay was sent

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, fill_details, order_number
@@ -74,6 +75,7 @@ def control(page: Page, **scenario: str) -> None:
     expect(page.get_by_role("heading", name="SeQura sandbox")).to_be_visible()
 
 
+@pytest.mark.phone_too
 def test_pay_later(page: Page):
     add_to_cart(page, "LAMP-DESK")
     check_out_with_sequra(page, "Pay later")

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -157,6 +157,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     routes = [
         Route("/health", health),
         Route("/ready", ready),
+        Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *catalog.routes, *cart.routes, *checkout.routes, *orders.routes, *demo.routes,
         admin.mount(state.plugins),
@@ -177,6 +178,11 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         routes.append(Route("/sandbox/{plugin}/{rest:path}", sandbox_moved, name="sandbox_moved"))
     app.router.routes.extend(routes)
     return app
+
+
+async def favicon(request: Request) -> Response:
+    """Where a browser looks for an icon on a page that names none (a plain error page, say)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 async def sandbox_moved(request: Request) -> Response:

@@ -13,6 +13,13 @@ document.addEventListener("DOMContentLoaded", () => {
       { code: "...", swap: false, error: true },
     ];
   }
+  // After a failed submit, the focus goes to the first field in error (or the error summary): a
+  // keyboard or screen-reader user lands on what to fix, not at the top of the page.
+  const firstError = document.querySelector('[aria-invalid="true"]') || document.querySelector(".flash.error[role=alert]");
+  if (firstError) {
+    if (!firstError.matches("input, select, textarea, button")) firstError.tabIndex = -1;
+    firstError.focus();
+  }
   const same = document.getElementById("invoice-same");
   const invoice = document.getElementById("invoice-fields");
   if (same && invoice) {

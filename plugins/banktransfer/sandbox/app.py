@@ -101,7 +101,9 @@ async def cancel_expected(request: Request) -> Response:
 STYLE = """<style>body{font:15px/1.5 system-ui,sans-serif;max-width:900px;margin:1rem auto;padding:0 1rem;color:#1d2330}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}
 header{background:#0b5c3b;color:#fff;padding:.6rem 1rem;border-radius:6px}button{font:inherit;padding:.3rem .7rem}
-input{font:inherit;padding:.3rem}.ok{color:#067647}.muted{color:#667085}form{display:inline}</style>"""
+input{font:inherit;padding:.3rem}.ok{color:#067647}.muted{color:#667085}form{display:inline}
+td,pre{overflow-wrap:anywhere}pre{white-space:pre-wrap}@media (max-width:720px){table{display:block;overflow-x:auto}}
+</style>"""
 
 
 def _page(title: str, body: str) -> HTMLResponse:
@@ -121,9 +123,9 @@ async def control(request: Request) -> Response:
         for e in reversed(list(bank.expected.values())))
     def options(values, current):
         return "".join(f"<option{' selected' if v == current else ''}>{v}</option>" for v in values)
-    body = (f"<h1>Control</h1><form method=post action='scenario'>Webhook: <select name=webhook>"
-            f"{options(WEBHOOK_MODES, bank.webhook_mode)}</select> API: <select name=read>"
-            f"{options(READ_MODES, bank.read_mode)}</select> <button>Set</button></form>"
+    body = (f"<h1>Control</h1><form method=post action='scenario'><label>Webhook: <select name=webhook>"
+            f"{options(WEBHOOK_MODES, bank.webhook_mode)}</select></label> <label>API: <select name=read>"
+            f"{options(READ_MODES, bank.read_mode)}</select></label> <button>Set</button></form>"
             f"<p class=muted>send: one signed webhook · lost: none · repeat: twice · late: after "
             f"{bank.late_seconds:g} s · hold: kept for tests · API error: 503 on every call · slow: 15 s</p>"
             f"<h2>Expected credits</h2><table><tr><th>Id</th><th>Reference</th><th>Amount</th><th>Received</th>"

@@ -19,11 +19,14 @@ from .web import base_url
 STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:12px;max-width:1000px;font-size:15px}"
          "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px;text-align:left}"
          "fieldset{margin:8px 0}code{font-size:12px}form.inline{display:inline}"
-         "li,td{overflow-wrap:anywhere}ul{padding-left:20px}")
+         "li,td{overflow-wrap:anywhere}ul{padding-left:20px}"
+         # Radios big enough to tap (24 px); on a phone a wide table scrolls in its own box.
+         "input[type=radio]{width:24px;height:24px;vertical-align:middle}"
+         "@media (max-width:720px){table{display:block;overflow-x:auto}}")
 
 
 def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+    return HTMLResponse(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
                         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
                         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
                         f"<body>{body}</body></html>")
