@@ -622,8 +622,12 @@ def _phone(order: OrderSnapshot) -> str:
 
 
 def _opener(abort_url: str) -> str:
-    """Open the form as SeQura asks: wait for SequraFormInstance, set the close callback, show."""
+    """Open the form as SeQura asks: wait for SequraFormInstance, move its iframe to <body> (the
+    payment panel it came in is replaced when the payment moves on, and the form must stay until
+    it sends the shopper back), set the close callback, show."""
     target = json.dumps(abort_url)
     return ("<script>(function open(){if(!window.SequraFormInstance){return setTimeout(open,100);}"
+            "var frame=document.getElementById(window.SequraFormElement);"
+            "if(frame&&frame.parentNode!==document.body){document.body.appendChild(frame);}"
             f"window.SequraFormInstance.setCloseCallback(function(){{window.location.href={target};}});"
             "window.SequraFormInstance.show();})();</script>\n")

@@ -109,7 +109,7 @@ async def form_v2(request: Request) -> Response:
         return HTMLResponse(NOT_FOUND_HTML, status_code=404)
     if order.state == "solicited":
         order.product, order.campaign = product, campaign or known.campaign
-    return HTMLResponse(snippet(base_url(request), order, product), headers={"Cache-Control": "no-store"})
+    return HTMLResponse(snippet(base_url(request), order, product, campaign), headers={"Cache-Control": "no-store"})
 
 
 @guarded
