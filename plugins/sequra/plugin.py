@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from shop.money import Money
+from shop.payments.answers import UnexpectedAnswer
 from shop.payments.attempts import ActionRefused
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -109,14 +110,19 @@ class SequraPlugin(PluginBase):
             return []
         try:
             methods = await self.client.merchant_payment_methods()
+        except UnexpectedAnswer as exc:  # said, not hidden: the merchant finds it in the log
+            return [PaymentOption(self.id, self.id, self.name, unavailable=exc.reason)]
         except ProviderError:
             return []  # SeQura unreachable or refusing: do not offer it rather than fail the checkout
+        agreements, unreadable = None, False
         try:
             agreements = await self.client.credit_agreements(
                 order.total, locale=_locale(order), country=order.delivery_address.country_code.upper())
+        except UnexpectedAnswer:
+            unreadable = True  # credit is not offered without its terms
         except ProviderError:
-            agreements = {}  # the products can still be sold; only the instalment detail is missing
-        return payment_options(self.id, self.name, order.total, methods, agreements)
+            pass  # the products can still be sold; only the instalment detail is missing
+        return payment_options(self.id, self.name, order.total, methods, agreements, _now(), unreadable)
 
     def _merchant(self, payment: PaymentAttempt, isolated: bool) -> Merchant:
         if isolated:
