@@ -93,13 +93,20 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     async def lifespan(app: Starlette):
         await bus.start()
         checkpointer = None
+        warming: list[asyncio.Task] = []
         if run_background:
+            # Plugins fill their caches in the background (SeQura's teasers): no start waits on a provider.
+            warming = [asyncio.create_task(_warm_up(plugin), name=f"warm-up-{plugin.id}")
+                       for plugin in app.state.plugins]
             app.state.reconciler.start()
             if engine.dialect.name == "sqlite":
                 checkpointer = asyncio.create_task(checkpoint_wal_every(engine), name="wal-checkpoint")
         try:
             yield
         finally:
+            for task in warming:
+                task.cancel()
+            await asyncio.gather(*warming, return_exceptions=True)
             if checkpointer:
                 checkpointer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -174,6 +181,16 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         routes.append(Route("/sandbox/{plugin}/{rest:path}", sandbox_moved, name="sandbox_moved"))
     app.router.routes.extend(routes)
     return app
+
+
+async def _warm_up(plugin) -> None:
+    warm_up = getattr(plugin, "warm_up", None)
+    if warm_up is None:
+        return
+    try:
+        await warm_up()
+    except Exception:
+        log.exception("%s: warming up failed", plugin.id)
 
 
 async def sandbox_moved(request: Request) -> Response:

@@ -311,7 +311,7 @@ class SeqrPlugin(PluginBase):
         services = self.runtime.services
         return self.settings.instant_checkout_secret or (services.settings.secret_key if services else "")
 
-    async def product_extra(self, product) -> Markup | str:
+    async def product_extra(self, product, request=None) -> Markup | str:
         """A product page's SEQR Instant Checkout code: scan it to buy the product at once."""
         if product.stock <= 0 or product.id is None or not self.instant_secret():
             return ""

@@ -66,9 +66,11 @@ from .payload import (
     split_cart,
     update_payload,
 )
+from .promotion import Promotion
 from .settings import SequraSettings
 from .settling import APPROVED_NOTE, ATTENTION, KEY, PROBE_NOTE, Intent, backoff, checking_step, confirming_step
 from .status import CONFIRM_STATE, EVENTS, IPN_STATES, STATUS
+from .teasers import Teasers
 
 HOLD_NOTE = {"on_hold": "SeQura is reviewing your order; you will get an e-mail within minutes."}
 # What the order page shows while SeQura reviews: no form any more (it would open again), a sentence.
@@ -100,8 +102,34 @@ class SequraPlugin(PluginBase):
             account_key=settings.account_key, secret=settings.secret, merchant_ref=settings.merchant_ref,
             timeout=settings.timeout, connect_timeout=settings.connect_timeout)
         self.platform = Platform(settings.platform_name, settings.platform_version)
+        self.teasers = Teasers(settings.teaser_product, settings.teaser_lifetime, self.client.merchant_payment_methods,
+                               self.client.credit_agreements)
+        secret = runtime.services.settings.secret_key if runtime.services is not None else settings.secret
+        self.promotion = Promotion(self.teasers, settings.teaser_place_list, secret, settings.teaser_wait)
         # Like SeQura's own plugins, fall back on the API secret: private, and already set.
         self.hmac_key = settings.hmac_secret or settings.secret
+
+    # ------------------------------------------------------------------ teasers on the shop's pages
+
+    async def product_extra(self, product, request=None) -> str:
+        return self.promotion.product_block(product, request)
+
+    async def listing_extra(self, product, request=None) -> str:
+        return self.promotion.snippet(Money(product.price_cents, "EUR"), "listing", product.sku, request)
+
+    async def cart_extra(self, total: Money, request=None) -> str:
+        return self.promotion.snippet(total, "cart", "cart", request) if total.currency == "EUR" else ""
+
+    async def warm_up(self) -> None:
+        """The catalog's prices, so that product pages and listings show their teaser at once."""
+        if not self.promotion.places:
+            return
+        services = self.runtime.services
+        prices = await services.db.run(_catalog_prices, services.db) if services is not None else []
+        await self.teasers.warm([Money(cents, "EUR") for cents in prices])
+
+    def routes(self):
+        return self.promotion.routes()
 
     # ------------------------------------------------------------------ checkout
 
@@ -613,6 +641,15 @@ class SequraPlugin(PluginBase):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _catalog_prices(db) -> list[int]:
+    from sqlmodel import select
+
+    from shop.models import Product
+
+    with db() as session:
+        return list(session.exec(select(Product.price_cents)).all())
 
 
 def _with_query(url: str, query: str) -> str:

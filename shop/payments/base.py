@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from shop.money import Money
 from shop.payments.contract import (
     AdminAction,
     CallbackOutcome,
@@ -76,6 +78,28 @@ class PluginBase:
     def admin_routes(self) -> Sequence[BaseRoute]:
         """Back-office pages of this plugin, mounted behind the login at /admin/<id>/."""
         return []
+
+    # ---------------------------------------------------------------- snippets on the shop's pages
+    # A plugin may show something on the shop's own pages: a promotion (SeQura's instalment
+    # teasers), a way to buy at once (SEQR's Instant Checkout). Each hook returns HTML, or "" for
+    # nothing, and must answer at once: it is called while the page renders, so it never waits on
+    # the provider (what is not ready yet loads afterwards through the plugin's own routes).
+
+    async def product_extra(self, product: Any, request: Request | None = None) -> str:
+        """Under the product page's price and quantity (``product``: the Product row)."""
+        return ""
+
+    async def listing_extra(self, product: Any, request: Request | None = None) -> str:
+        """A line on the product's card in the catalog's listing."""
+        return ""
+
+    async def cart_extra(self, total: Money, request: Request | None = None) -> str:
+        """Under the cart's total; rendered again whenever the cart changes (quantity, discount)."""
+        return ""
+
+    async def warm_up(self) -> None:
+        """Run once in the background when a store worker starts (fill caches the hooks above
+        read). Failures are logged and change nothing else."""
 
     async def aclose(self) -> None:
         """Release what the plugin opened (clients, background tasks)."""
