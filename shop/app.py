@@ -95,8 +95,8 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         checkpointer = None
         warming: list[asyncio.Task] = []
         if run_background:
-            # Plugins fill their caches in the background (SeQura's teasers): no start waits on a provider.
-            warming = [asyncio.create_task(_warm_up(plugin), name=f"warm-up-{plugin.id}")
+            # Plugins' own background work (SeQura's teaser cache, its daily report): no start waits on it.
+            warming = [asyncio.create_task(_run_in_background(plugin), name=f"background-{plugin.id}")
                        for plugin in app.state.plugins]
             app.state.reconciler.start()
             if engine.dialect.name == "sqlite":
@@ -183,14 +183,14 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     return app
 
 
-async def _warm_up(plugin) -> None:
-    warm_up = getattr(plugin, "warm_up", None)
-    if warm_up is None:
+async def _run_in_background(plugin) -> None:
+    run_in_background = getattr(plugin, "run_in_background", None)
+    if run_in_background is None:
         return
     try:
-        await warm_up()
+        await run_in_background()
     except Exception:
-        log.exception("%s: warming up failed", plugin.id)
+        log.exception("%s: its background work failed", plugin.id)
 
 
 async def sandbox_moved(request: Request) -> Response:

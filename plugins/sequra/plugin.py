@@ -52,7 +52,7 @@ from shop.payments.contract import (
     UnsupportedCallback,
 )
 
-from . import csp
+from . import csp, delivery_report
 from .client import SequraClient
 from .offers import payment_options
 from .payload import (
@@ -93,7 +93,7 @@ class SequraPlugin(PluginBase):
     has_read_back = False
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
     templates_dir = Path(__file__).parent / "templates"
-    admin_links = (("/phone-order", "SeQura phone order"),)
+    admin_links = (("/phone-order", "SeQura phone order"), ("/delivery-report", "SeQura delivery report"))
 
     def __init__(self, settings: SequraSettings, runtime) -> None:
         super().__init__(settings, runtime)
@@ -120,12 +120,17 @@ class SequraPlugin(PluginBase):
     async def cart_extra(self, total: Money, request=None) -> str:
         return self.promotion.snippet(total, "cart", "cart", request) if total.currency == "EUR" else ""
 
-    async def warm_up(self) -> None:
-        """The catalog's prices, so that product pages and listings show their teaser at once."""
-        if not self.promotion.places:
+    async def run_in_background(self) -> None:
+        """Warm the teasers for the catalog's prices (product pages and listings show them at once),
+        then send SeQura's delivery report once a day."""
+        if self.runtime.services is None:
             return
-        services = self.runtime.services
-        prices = await services.db.run(_catalog_prices, services.db) if services is not None else []
+        if self.promotion.places:
+            await self.warm_teasers()
+        await delivery_report.every_day(self)
+
+    async def warm_teasers(self) -> None:
+        prices = await self.runtime.services.db.run(_catalog_prices, self.runtime.services.db)
         await self.teasers.warm([Money(cents, "EUR") for cents in prices])
 
     def routes(self):

@@ -97,9 +97,10 @@ class PluginBase:
         """Under the cart's total; rendered again whenever the cart changes (quantity, discount)."""
         return ""
 
-    async def warm_up(self) -> None:
-        """Run once in the background when a store worker starts (fill caches the hooks above
-        read). Failures are logged and change nothing else."""
+    async def run_in_background(self) -> None:
+        """Work of the plugin's own while a store worker runs (fill the caches the hooks above
+        read, a daily job), started in the background with the worker and cancelled when it
+        stops. An exception is logged and changes nothing else."""
 
     async def aclose(self) -> None:
         """Release what the plugin opened (clients, background tasks)."""

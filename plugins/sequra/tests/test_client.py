@@ -61,9 +61,11 @@ async def test_the_order_url_is_used_as_given():
     assert hosts == ["sq.example", "api.elsewhere.example", "api.elsewhere.example"]
 
 
-async def test_a_201_with_location_is_accepted_too():
+@pytest.mark.parametrize("status", [200, 201, 204])
+async def test_any_2xx_with_location_starts_the_solicitation(status):
+    """SeQura's quick guide says 200 with a Location, its older docs 204; some clients saw 201."""
     client = SequraClient(httpx.AsyncClient(transport=httpx.MockTransport(
-        lambda r: httpx.Response(201, headers={"Location": "https://x/orders/1"}))),
+        lambda r: httpx.Response(status, headers={"Location": "https://x/orders/1"}))),
         base_url="https://x", account_key="k", secret="s", merchant_ref="m")
     assert await client.start_solicitation({}) == "https://x/orders/1"
 

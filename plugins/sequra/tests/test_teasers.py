@@ -110,7 +110,7 @@ DIALOG = re.compile(r'<dialog id="sequra-plans-product-BACKPACK-20L" class="sequ
 
 
 async def test_pages_show_the_teasers_warmed_at_start(world):
-    await world.plugin.warm_up()
+    await world.plugin.warm_teasers()
     page = await world.shopper.get("/products/BACKPACK-20L")
     assert "Or pay in instalments from €" in page.text and DIALOG.search(page.text)
     assert 'hx-include="input[name=quantity]"' in page.text
@@ -151,7 +151,7 @@ async def test_an_amount_the_shop_did_not_sign_is_refused(world):
 
 async def test_the_merchant_chooses_where_teasers_show(world_with):
     world = await world_with(SEQURA_TEASER_PLACES="cart")
-    await world.plugin.warm_up()
+    await world.plugin.warm_teasers()
     assert "sequra-teaser" not in (await world.shopper.get("/products/BACKPACK-20L")).text
     assert "sequra-teaser" not in (await world.shopper.get("/")).text
 
