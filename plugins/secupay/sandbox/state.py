@@ -14,7 +14,7 @@ import httpx
 
 from . import ids
 from .errors import format_error, not_allowed, not_found
-from .instruments import iban_ok, mask_iban
+from .instruments import iban_ok, mask_iban, masked
 from .push import Pusher, PushRecord, push_body
 
 CLIENT_ID = "00563697073442633035025909838580"
@@ -522,8 +522,8 @@ class Sandbox:
             out["trans_id"] = pci.trans_id
             out["transactions"] = [{"object": "payment.transactions", "id": pci.id, "trans_id": pci.trans_id,
                                     "transaction_hash": pci.transaction_hash}]
-        if stx.container:
-            out["container"] = stx.container
+        if stx.container:  # instrument data read back masked, as secuconnect does
+            out["container"] = {**stx.container, "private": masked(stx.container.get("private") or {})}
         if stx.payment_instructions:
             out["payment_instructions"] = stx.payment_instructions
         if stx.delivery_options:
@@ -566,7 +566,7 @@ class Sandbox:
                 "description": f"TA-Code {pci.trans_id}",
             },
             "customer": pci.customer,
-            "payment_data": pci.payment_data,
+            "payment_data": masked(pci.payment_data),
             "order_id": pci.shipping.get("order_id") or pci.merchant_ref,
             "invoice_number": pci.shipping.get("invoice_number"),
             "parents": [],
