@@ -29,8 +29,13 @@ def check_out_with_sequra(page: Page, product: str, country: str = "Spain", **ch
     page.get_by_role("button", name=re.compile("Place order")).click()
 
 
+FORM_FRAME = "iframe.sq-identification-iframe"  # form_v2's iframe, on SeQura's origin
+
+
 def sequra_form(page: Page):
-    form = page.locator(".sq-identification-form")
+    """SeQura's form: in its iframe on the shop's page, or the whole page an SMS link opened."""
+    scope = page if "/pumbaa_form" in page.url else page.frame_locator(FORM_FRAME)
+    form = scope.locator(".sq-identification-form")
     expect(form).to_be_visible()
     return form
 
@@ -84,7 +89,7 @@ def test_pay_later(page: Page):
     expect(sequra_form(page)).to_contain_text("¡Aprobado!")
     page.wait_for_url(re.compile(r"/orders/"))
     expect_paid(page)
-    expect(page.locator(".sq-identification-form")).to_have_count(0)
+    expect(page.locator(FORM_FRAME)).to_have_count(0)
 
 
 def test_part_payment_with_the_down_payment(page: Page):
@@ -158,7 +163,7 @@ def test_review_then_approval_arrives_live(page: Page, new_context):
     page.wait_for_url(re.compile(r"/orders/"))
     panel = page.locator("#payment-panel")
     expect(panel).to_contain_text("SeQura is reviewing your order", timeout=10_000)
-    expect(page.locator(".sq-identification-form")).to_have_count(0)  # the form does not open again
+    expect(page.locator(FORM_FRAME)).to_have_count(0)  # the form does not open again
     number = order_number(page)
     page.evaluate("window.__sameDocument = true")
     risk_team = new_context().new_page()

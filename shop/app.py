@@ -94,13 +94,20 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     async def lifespan(app: Starlette):
         await bus.start()
         checkpointer = None
+        warming: list[asyncio.Task] = []
         if run_background:
+            # Plugins' own background work (SeQura's teaser cache, its daily report): no start waits on it.
+            warming = [asyncio.create_task(_run_in_background(plugin), name=f"background-{plugin.id}")
+                       for plugin in app.state.plugins]
             app.state.reconciler.start()
             if engine.dialect.name == "sqlite":
                 checkpointer = asyncio.create_task(checkpoint_wal_every(engine), name="wal-checkpoint")
         try:
             yield
         finally:
+            for task in warming:
+                task.cancel()
+            await asyncio.gather(*warming, return_exceptions=True)
             if checkpointer:
                 checkpointer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -183,6 +190,13 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
 async def favicon(request: Request) -> Response:
     """Where a browser looks for an icon on a page that names none (a plain error page, say)."""
     return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+
+async def _run_in_background(plugin) -> None:
+    try:
+        await plugin.run_in_background()
+    except Exception:
+        log.exception("%s: its background work failed", plugin.id)
 
 
 async def sandbox_moved(request: Request) -> Response:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shop.money import Money
+from shop.payments.answers import UnexpectedAnswer, parse
 from shop.payments.base import PLAIN_REPLIES, PluginBase
 from shop.payments.contract import (
     CallbackClaim,
@@ -31,8 +32,10 @@ from shop.payments.contract import (
 )
 from shop.qr import girocode_payload
 
+from .answers import BasketInfo, CreatedTransaction
 from .basket import create_body
 from .client import SecupayClient
+from .methods import ContractMethods
 from .settings import SecupaySettings
 from .status import SIMPLE_TEXT, payment_status
 
@@ -135,34 +138,59 @@ class SecupayPlugin(PluginBase):
             client_id=settings.client_id, client_secret=settings.client_secret,
             timeout=settings.timeout, token_margin=settings.token_margin,
         )
+        self.contract_methods = ContractMethods(settings.methods_lifetime, self._probe_methods)
 
     # ------------------------------------------------------------------ checkout
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
         if order.currency not in CURRENCIES or not order.total.minor > 0:
             return []
-        methods = [m for m in self.settings.method_list if m in METHOD_LABELS]
+        try:
+            contract = await self.contract_methods.current()
+        except UnexpectedAnswer as exc:
+            return [PaymentOption(self.id, "general", "secupay", unavailable=exc.reason)]
+        except ProviderError:
+            # Unknown for now: the general page alone, which offers whatever the contract has.
+            return [PaymentOption(self.id, "general", "secupay")]
+        # The merchant's choice and order, of what the contract offers: never a method without a link.
+        methods = [m for m in self.settings.method_list if m in METHOD_LABELS and m in contract]
         general = PaymentOption(self.id, "general", "secupay",
                                 detail=", ".join(METHOD_LABELS[m] for m in methods))
         return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay") for m in methods)]
 
+    async def _create(self, body: dict) -> CreatedTransaction:
+        answer = await self.client.create_smart_transaction(body)
+        stx = parse(CreatedTransaction, answer, provider="secupay", what="the new payment")
+        self.contract_methods.learn(stx.methods())
+        return stx
+
+    async def _probe_methods(self) -> tuple[str, ...]:
+        """A Smart Transaction no one pays, only for the links of the contract's methods."""
+        body = {"is_demo": self.settings.is_demo, "intent": "sale", "contract": {"id": self.settings.contract_id},
+                "basket_info": {"sum": 100, "currency": "EUR"},
+                "transactionRef": f"{self.settings.shop_name}: which methods the contract offers"[:100],
+                "application_context": {"checkout_template": self.settings.checkout_template}}
+        return (await self._create(body)).methods()
+
     async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
-        stx = await self.client.create_smart_transaction(create_body(payment, self.settings))
-        stx_id = stx.get("id")
-        if not isinstance(stx_id, str):
-            raise ProviderError("secupay answered the new payment without an id")
-        links = stx.get("payment_links") or {}
-        # A missing link means the contract does not offer that method: the general page still works.
+        stx = await self._create(create_body(payment, self.settings))
+        stx_id = stx.id
+        links = stx.payment_links
+        # A missing link means the contract does not offer that method: say so rather than send the
+        # shopper to a page where it is missing (the checkout no longer lists it either).
+        if payment.option != "general" and payment.option not in links:
+            label = METHOD_LABELS.get(payment.option, payment.option)
+            raise ProviderError(f"{label} cannot be paid with secupay for this shop. Please choose another way.")
         url = links.get(payment.option) or links.get("general")
         if not url:
             raise ProviderError("secupay offered no payment page for this order")
-        info = stx.get("basket_info") or {}
+        info = stx.basket_info or BasketInfo()
         observation = Observation(
             status=PaymentStatus.PENDING,
-            raw_status=str(stx.get("status") or "created"),
-            dedupe_key=_key(stx_id, str(stx.get("status") or "created")),
+            raw_status=stx.status or "created",
+            dedupe_key=_key(stx_id, stx.status or "created"),
             reference=stx_id,
-            amount=_money(info.get("sum"), info.get("currency") or payment.amount.currency),
+            amount=_money(info.sum, info.currency or payment.amount.currency),
             detail="Sent to secupay's payment page",
         )
         return Started(Redirect(url), observation, reference=stx_id,

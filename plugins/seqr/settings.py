@@ -29,6 +29,11 @@ class SeqrSettings:
     report_attempts: int = 6  # executeReport tries while SEQR answers REPORT_NOT_READY
     report_wait: float = 3.0  # seconds between those tries (SEQR advises about 3)
     webshop_id: str = "cartwheel"  # the shop's id at SEQR Instant Checkout
+    # SEQR's Instant Checkout widget, which draws a product's code (its guide names
+    # http://cdn.seqr.com/seqr-services-dev/wss-dev/seqrQRCode-0.0.1.min.js for integration), and
+    # its mode: "demo" while integrating; empty in production, as the guide says.
+    instant_widget_url: str = "{sandbox_url}/seqrQRCode-0.0.1.min.js"
+    instant_mode: str = "demo"
     # Instant Checkout purchase tokens are signed with this key (the shop's SECRET_KEY when empty)
     # and accepted for this long after the product page printed them (0: no limit).
     instant_checkout_secret: str = ""

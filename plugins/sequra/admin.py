@@ -18,11 +18,13 @@ from starlette.routing import Route
 from shop.checkout import COUNTRIES, CheckoutForm, draft_of
 from shop.models import Order, OrderLine, Payment, Product
 from shop.money import Money
-from shop.payments.contract import Channel, OrderRefused, PaymentStatus, PluginOrder, StartContext
+from shop.payments.contract import Channel, OrderRefused, PaymentStatus, PluginOrder, ProviderError, StartContext
 from shop.payments.contract import OrderLine as SnapshotLine
 from shop.pricing import basket_lines
 from shop.security import checked_form
 from shop.web import flash, render
+
+from . import delivery_report
 
 if TYPE_CHECKING:
     from .plugin import SequraPlugin
@@ -137,7 +139,23 @@ def routes(plugin: SequraPlugin) -> list[Route]:
             {**context, "request": request})
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
+    async def report_page(request: Request) -> Response:
+        return await render(request, "sequra/delivery_report.html", {"sent": None})
+
+    async def send_report(request: Request) -> Response:
+        await checked_form(request)
+        try:
+            body = await delivery_report.send(plugin)
+        except ProviderError as exc:
+            flash(request, f"SeQura did not take the delivery report: {exc.message}", "error")
+            return RedirectResponse(f"{BASE}/delivery-report", status_code=303)
+        report = body["delivery_report"]
+        return await render(request, "sequra/delivery_report.html", {"sent": {
+            "shipped": len(report["orders"]), "statistics": len(report["statistics"]["orders"])}})
+
     return [
+        Route("/delivery-report", report_page, name="sequra_delivery_report"),
+        Route("/delivery-report", send_report, methods=["POST"]),
         Route("/phone-order", show, name="sequra_phone_order"),
         Route("/phone-order", submit, methods=["POST"]),
         Route("/phone-order/{number}", status_page, name="sequra_phone_order_status"),

@@ -2,54 +2,62 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shop.money import Money
 from shop.payments.contract import PaymentOption
 
+from .answers import CreditAgreements, Method, MethodGroup, PaymentMethods, Plan
 
-def payment_options(plugin_id: str, name: str, total: Money, methods: dict, agreements: dict) -> list[PaymentOption]:
-    """One option per product the total fits; campaign products carry ``code:campaign``."""
+# Where the instalment terms could not be read, a credit product is not offered blind: the
+# shopper must see what the credit costs before choosing it.
+TERMS_UNREADABLE = "Not available right now: SeQura's instalment terms could not be read."
+
+
+def payment_options(plugin_id: str, name: str, total: Money, methods: PaymentMethods,
+                    agreements: CreditAgreements | None, now: datetime, terms_unreadable: bool = False,
+                    ) -> list[PaymentOption]:
+    """One option per product the total fits today; campaign products carry ``code:campaign``."""
     options = []
-    for group in methods.get("payment_options", []):
-        for method in group.get("methods", []):
-            low, high = method.get("min_amount") or 0, method.get("max_amount")
-            if total.minor < low or (high is not None and total.minor > high):
-                continue
-            code, campaign = method["product"], method.get("campaign")
-            option_id = f"{code}:{campaign}" if campaign and code == "pp5" else code
-            plans = agreements.get(code) or []
-            label = f"{name}: {_title(group, method, code)}"
-            try:
-                detail, fee = _detail(method, plans, total.currency), _fee(plans, total.currency)
-            except (KeyError, TypeError, ValueError):  # the agreements' shape is not documented by SeQura
-                detail, fee = method.get("claim") or method.get("description") or "", None
-            options.append(PaymentOption(plugin_id, option_id, label, detail, fee))
+    for group, method in methods.methods():
+        if not method.sells(total.minor, now):
+            continue
+        code = method.product
+        option_id = f"{code}:{method.campaign}" if method.campaign and code == "pp5" else code
+        label = f"{name}: {_title(group, method, code)}"
+        plans = agreements.plans(code) if agreements is not None else []
+        if terms_unreadable and group.category == "part_payment":
+            options.append(PaymentOption(plugin_id, option_id, label, unavailable=TERMS_UNREADABLE))
+            continue
+        options.append(PaymentOption(plugin_id, option_id, label, _detail(method, plans, total.currency),
+                                     _fee(plans, total.currency)))
     return options
 
 
-def _title(group: dict, method: dict, code: str) -> str:
+def _title(group: MethodGroup, method: Method, code: str) -> str:
     """The group's title names a kind of product; when a group holds several (sp1 and pp3 are
     both "Paga Fraccionado"), each also gets its own title so the shopper can tell them apart."""
-    group_title, own = group.get("title") or "", method.get("title") or ""
-    if len(group.get("methods") or []) > 1 and own and own != group_title:
+    group_title, own = group.title, method.title
+    if len(group.methods) > 1 and own and own != group_title:
         return f"{group_title} · {own}" if group_title else own
     return group_title or own or code
 
 
-def _detail(method: dict, plans: list[dict], currency: str) -> str:
+def _detail(method: Method, plans: list[Plan], currency: str) -> str:
     if not plans:
-        return method.get("claim") or method.get("description") or ""
-    counts = [p["instalment_count"] for p in plans]
-    cheapest = min(plans, key=lambda p: p["instalment_total"]["value"])
-    fee = Money(plans[0]["instalment_fee"]["value"], currency)
+        return method.claim or method.description or ""
+    counts = [p.instalment_count for p in plans]
+    cheapest = min(plans, key=lambda p: p.instalment_total.value)
+    fee = Money(plans[0].instalment_fee.value, currency)
     how = f"{', '.join(map(str, counts[:-1]))} or {counts[-1]}" if len(counts) > 1 else str(counts[0])
-    per = Money(cheapest["instalment_total"]["value"], currency).display()
+    per = Money(cheapest.instalment_total.value, currency).display()
     return (f"{how} monthly instalments, from {per}/month; "
             + (f"fee {fee.display()} per instalment" if fee else "no fees"))
 
 
-def _fee(plans: list[dict], currency: str) -> Money | None:
+def _fee(plans: list[Plan], currency: str) -> Money | None:
     """The least the shopper pays for credit on this plan family (shortest plan)."""
     if not plans:
         return None
-    shortest = min(plans, key=lambda p: p["instalment_count"])
-    return Money(shortest["cost_of_credit"]["value"], currency)
+    shortest = min(plans, key=lambda p: p.instalment_count)
+    return Money(shortest.cost_of_credit.value, currency)

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from shop.money import Money
+from shop.payments.answers import UnexpectedAnswer
 from shop.payments.attempts import ActionRefused
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -52,7 +53,7 @@ from shop.payments.contract import (
     UnsupportedCallback,
 )
 
-from . import csp
+from . import csp, delivery_report
 from .client import SequraClient
 from .offers import payment_options
 from .payload import (
@@ -66,9 +67,11 @@ from .payload import (
     split_cart,
     update_payload,
 )
+from .promotion import Promotion
 from .settings import SequraSettings
 from .settling import APPROVED_NOTE, ATTENTION, KEY, PROBE_NOTE, Intent, backoff, checking_step, confirming_step
 from .status import CONFIRM_STATE, EVENTS, IPN_STATES, STATUS
+from .teasers import Teasers
 
 HOLD_NOTE = {"on_hold": "SeQura is reviewing your order; you will get an e-mail within minutes."}
 # What the order page shows while SeQura reviews: no form any more (it would open again), a sentence.
@@ -94,7 +97,7 @@ class SequraPlugin(PluginBase):
     reports_amount = False
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
     templates_dir = Path(__file__).parent / "templates"
-    admin_links = (("/phone-order", "SeQura phone order"),)
+    admin_links = (("/phone-order", "SeQura phone order"), ("/delivery-report", "SeQura delivery report"))
     # What the sandbox plays from SeQura's test data (sandbox/flow.py, form.py): it sells to Spanish
     # addresses with a Spanish mobile, texts a code that is the mobile's last five digits, and
     # decides by the shopper's name unless its control page sets a decision.
@@ -128,8 +131,39 @@ class SequraPlugin(PluginBase):
             account_key=settings.account_key, secret=settings.secret, merchant_ref=settings.merchant_ref,
             timeout=settings.timeout, connect_timeout=settings.connect_timeout)
         self.platform = Platform(settings.platform_name, settings.platform_version)
+        self.teasers = Teasers(settings.teaser_product, settings.teaser_lifetime, self.client.merchant_payment_methods,
+                               self.client.credit_agreements)
+        secret = runtime.services.secret_key if runtime.services is not None else settings.secret
+        self.promotion = Promotion(self.teasers, settings.teaser_place_list, secret, settings.teaser_wait)
         # Like SeQura's own plugins, fall back on the API secret: private, and already set.
         self.hmac_key = settings.hmac_secret or settings.secret
+
+    # ------------------------------------------------------------------ teasers on the shop's pages
+
+    async def product_extra(self, product, request=None) -> str:
+        return self.promotion.product_block(product, request)
+
+    async def listing_extra(self, product, request=None) -> str:
+        return self.promotion.snippet(Money(product.price_cents, "EUR"), "listing", product.sku, request)
+
+    async def cart_extra(self, total: Money, request=None) -> str:
+        return self.promotion.snippet(total, "cart", "cart", request) if total.currency == "EUR" else ""
+
+    async def run_in_background(self) -> None:
+        """Warm the teasers for the catalog's prices (product pages and listings show them at once),
+        then send SeQura's delivery report once a day."""
+        if self.runtime.services is None:
+            return
+        if self.promotion.places:
+            await self.warm_teasers()
+        await delivery_report.every_day(self)
+
+    async def warm_teasers(self) -> None:
+        prices = await self.runtime.services.db.run(_catalog_prices, self.runtime.services.db)
+        await self.teasers.warm([Money(cents, "EUR") for cents in prices])
+
+    def routes(self):
+        return self.promotion.routes()
 
     # ------------------------------------------------------------------ checkout
 
@@ -138,14 +172,19 @@ class SequraPlugin(PluginBase):
             return []
         try:
             methods = await self.client.merchant_payment_methods()
+        except UnexpectedAnswer as exc:  # said, not hidden: the merchant finds it in the log
+            return [PaymentOption(self.id, self.id, self.name, unavailable=exc.reason)]
         except ProviderError:
             return []  # SeQura unreachable or refusing: do not offer it rather than fail the checkout
+        agreements, unreadable = None, False
         try:
             agreements = await self.client.credit_agreements(
                 order.total, locale=_locale(order), country=order.delivery_address.country_code.upper())
+        except UnexpectedAnswer:
+            unreadable = True  # credit is not offered without its terms
         except ProviderError:
-            agreements = {}  # the products can still be sold; only the instalment detail is missing
-        return payment_options(self.id, self.name, order.total, methods, agreements)
+            pass  # the products can still be sold; only the instalment detail is missing
+        return payment_options(self.id, self.name, order.total, methods, agreements, _now(), unreadable)
 
     def _merchant(self, payment: PaymentAttempt, isolated: bool) -> Merchant:
         if isolated:
@@ -635,6 +674,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _catalog_prices(db) -> list[int]:
+    from sqlmodel import select
+
+    from shop.models import Product
+
+    with db() as session:
+        return list(session.exec(select(Product.price_cents)).all())
+
+
 def _with_query(url: str, query: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
@@ -648,8 +696,12 @@ def _phone(order: OrderSnapshot) -> str:
 
 
 def _opener(abort_url: str) -> str:
-    """Open the form as SeQura asks: wait for SequraFormInstance, set the close callback, show."""
+    """Open the form as SeQura asks: wait for SequraFormInstance, move its iframe to <body> (the
+    payment panel it came in is replaced when the payment moves on, and the form must stay until
+    it sends the shopper back), set the close callback, show."""
     target = json.dumps(abort_url)
     return ("<script>(function open(){if(!window.SequraFormInstance){return setTimeout(open,100);}"
+            "var frame=document.getElementById(window.SequraFormElement);"
+            "if(frame&&frame.parentNode!==document.body){document.body.appendChild(frame);}"
             f"window.SequraFormInstance.setCloseCallback(function(){{window.location.href={target};}});"
             "window.SequraFormInstance.show();})();</script>\n")

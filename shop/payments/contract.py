@@ -487,13 +487,32 @@ class CheckoutPlugin:
         """Open the payment at the provider and say what the shopper does next."""
         raise NotImplementedError(f"{type(self).__name__}.start")
 
-    async def product_extra(self, product: Any) -> Markup | str:
-        """HTML shown on a product page (SEQR's Instant Checkout code); "" for nothing."""
-        return ""
-
     def routes(self) -> Sequence[BaseRoute]:
         """Extra routes under /pay/<id>/ (callbacks and return URLs are the core's)."""
         return []
+
+    # ------------------------------------------------------------------ snippets on the shop's pages
+    # A plugin may show something on the shop's own pages: a promotion (SeQura's instalment
+    # teasers), a way to buy at once (SEQR's Instant Checkout). Each hook returns HTML, or "" for
+    # nothing, and must answer at once: it is called while the page renders, so it never waits on
+    # the provider (what is not ready yet loads afterwards through the plugin's own routes).
+
+    async def product_extra(self, product: Any, request: Request | None = None) -> Markup | str:
+        """Under the product page's price and quantity (``product``: the Product row)."""
+        return ""
+
+    async def listing_extra(self, product: Any, request: Request | None = None) -> Markup | str:
+        """A line on the product's card in the catalog's listing."""
+        return ""
+
+    async def cart_extra(self, total: Money, request: Request | None = None) -> Markup | str:
+        """Under the cart's total; rendered again whenever the cart changes (quantity, discount)."""
+        return ""
+
+    async def run_in_background(self) -> None:
+        """Work of the plugin's own while a store worker runs (fill the caches the hooks above
+        read, a daily job), started in the background with the worker and cancelled when it
+        stops. An exception is logged and changes nothing else."""
 
     # ------------------------------------------------------------------ callbacks and read-back
 

@@ -25,7 +25,7 @@ INSTANT_CODE = re.compile(r"^[a-z][a-z0-9+.-]*://seqr\.se/000/ic\?", re.IGNORECA
 CHOICES = {
     "soap": ("normal", "busy", "fault", "unavailable", "slow"),
     "notification": ("deliver", "lost", "late", "repeated"),
-    "notification_body": ("form", "empty"),
+    "notification_body": ("empty", "form"),
     "bank": ("approve", "decline"),
     "refunds": ("allow", "deny", "forbid"),
 }

@@ -163,7 +163,9 @@ class Scenarios:
     repeat_count: int = 3
     notification_retries: int = 0  # SEQR documents none; extra tries after a failed POST
     notification_retry_seconds: float = 2.0  # the first wait between tries, doubling
-    notification_body: str = "form"  # form: invoiceReference & clientInvoiceId | empty
+    # empty: the empty POST SEQR's Instant Checkout guide describes (the default) | form:
+    # invoiceReference & clientInvoiceId, as some integrations report
+    notification_body: str = "empty"
     bank: str = "approve"  # approve | decline (the payer's bank: FAILED)
     refunds: str = "allow"  # allow | deny (99, payer's account) | forbid (97, terminal not allowed)
     commit_window_seconds: float = 20.0
@@ -214,6 +216,7 @@ class SeqrSandbox:
         self.tasks: set[asyncio.Task] = set()
         self._seq = itertools.count(1)
         self.read_back_broken = False  # set by the contract-kit driver
+        self.client_references: list[str | None] = []  # the latest calls' clientReference
         self._seed()
 
     def _seed(self) -> None:
@@ -261,6 +264,8 @@ class SeqrSandbox:
 
     def authenticate(self, context: dict[str, Any] | None, allowed: tuple[str, ...] = ("TERMINALID",)
                      ) -> tuple[int, Principal | None]:
+        # SEQR does not check clientReference; the sandbox keeps the latest ones, as SEQR's logs would.
+        self.client_references = [*self.client_references[-49:], (context or {}).get("clientReference")]
         principal = (context or {}).get("initiatorPrincipalId") or {}
         kind = principal.get("type") or "TERMINALID"
         pid = principal.get("id") or ""

@@ -95,7 +95,8 @@ class Sms:
 
 class SandboxState:
     # What SeQura remembers across a restart of its process (shop.sandbox_host keeps it on disk).
-    PERSISTED = ("scenario", "orders", "outbox", "deliveries", "hold_callbacks", "held", "break_confirm")
+    PERSISTED = ("scenario", "orders", "outbox", "deliveries", "hold_callbacks", "held", "break_confirm",
+                 "delivery_reports")
 
     def __init__(self, outbound: httpx.AsyncClient, **options: Any) -> None:
         self.outbound = outbound
@@ -103,6 +104,7 @@ class SandboxState:
         self._starting_scenario = dataclasses.replace(self.scenario)  # what a reset goes back to
         self.orders: dict[str, SandboxOrder] = {}
         self.outbox: list[Sms] = []
+        self.delivery_reports: list[dict] = []  # the daily reports received, newest last
         self.deliveries: list[dict[str, Any]] = []  # every IPN/event attempt, for the control page
         # The contract kit's driver turns this on: callbacks are kept here, not sent.
         self.hold_callbacks = False
