@@ -159,7 +159,7 @@ class SequraPlugin(PluginBase):
         await delivery_report.every_day(self)
 
     async def warm_teasers(self) -> None:
-        prices = await self.runtime.services.db.run(_catalog_prices, self.runtime.services.db)
+        prices = await self.runtime.services.catalog_prices()
         await self.teasers.warm([Money(cents, "EUR") for cents in prices])
 
     def routes(self):
@@ -674,13 +674,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _catalog_prices(db) -> list[int]:
-    from sqlmodel import select
-
-    from shop.models import Product
-
-    with db() as session:
-        return list(session.exec(select(Product.price_cents)).all())
 
 
 def _with_query(url: str, query: str) -> str:

@@ -378,6 +378,27 @@ class PlacedOrder:
 
 
 @dataclass(frozen=True)
+class PaymentRecord:
+    plugin: str
+    status: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An order as a plugin may read it for a report to its provider: plain values, no session."""
+
+    number: str
+    status: str
+    created_at: datetime
+    paid_at: datetime | None
+    currency: str
+    total_cents: int
+    country_code: str  # of the delivery address
+    payments: tuple[PaymentRecord, ...]
+
+
+@dataclass(frozen=True)
 class PaymentStart:
     """What starting a payment for a plugin-placed order gave: ``started`` is None when the
     provider refused, ``message`` then says why and ``field_errors`` which details it refused."""
@@ -417,6 +438,23 @@ class PluginServices(Protocol):
     async def record_incoming(self, *, operation: str, body: str, http_status: int,
                               order_id: int | None = None, payment_id: int | None = None) -> None:
         """Log a provider's call to a plugin route in the event log, as the core logs callbacks."""
+        ...
+
+    async def catalog_prices(self) -> list[int]:
+        """Every product's price in cents (to warm what a plugin shows beside prices)."""
+        ...
+
+    async def orders_since(self, since: datetime) -> list[OrderRecord]:
+        """The orders placed since then, with their payments, oldest first (for reports)."""
+        ...
+
+    async def claim_once(self, name: str) -> bool:
+        """Take a named piece of work (a day's report) for this worker: False when a worker, in
+        this process or another, has taken it already."""
+        ...
+
+    async def release_claim(self, name: str) -> None:
+        """Give a claim back (the work failed): the next try may take it again."""
         ...
 
 

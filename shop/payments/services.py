@@ -4,16 +4,19 @@ so that no plugin opens a session on order or payment tables."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import col, func, select
 
 from shop.checkout import OrderDetails, order_problem, place_order
-from shop.models import InstantPurchase, Order, Payment, Product, utcnow
+from shop.models import InstantPurchase, Order, Payment, PaymentEvent, Product, utcnow
 from shop.money import Money
 from shop.payments.contract import (
     Channel,
+    OrderRecord,
     OrderRefused,
+    PaymentRecord,
     PaymentStart,
     PlacedOrder,
     PluginOrder,
@@ -94,6 +97,62 @@ class ShopServices:
         await self._state.db.write(self._state.recorder.record, kind="callback", direction="in",
                                    http_status=http_status, operation=operation, body=body,
                                    payment_id=payment_id, order_id=order_id)
+
+    async def catalog_prices(self) -> list[int]:
+        return await self._state.db.run(self._catalog_prices)
+
+    def _catalog_prices(self) -> list[int]:
+        with self._state.db() as session:
+            return list(session.exec(select(Product.price_cents)).all())
+
+    async def orders_since(self, since: datetime) -> list[OrderRecord]:
+        return await self._state.db.run(self._orders_since, since)
+
+    def _orders_since(self, since: datetime) -> list[OrderRecord]:
+        with self._state.db() as session:
+            orders = session.exec(select(Order).where(Order.created_at >= since).order_by(Order.id)).all()
+            payments: dict[int, list[PaymentRecord]] = {}
+            if orders:
+                for payment in session.exec(select(Payment).where(col(Payment.order_id).in_([o.id for o in orders]))
+                                            .order_by(Payment.id)):
+                    payments.setdefault(payment.order_id, []).append(
+                        PaymentRecord(payment.plugin, payment.status, dict(payment.data or {})))
+            return [OrderRecord(order.number, order.status, order.created_at, order.paid_at, order.currency,
+                                order.total_cents, (order.delivery_address or {}).get("country_code", ""),
+                                tuple(payments.get(order.id, ()))) for order in orders]
+
+    async def claim_once(self, name: str) -> bool:
+        return await self._state.db.write(claim_run, self._state.db, name)
+
+    async def release_claim(self, name: str) -> None:
+        await self._state.db.write(release_run, self._state.db, name)
+
+
+# Serialises claims on PostgreSQL, where two transactions could each find no claim and both
+# insert one; SQLite's writers queue behind BEGIN IMMEDIATE already.
+CLAIM_LOCK_KEY = 0x5E0_0A_DE11
+
+
+def claim_run(db, name: str) -> bool:
+    """A named piece of work, claimed as a note in the event log (once, whoever asks first)."""
+    with db() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+        taken = session.exec(select(PaymentEvent.id).where(PaymentEvent.kind == "note",
+                                                           PaymentEvent.operation == name)).first()
+        if taken is not None:
+            return False
+        session.add(PaymentEvent(kind="note", operation=name, body="claimed"))
+        session.commit()
+        return True
+
+
+def release_run(db, name: str) -> None:
+    with db() as session:
+        for event in session.exec(select(PaymentEvent).where(PaymentEvent.kind == "note",
+                                                             PaymentEvent.operation == name)):
+            session.delete(event)
+        session.commit()
 
 
 def _unpaid_orders(session, column, value: str) -> int:

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 from plugins.sequra import delivery_report
 from shop.db import Database, make_engine
+from shop.payments.services import claim_run
 from shop.testing.services import PostgresServer
 from tests.postgres_databases import new_database
 from tests.processes import run_together
@@ -55,7 +56,7 @@ def _claim(url: str, day: str, barrier) -> bool:
     database = Database(make_engine(url))
     try:
         barrier.wait()
-        return delivery_report.claim_day(database, day)
+        return claim_run(database, delivery_report.operation(day))
     finally:
         database.close()
 
