@@ -128,7 +128,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.db = db
     state.bus = bus
     state.recorder = Recorder(db)
-    state.ledger = Ledger(db, bus)
+    state.ledger = Ledger(db, bus, method_name=lambda payment: _method_name(state.plugins, payment))
     state.attempts = Attempts(state)
     state.reconciler = Reconciler(state)
     state.unknown_callbacks = UnknownCallbacks()
@@ -174,6 +174,12 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         routes.append(Route("/sandbox/{plugin}/{rest:path}", sandbox_moved, name="sandbox_moved"))
     app.router.routes.extend(routes)
     return app
+
+
+def _method_name(plugins, payment) -> str:
+    """How the confirmation names the way the shopper paid: the provider's name."""
+    plugin = plugins.get(payment.plugin) if plugins is not None else None
+    return plugin.name if plugin is not None else payment.plugin
 
 
 async def sandbox_moved(request: Request) -> Response:
