@@ -51,8 +51,11 @@ class BankTransferPlugin(PluginBase):
         self.bank = BankClient(runtime.http, settings.base_url, settings.api_key)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
+        # A SEPA credit transfer (and its GiroCode) moves euro only.
+        unavailable = "" if order.currency == "EUR" else "Bank transfer takes payments in euro only."
         return [PaymentOption(self.id, self.id, self.name,
-                              f"Transfer the amount within {self.settings.pay_within_days} days; we ship when it arrives.")]
+                              f"Transfer the amount within {self.settings.pay_within_days} days; we ship when it arrives.",
+                              unavailable=unavailable)]
 
     @staticmethod
     def transfer_reference(payment: PaymentAttempt) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shop.countries import codes_of, country_list
 from shop.money import Money
 from shop.payments.base import PLAIN_REPLIES, PluginBase
 from shop.payments.contract import (
@@ -130,12 +131,25 @@ class SecupayPlugin(PluginBase):
     # ------------------------------------------------------------------ checkout
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        if order.currency not in CURRENCIES or not order.total.minor > 0:
+        """The methods the merchant's contract offers (its settings), each disabled with the
+        reason when the contract's currency or countries do not cover this order."""
+        if not order.total.minor > 0:
             return []
         methods = [m for m in self.settings.method_list if m in METHOD_LABELS]
+        reason = self.unavailable_for(order)
         general = PaymentOption(self.id, "general", "secupay",
-                                detail=", ".join(METHOD_LABELS[m] for m in methods))
-        return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay") for m in methods)]
+                                detail=", ".join(METHOD_LABELS[m] for m in methods), unavailable=reason)
+        return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay", unavailable=reason)
+                           for m in methods)]
+
+    def unavailable_for(self, order: OrderSnapshot) -> str:
+        if order.currency not in CURRENCIES:
+            return "secupay takes payments in euro only."
+        countries = codes_of(self.settings.countries)
+        addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
+        if countries and any(code and code.upper() not in countries for code in addresses):
+            return f"Only for addresses in {country_list(countries)}."
+        return ""
 
     async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
         stx = await self.client.create_smart_transaction(create_body(payment, self.settings))

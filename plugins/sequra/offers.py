@@ -6,14 +6,14 @@ from shop.money import Money
 from shop.payments.contract import PaymentOption
 
 
-def payment_options(plugin_id: str, name: str, total: Money, methods: dict, agreements: dict) -> list[PaymentOption]:
-    """One option per product the total fits; campaign products carry ``code:campaign``."""
+def payment_options(plugin_id: str, name: str, total: Money, methods: dict, agreements: dict,
+                    unavailable: str = "") -> list[PaymentOption]:
+    """One option per product; campaign products carry ``code:campaign``. A product the total
+    does not fit is listed disabled with its limit, and ``unavailable`` (a country SeQura does
+    not sell to, say) disables them all."""
     options = []
     for group in methods.get("payment_options", []):
         for method in group.get("methods", []):
-            low, high = method.get("min_amount") or 0, method.get("max_amount")
-            if total.minor < low or (high is not None and total.minor > high):
-                continue
             code, campaign = method["product"], method.get("campaign")
             option_id = f"{code}:{campaign}" if campaign and code == "pp5" else code
             plans = agreements.get(code) or []
@@ -22,8 +22,19 @@ def payment_options(plugin_id: str, name: str, total: Money, methods: dict, agre
                 detail, fee = _detail(method, plans, total.currency), _fee(plans, total.currency)
             except (KeyError, TypeError, ValueError):  # the agreements' shape is not documented by SeQura
                 detail, fee = method.get("claim") or method.get("description") or "", None
-            options.append(PaymentOption(plugin_id, option_id, label, detail, fee))
+            reason = unavailable or amount_limit(method, total)
+            options.append(PaymentOption(plugin_id, option_id, label, detail, fee, unavailable=reason))
     return options
+
+
+def amount_limit(method: dict, total: Money) -> str:
+    """Why the total does not fit the product's min_amount/max_amount (cents or null), or ""."""
+    low, high = method.get("min_amount") or 0, method.get("max_amount")
+    if total.minor < low:
+        return f"For orders of {Money(low, total.currency).display()} or more."
+    if high is not None and total.minor > high:
+        return f"For orders up to {Money(high, total.currency).display()}."
+    return ""
 
 
 def _title(group: dict, method: dict, code: str) -> str:
