@@ -23,7 +23,12 @@ document.addEventListener("DOMContentLoaded", () => {
     same.addEventListener("change", sync);
     sync();
   }
+  // Money moves only after a yes. Without JS the server asks on a page of its own; here the
+  // browser asks, and the form says so (confirmed=yes) so that the server does not ask again.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => { if (!confirm(form.dataset.confirm)) event.preventDefault(); });
+    form.addEventListener("submit", (event) => {
+      if (!confirm(form.dataset.confirm)) { event.preventDefault(); return; }
+      if (form.elements.confirmed) form.elements.confirmed.value = "yes";
+    });
   });
 });

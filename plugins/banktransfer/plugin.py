@@ -107,7 +107,9 @@ class BankTransferPlugin(PluginBase):
                            reference=credit["id"])
 
     def admin_actions(self, payment: PaymentAttempt) -> Sequence[AdminAction]:
-        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED):
+        # Awaited, or arrived late after the order expired (money is never dropped); a payment
+        # the merchant cancelled expects no money, and its order is given up.
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED):
             return [AdminAction("mark_received", "Mark transfer received",
                                 confirm="Has the full amount arrived on the account?")]
         return []
