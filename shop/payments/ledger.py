@@ -199,6 +199,9 @@ class Ledger:
         for step in steps:
             note("transition", f"{payment.status} -> {step}", f"{obs.raw_status} ({source})")
             payment.status = step
+        # A sentence describes the state it came with ("SeQura is reviewing your order"): a new
+        # state keeps only what its own observation says.
+        payment.detail = obs.detail
         if key:
             note("observed", obs.raw_status, source, key)
         payment.status_changed_at = utcnow()
