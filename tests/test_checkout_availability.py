@@ -67,9 +67,10 @@ async def test_without_js_the_shopper_asks_for_the_options_of_the_country_typed(
     assert rows(app, Order) == []
 
 
-async def test_a_refusal_at_place_order_shows_at_its_field_and_leaves_no_order_behind(tmp_path):
-    # A shop that believes SeQura sells to Germany, and a SeQura that does not.
-    settings = make_settings(tmp_path, SEQURA_COUNTRIES="ES,DE")
+async def test_a_refusal_at_place_order_shows_at_its_field_and_leaves_no_order_behind(tmp_path, database_url):
+    # A shop that believes SeQura sells to Germany, and a SeQura that does not. On PostgreSQL
+    # too: its foreign keys hold the order's rows to the order until each is gone.
+    settings = make_settings(tmp_path, DATABASE_URL=database_url, SEQURA_COUNTRIES="ES,DE")
     async with running_app(settings, plugin_ids=["sequra"]) as app:
         shopper = Shopper(app)
         try:
