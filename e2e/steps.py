@@ -50,8 +50,13 @@ def open_admin_order(page: Page, number: str, base: str = "") -> None:
     expect(page.get_by_role("heading", name=re.compile(f"Order {number}"))).to_be_visible()
 
 
-def mark_transfer_received(page: Page) -> None:
+def say_yes(page: Page) -> None:
+    """The merchant answers yes to the next question the back office asks before money moves."""
     page.once("dialog", lambda dialog: dialog.accept())
+
+
+def mark_transfer_received(page: Page) -> None:
+    say_yes(page)
     page.get_by_role("button", name="Mark transfer received").click()
     expect(page.locator("#order-status")).to_have_text("paid")
 
@@ -78,6 +83,7 @@ def merchant_cancels_live(page: Page, new_context, number: str) -> Page:
     page.evaluate("window.__sameDocument = true")
     merchant = new_context().new_page()
     open_admin_order(merchant, number)
+    say_yes(merchant)
     merchant.get_by_role("button", name="Cancel payment").click()
     expect(merchant.get_by_text("Cancel sent")).to_be_visible()
     expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.bank_steps import book_transfer, expected_credit, send_transfer, transfer_details
-from e2e.steps import fill_details, open_admin_order, order_number
+from e2e.steps import fill_details, open_admin_order, order_number, say_yes
 
 
 def fill_cart(page: Page) -> None:
@@ -100,6 +100,7 @@ def test_a_cancelled_payment_offers_a_new_attempt_on_the_same_order(page: Page, 
     page.evaluate("window.__sameDocument = true")
     merchant = new_context().new_page()
     open_admin_order(merchant, number)
+    say_yes(merchant)
     merchant.get_by_role("button", name="Cancel payment").click()
     expect(merchant.get_by_text("Cancel sent")).to_be_visible()
     # The bank no longer expects the money.

@@ -22,7 +22,7 @@ from e2e.secupay_steps import (
     expect_paid,
     pay_by_card,
 )
-from e2e.steps import add_to_cart, merchant_cancels_live, open_admin_order, order_number, shot
+from e2e.steps import add_to_cart, merchant_cancels_live, open_admin_order, order_number, say_yes, shot
 from e2e.store import sandbox_page
 
 
@@ -173,6 +173,7 @@ def test_the_merchant_refunds_part_of_a_card_payment(page: Page, new_context):
     refund = merchant.locator("form[action$='/refund']")
     refund.get_by_label("Refund").fill("5.00")
     refund.get_by_placeholder("reason").fill("scratched base")
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()
     expect(merchant.get_by_text("Refunded €5.00.")).to_be_visible()
     expect(merchant.locator(".payment")).to_contain_text(re.compile(r"Refund PCI_\w+: €5\.00"))

@@ -23,7 +23,7 @@ from e2e.seqr_steps import (
     pay_in_app,
     set_scenarios,
 )
-from e2e.steps import merchant_cancels_live, open_admin_order, order_number, shot
+from e2e.steps import merchant_cancels_live, open_admin_order, order_number, say_yes, shot
 from e2e.store import sandbox_page
 
 
@@ -102,11 +102,13 @@ def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
     expect(merchant.locator("#order-status")).to_have_text("paid")
     refund = merchant.locator("form[action$='/refund']")
     refund.get_by_label("Refund").fill("99.00")
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()
     expect(merchant.get_by_text(re.compile("At most €"))).to_be_visible()  # refused before SEQR is asked
     refund = merchant.locator("form[action$='/refund']")
     refund.get_by_label("Refund").fill("5.00")
     refund.get_by_placeholder("reason").fill("scuffed cover")
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()
     expect(merchant.locator(".payment")).to_contain_text("refunded €5.00")
     expect(merchant.locator("#order-status")).to_have_text("paid")
@@ -114,6 +116,7 @@ def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
     shot(merchant, "refund-1-partial")
     refund = merchant.locator("form[action$='/refund']")
     left = refund.get_by_label("Refund").input_value()
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()  # the rest, as offered
     expect(merchant.locator("#order-status")).to_have_text("refunded")
     expect(merchant.locator(".payment")).to_contain_text(f"refunded €{float(left) + 5:.2f}")

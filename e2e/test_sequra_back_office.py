@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.steps import add_to_cart, confirm_order_email, log_in_admin, open_admin_order, order_number
+from e2e.steps import add_to_cart, confirm_order_email, log_in_admin, open_admin_order, order_number, say_yes
 from e2e.store import sandbox_page
 from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
 
@@ -111,6 +111,7 @@ def test_reference_parcel_and_partial_refund_from_the_back_office(page: Page, ne
     # A partial refund for the lamp's scratched shade.
     payment.get_by_label("Refund").fill("10.00")
     payment.get_by_placeholder("reason").fill("scratched shade")
+    say_yes(merchant)
     payment.get_by_role("button", name="Refund").click()
     expect(merchant.locator(".flash").first).to_contain_text("Refunded €10.00.")
     expect(payment).to_contain_text("refunded €10.00")

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.steps import add_to_cart, fill_details, order_number
+from e2e.steps import add_to_cart, fill_details, order_number, shot
 from e2e.store import sandbox_page
 
 # A Spanish customer: SeQura's test merchant sells in Spain; the form's code is the last five
@@ -107,17 +107,28 @@ def test_part_payment_with_the_down_payment(page: Page):
     expect_paid(page)
 
 
-def test_a_validation_error_is_shown_next_to_its_field(page: Page):
+def test_a_german_shopper_sees_sequra_disabled_and_picks_it_up_in_spain(page: Page):
     add_to_cart(page, "MUG-ENAMEL")
-    check_out_with_sequra(page, "Pay later", country="Germany")
-    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
-    expect(page.get_by_role("alert").first).to_contain_text("SeQura did not accept some of the details marked below")
-    delivery = page.get_by_role("group", name="Delivery address")
-    expect(delivery.locator(".field.invalid")).to_have_count(1)
-    expect(delivery.locator(".field.invalid")).to_contain_text("SeQura says: 'DE' is not allowed for this merchant")
-    expect(page.get_by_label("Country").first).to_have_value("DE")
-    # The shopper corrects it and pays: the same cart, a new order.
-    check_out_with_sequra(page, "Pay later")
+    page.goto("/checkout")
+    page.evaluate("window.__sameDocument = true")
+    fill_details(page, **SPANISH)
+    page.get_by_label("Country").first.select_option(label="Germany")
+    pay_later = page.locator("input[name=method][value='sequra:i1']")
+    expect(pay_later).to_be_disabled()
+    reason = page.locator("#payment-options .method", has=pay_later)
+    expect(reason).to_contain_text("Not available: Only for delivery and invoice addresses in Spain.")
+    expect(page.locator("input[name=method][value='banktransfer:banktransfer']")).to_be_enabled()
+    shot(page, "sequra-disabled-in-germany")
+    # The shopper moves the delivery to Spain: the list follows, without a reload.
+    page.get_by_label("Country").first.select_option(label="Spain")
+    expect(pay_later).to_be_enabled()
+    expect(reason).not_to_contain_text("Not available")
+    # Part payment stays disabled, with its own reason: a mug is below SeQura's minimum for it.
+    part_payment = page.locator("#payment-options .method", has=page.locator("input[value='sequra:pp3']"))
+    expect(part_payment).to_contain_text("Not available: For orders of €50.00 or more.")
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating the list"
+    pay_later.check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
     identify(page)
     expect_paid(page)
 
@@ -132,6 +143,7 @@ def test_a_rejection_sends_the_shopper_back_to_choose_another_way(page: Page):
     form.get_by_role("button", name="Elegir otro método de pago").click()
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
     expect(page.get_by_text("Your cart is as you left it")).to_be_visible()
+    expect(page.get_by_text("You left the payment page")).to_have_count(0)  # the shopper was refused, not gone
     expect(page.get_by_label(re.compile("SeQura: Paga Después"))).to_be_visible()
 
 

@@ -188,10 +188,33 @@ async def _run(request: Request, action) -> Response:
     return _back(request)
 
 
+def _confirmed(form) -> bool:
+    return form.get("confirmed") == "yes"
+
+
+async def _confirm_first(request: Request, form, payment: Payment, question: str, button: str) -> Response:
+    """The step between a click and money moving: a page that asks the question and posts the
+    same form again, confirmed. Without JS it is the confirmation; with JS the browser asked
+    already (data-confirm in app.js) and the form comes confirmed."""
+    fields = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "confirmed")}
+    return await render(request, "admin/confirm.html", {
+        "question": question, "button": button, "action": request.url.path, "fields": fields,
+        "back": f"/admin/orders/{request.path_params['number']}", "payment": payment})
+
+
 @admin_only
 async def refund(request: Request) -> Response:
     form = await checked_form(request)
     payment = await request.app.state.db.run(_payment_of, request)
+    if not _confirmed(form):
+        typed = str(form.get("refund_amount", "")).strip()
+        try:
+            amount = Money.from_decimal(typed.replace(",", "."), payment.currency).display()
+        except (InvalidOperation, ValueError):
+            amount = typed or "the amount entered"  # refused with its reason once confirmed
+        return await _confirm_first(request, form, payment,
+                                    f"Refund {amount} of order {request.path_params['number']} to the customer? "
+                                    "The money goes back; this cannot be undone.", "Yes, refund")
 
     async def act() -> str:
         try:
@@ -204,9 +227,20 @@ async def refund(request: Request) -> Response:
     return await _run(request, act)
 
 
+QUESTIONS = {
+    "cancel": ("Cancel this payment of {amount}? The provider lets the money go and the order is cancelled; "
+               "this cannot be undone.", "Yes, cancel the payment"),
+    "capture": ("Capture {amount} now? The customer is charged.", "Yes, capture"),
+}
+
+
 async def _provider_action(request: Request, name: str) -> Response:
-    await checked_form(request)
+    form = await checked_form(request)
     payment = await request.app.state.db.run(_payment_of, request)
+    if not _confirmed(form):
+        question, button = QUESTIONS[name]
+        amount = Money(payment.amount_cents, payment.currency).display()
+        return await _confirm_first(request, form, payment, question.format(amount=amount), button)
 
     async def act() -> str:
         observation = await getattr(request.app.state.attempts, name)(payment.id)
@@ -232,10 +266,14 @@ async def plugin_action(request: Request) -> Response:
     state = request.app.state
     name = request.path_params["name"]
 
+    plugin = state.plugins[payment.plugin]
+    _, attempt = await state.db.run(state.attempts.load, payment.id)
+    offered = {a.name: a for a in plugin.admin_actions(attempt)}
+    if name in offered and offered[name].confirm and not _confirmed(form):
+        return await _confirm_first(request, form, payment, offered[name].confirm, f"Yes: {offered[name].label}")
+
     async def act() -> str:
-        plugin = state.plugins[payment.plugin]
-        _, attempt = await state.db.run(state.attempts.load, payment.id)
-        if name not in {a.name for a in plugin.admin_actions(attempt)}:
+        if name not in offered:
             raise ActionRefused("That action is not available for this payment now.")
         fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
         with recorder.about(payment.id, payment.order_id) as call:

@@ -158,7 +158,8 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
                              sandbox_url=sandbox_url_for(plugin_id), sandbox_http=sandbox_http, services=services)
 
     state.plugins = Plugins.build(discover(plugin_ids), settings.env, runtime_for)
-    state.ledger = Ledger(db, bus, amount_unreported_by=[p.id for p in state.plugins if not p.reports_amount])
+    state.ledger = Ledger(db, bus, amount_unreported_by=[p.id for p in state.plugins if not p.reports_amount],
+                          method_name=lambda payment: _method_name(state.plugins, payment))
     state.templates = make_templates({p.id: p.templates_dir for p in state.plugins if p.templates_dir})
 
     routes = [
@@ -197,6 +198,12 @@ async def _run_in_background(plugin) -> None:
         await plugin.run_in_background()
     except Exception:
         log.exception("%s: its background work failed", plugin.id)
+
+
+def _method_name(plugins, payment) -> str:
+    """How the confirmation names the way the shopper paid: the provider's name."""
+    plugin = plugins.get(payment.plugin) if plugins is not None else None
+    return plugin.name if plugin is not None else payment.plugin
 
 
 async def sandbox_moved(request: Request) -> Response:

@@ -154,7 +154,8 @@ async def _extras(request: Request, context: dict) -> list[str]:
 async def _after_change(request: Request, message: str = "", fragment: str = "cart_body.html") -> Response:
     if is_htmx(request):
         context = await request.app.state.db.run(cart_context, request)
-        response = await render(request, fragment, {**context, "message": message,
+        # The change went through: an error an earlier attempt left in #cart-message is stale now.
+        response = await render(request, fragment, {**context, "message": message, "clear_errors": True,
                                                     "extras": await _extras(request, context)})
         response.headers["HX-Trigger"] = "cart-changed"
         return response

@@ -58,8 +58,11 @@ class BankTransferPlugin(PluginBase):
         self.bank = BankClient(runtime.http, settings.base_url, settings.api_key)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
+        # A SEPA credit transfer (and its GiroCode) moves euro only.
+        unavailable = "" if order.currency == "EUR" else "Bank transfer takes payments in euro only."
         return [PaymentOption(self.id, self.id, self.name,
-                              f"Transfer the amount within {self.settings.pay_within_days} days; we ship when it arrives.")]
+                              f"Transfer the amount within {self.settings.pay_within_days} days; we ship when it arrives.",
+                              unavailable=unavailable)]
 
     @staticmethod
     def transfer_reference(payment: PaymentAttempt) -> str:
@@ -111,7 +114,9 @@ class BankTransferPlugin(PluginBase):
                            reference=credit["id"])
 
     def admin_actions(self, payment: PaymentAttempt) -> Sequence[AdminAction]:
-        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED):
+        # Awaited, or arrived late after the order expired (money is never dropped); a payment
+        # the merchant cancelled expects no money, and its order is given up.
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED):
             return [AdminAction("mark_received", "Mark transfer received",
                                 confirm="Has the full amount arrived on the account?")]
         return []

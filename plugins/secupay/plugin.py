@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shop.countries import codes_of, country_list
 from shop.money import Money
 from shop.payments.answers import UnexpectedAnswer, parse
 from shop.payments.base import PLAIN_REPLIES, PluginBase
@@ -143,20 +144,33 @@ class SecupayPlugin(PluginBase):
     # ------------------------------------------------------------------ checkout
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        if order.currency not in CURRENCIES or not order.total.minor > 0:
+        """The merchant's methods that its contract offers (learnt from secupay's payment links),
+        each disabled with the reason when the contract's currency or countries do not cover this order."""
+        if not order.total.minor > 0:
             return []
+        reason = self.unavailable_for(order)
         try:
             contract = await self.contract_methods.current()
         except UnexpectedAnswer as exc:
             return [PaymentOption(self.id, "general", "secupay", unavailable=exc.reason)]
         except ProviderError:
             # Unknown for now: the general page alone, which offers whatever the contract has.
-            return [PaymentOption(self.id, "general", "secupay")]
+            return [PaymentOption(self.id, "general", "secupay", unavailable=reason)]
         # The merchant's choice and order, of what the contract offers: never a method without a link.
         methods = [m for m in self.settings.method_list if m in METHOD_LABELS and m in contract]
         general = PaymentOption(self.id, "general", "secupay",
-                                detail=", ".join(METHOD_LABELS[m] for m in methods))
-        return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay") for m in methods)]
+                                detail=", ".join(METHOD_LABELS[m] for m in methods), unavailable=reason)
+        return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay", unavailable=reason)
+                           for m in methods)]
+
+    def unavailable_for(self, order: OrderSnapshot) -> str:
+        if order.currency not in CURRENCIES:
+            return "secupay takes payments in euro only."
+        countries = codes_of(self.settings.countries)
+        addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
+        if countries and any(code and code.upper() not in countries for code in addresses):
+            return f"Only for addresses in {country_list(countries)}."
+        return ""
 
     async def _create(self, body: dict) -> CreatedTransaction:
         answer = await self.client.create_smart_transaction(body)

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from shop.countries import codes_of
 from shop.money import Money
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -115,7 +116,11 @@ class SeqrPlugin(PluginBase):
         self.periods: list[tuple[str, datetime, str | None]] = []  # closed this run: (id, when, terminal)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        return [PaymentOption(self.id, self.id, self.name, detail="Scan the code with the SEQR app")]
+        currencies = codes_of(self.settings.currencies)
+        unavailable = (f"SEQR takes payments in {' or '.join(currencies)} only."
+                       if currencies and order.currency not in currencies else "")
+        return [PaymentOption(self.id, self.id, self.name, detail="Scan the code with the SEQR app",
+                              unavailable=unavailable)]
 
     @property
     def read_back_after_seconds(self) -> float:

@@ -12,6 +12,9 @@ class SeqrSettings:
     base_url: str = "{sandbox_url}/soap/merchant/cashregister-2"
     terminal_id: str = "public_test_shop_terminal"  # SEQR's published test terminal
     password: str = "12345678"
+    # The currencies the terminal takes (SEQR answers another with 49 INVALID_INVOICE_DATA);
+    # the published test terminals take EUR and SEK.
+    currencies: str = "EUR,SEK"
     # Reseller credentials: only for registering cash-register terminals and shop-wide reports.
     reseller_id: str = ""
     reseller_user_id: str = "9900"

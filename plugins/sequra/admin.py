@@ -88,7 +88,8 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         if option not in PRODUCT_CODES:
             errors["product"] = "Choose one of SeQura's products."
         elif items and not errors:
-            offered = {o.option_id for o in await plugin.options(draft_of(_draft_lines(items, state.settings)))}
+            offered = {o.option_id for o in await plugin.options(draft_of(_draft_lines(items, state.settings)))
+                       if not o.unavailable}
             if option not in offered:
                 errors["product"] = (f"SeQura does not offer {PRODUCT_CODES[option]} for this amount"
                                      + (f"; it offers {', '.join(sorted(offered))}." if offered else "."))

@@ -68,6 +68,8 @@ def _plain(message: str) -> str:
     rest = message[match.end():].strip() if match else message
     if not rest:
         return message
+    if rest.endswith("is not allowed for this merchant") and match and match.group(2) == "country_code":
+        return "SeQura is not available for addresses in this country: please choose another way to pay."
     return f"SeQura says this {rest}" if rest.startswith(("is ", "must ", "has ")) else f"SeQura says: {rest}"
 
 

@@ -16,22 +16,33 @@ TERMS_UNREADABLE = "Not available right now: SeQura's instalment terms could not
 
 def payment_options(plugin_id: str, name: str, total: Money, methods: PaymentMethods,
                     agreements: CreditAgreements | None, now: datetime, terms_unreadable: bool = False,
-                    ) -> list[PaymentOption]:
-    """One option per product the total fits today; campaign products carry ``code:campaign``."""
+                    unavailable: str = "") -> list[PaymentOption]:
+    """One option per product running today; campaign products carry ``code:campaign``. A product
+    the total does not fit is listed disabled with its limit, and ``unavailable`` (a country
+    SeQura does not sell to, say) disables them all."""
     options = []
     for group, method in methods.methods():
-        if not method.sells(total.minor, now):
+        if not method.running(now):
             continue
         code = method.product
         option_id = f"{code}:{method.campaign}" if method.campaign and code == "pp5" else code
         label = f"{name}: {_title(group, method, code)}"
         plans = agreements.plans(code) if agreements is not None else []
-        if terms_unreadable and group.category == "part_payment":
-            options.append(PaymentOption(plugin_id, option_id, label, unavailable=TERMS_UNREADABLE))
-            continue
+        reason = unavailable or amount_limit(method, total)
+        if not reason and terms_unreadable and group.category == "part_payment":
+            reason = TERMS_UNREADABLE
         options.append(PaymentOption(plugin_id, option_id, label, _detail(method, plans, total.currency),
-                                     _fee(plans, total.currency)))
+                                     _fee(plans, total.currency), unavailable=reason))
     return options
+
+
+def amount_limit(method: Method, total: Money) -> str:
+    """Why the total does not fit the product's min_amount/max_amount (cents or none), or ""."""
+    if total.minor < (method.min_amount or 0):
+        return f"For orders of {Money(method.min_amount, total.currency).display()} or more."
+    if method.max_amount is not None and total.minor > method.max_amount:
+        return f"For orders up to {Money(method.max_amount, total.currency).display()}."
+    return ""
 
 
 def _title(group: MethodGroup, method: Method, code: str) -> str:

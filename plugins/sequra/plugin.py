@@ -24,6 +24,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shop.countries import codes_of, country_list
 from shop.money import Money
 from shop.payments.answers import UnexpectedAnswer
 from shop.payments.attempts import ActionRefused
@@ -168,7 +169,7 @@ class SequraPlugin(PluginBase):
     # ------------------------------------------------------------------ checkout
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        if order.currency != "EUR" or order.total.minor <= 0:
+        if order.total.minor <= 0:
             return []
         try:
             methods = await self.client.merchant_payment_methods()
@@ -176,15 +177,33 @@ class SequraPlugin(PluginBase):
             return [PaymentOption(self.id, self.id, self.name, unavailable=exc.reason)]
         except ProviderError:
             return []  # SeQura unreachable or refusing: do not offer it rather than fail the checkout
+        unavailable = self.unavailable_for(order)
+        countries = codes_of(self.settings.countries)
+        country = order.delivery_address.country_code.upper()
+        # Asked for the shopper's country where SeQura sells there, else for one it sells to: the
+        # options then show what the shopper would get on moving the delivery there.
+        country = country if country in countries or not countries else countries[0]
         agreements, unreadable = None, False
         try:
-            agreements = await self.client.credit_agreements(
-                order.total, locale=_locale(order), country=order.delivery_address.country_code.upper())
+            if order.currency == "EUR":
+                agreements = await self.client.credit_agreements(order.total, locale=_locale(order), country=country)
         except UnexpectedAnswer:
             unreadable = True  # credit is not offered without its terms
         except ProviderError:
             pass  # the products can still be sold; only the instalment detail is missing
-        return payment_options(self.id, self.name, order.total, methods, agreements, _now(), unreadable)
+        return payment_options(self.id, self.name, order.total, methods, agreements, _now(), unreadable, unavailable)
+
+    def unavailable_for(self, order: OrderSnapshot) -> str:
+        """Why SeQura refuses this order whatever the product (its currency, an address's
+        country), in the shopper's words; "" when it may accept it. A country not known yet
+        (a draft without addresses) does not count against it."""
+        if order.currency != "EUR":
+            return "SeQura takes payments in euro only."
+        countries = codes_of(self.settings.countries)
+        addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
+        if countries and any(code and code.upper() not in countries for code in addresses):
+            return f"Only for delivery and invoice addresses in {country_list(countries)}."
+        return ""
 
     def _merchant(self, payment: PaymentAttempt, isolated: bool) -> Merchant:
         if isolated:

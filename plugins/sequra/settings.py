@@ -11,6 +11,9 @@ class SequraSettings:
     account_key: str = "cartwheel"  # Basic auth user ("account key")
     secret: str = "cartwheel-sandbox"  # Basic auth password ("account secret")
     merchant_ref: str = "dummy_automated_tests"  # not a credential: order.merchant.id and a header
+    # The countries this merchant ref sells to (SeQura gives one ref per country and refuses an
+    # address elsewhere with a 409); the checkout shows SeQura disabled for other addresses.
+    countries: str = "ES"
     hmac_secret: str = ""  # signs the notification parameters, never sent; empty: the account secret
     isolated_till: bool = False  # a till no IPN can reach: the solicitation carries no callback URLs
     register_reference_on_confirm: bool = True  # False when an ERP sends order_ref_1 later

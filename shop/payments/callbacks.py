@@ -178,15 +178,25 @@ async def handle_return(request: Request) -> Response:
         elif started_here:
             await _cancel_abandoned(state, plugin, payment.id, AWAITING_THE_SHOPPER)
         ended = await state.db.run(_payment, state.db, payment.id)
-        if started_here and ended.status == PaymentStatus.FAILED and ended.detail:
-            flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
-        else:
-            flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
+        flash(request, *_why_back(plugin, ended, started_here))
         return RedirectResponse("/checkout", status_code=303)
     if not started_here:
         return await _email_check_page(request, plugin)
     grant_access(request, order)  # already granted at checkout: keeps it among the remembered orders
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+
+
+def _why_back(plugin, payment: Payment, started_here: bool) -> tuple[str, str]:
+    """What the checkout says to a shopper back from the provider's page without paying: the
+    reason where the provider gave one, and "you left" only where the shop knows that is what
+    happened (a provider without read-back closes its page the same way after a rejection)."""
+    if started_here and payment.status == PaymentStatus.FAILED:
+        return (payment.detail or f"{plugin.name} declined the payment; no money was taken. "
+                "Please choose another way to pay."), "error"
+    if plugin.has_read_back:
+        return "You left the payment page. Your cart is as you left it: check out again when you are ready.", "info"
+    return (f"The payment with {plugin.name} was not completed and no money was taken. Your cart is as you "
+            "left it: choose how to pay again."), "info"
 
 
 async def handle_email_check(request: Request) -> Response:

@@ -314,3 +314,10 @@ async def test_no_sandbox_links_when_pointed_at_seqr(http):
     runtime = PluginRuntime(http=http, public_url="http://shop.test", sandbox_url=SANDBOX)
     real = SeqrPlugin(SeqrSettings(base_url="https://extdev.seqr.com/soap/merchant/cashregister-2"), runtime)
     assert not real.uses_sandbox and real.sandbox_app_url("HTTP://SEQR.SE/R1") == ""
+
+
+async def test_options_are_disabled_for_a_currency_the_terminal_does_not_take(plugin):
+    (option,) = await plugin.options(make_order(currency="SEK"))
+    assert not option.unavailable
+    (option,) = await plugin.options(make_order(currency="USD"))
+    assert option.unavailable == "SEQR takes payments in EUR or SEK only."
