@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.conftest import start_keeping_the_log
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, pay_by_card
 from e2e.seqr_steps import check_out_with_seqr, open_app, pay_in_app
 from e2e.steps import add_to_cart, place_order
@@ -18,13 +19,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, 
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, backing_services):
+def server(tmp_path_factory, backing_services, pytestconfig):
     postgres, redis = backing_services
     process = ServerProcess(tmp_path_factory.mktemp("workers"), {"DATABASE_URL": postgres.url,
                                                                   "REDIS_URL": redis.url}, workers=2)
-    process.prepare()
-    process.start()
-    yield process
+    yield start_keeping_the_log(pytestconfig, process)
     process.stop()
 
 

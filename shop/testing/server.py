@@ -69,9 +69,13 @@ class ServerProcess:
         self.process: subprocess.Popen | None = None
 
     def prepare(self) -> None:
+        """``shop db upgrade`` and ``shop seed``: their output goes to the store's log too, and in the
+        error when one fails."""
         for args in (["db", "upgrade"], ["seed"]):
             done = subprocess.run([str(SHOP), *args], env=self.env, cwd=ROOT, capture_output=True, text=True,
                                   timeout=120)
+            with self.log_path.open("a") as log:
+                log.write(f"--- shop {' '.join(args)} ({done.returncode})\n{done.stdout}{done.stderr}")
             if done.returncode != 0:
                 raise RuntimeError(f"`shop {' '.join(args)}` failed ({done.returncode}):\n"
                                    f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}")
@@ -107,7 +111,7 @@ class ServerProcess:
     @staticmethod
     def _answers(url: str) -> bool:
         try:
-            return httpx.get(f"{url}/health", timeout=1).status_code == 200
+            return httpx.get(f"{url}/health", timeout=5).status_code == 200  # a loaded machine is slow
         except httpx.HTTPError:
             return False
 
