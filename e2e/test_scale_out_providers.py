@@ -12,7 +12,7 @@ from e2e.conftest import start_keeping_the_log
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, pay_by_card
 from e2e.seqr_steps import check_out_with_seqr, open_app, pay_in_app
 from e2e.steps import add_to_cart, place_order
-from e2e.test_sequra_checkout import check_out_with_sequra, identify
+from e2e.test_sequra_checkout import check_out_with_sequra, identify, returned_to_the_shop
 from shop.testing.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
@@ -50,9 +50,10 @@ def test_seqr_app_over_soap(page: Page):
 def test_sequra_identification_form(page: Page):
     add_to_cart(page, "LAMP-DESK")
     check_out_with_sequra(page, "Pay later")
-    identify(page)
-    page.wait_for_url(re.compile(r"/orders/"))
-    expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=15_000)
+    with returned_to_the_shop(page):
+        identify(page)
+    page.evaluate("window.__sameDocument = true")
+    expect_paid_live(page)
 
 
 def test_bank_transfer_sent_from_online_banking(page: Page, new_context, server):
