@@ -104,7 +104,9 @@ class ServerProcess:
                 sandboxes = SANDBOXES_SERVING.search(output)
                 self.sandbox_url = sandboxes.group(1) if sandboxes else self.env.get("SANDBOX_URL", "")
                 # Restarted, it comes back where its clients know it, as a real store would.
-                self.env.update(PORT=str(self.port), SANDBOX_URL=self.sandbox_url)
+                self.env["PORT"] = str(self.port)
+                if self.sandbox_url:
+                    self.env["SANDBOX_URL"] = self.sandbox_url
                 return self
             time.sleep(0.1)
         self.stop()
