@@ -79,7 +79,8 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
     store_socket = listen_on("PORT", settings.host, settings.port)
     sandbox_socket = listen_on("SANDBOX_URL", *sandbox_address(settings)) if start_them else None
     settings = dataclasses.replace(settings, port=store_socket.getsockname()[1])
-    if sandbox_socket is not None:
+    # A SANDBOX_URL set with a real port is kept as written (its host name, say); a default or port 0 is filled in.
+    if sandbox_socket is not None and (not settings.sandbox_url or sandbox_address(settings)[1] == 0):
         settings = dataclasses.replace(settings, sandbox_url=http_url(sandbox_socket))
     os.environ["PORT"] = str(settings.port)
     if sandbox_socket is not None:
@@ -197,13 +198,15 @@ def sandboxes(settings: Settings, port: int | None, fd: int | None = None) -> No
     from shop.sandbox_host import create_sandbox_host
 
     if fd is not None:
-        sock = socket.socket(fileno=fd)
+        sock = socket.socket(fileno=fd)  # `shop serve` bound it, and set SANDBOX_URL to its address
     elif port is not None:
         sock = listen_on("--port", settings.host, port)
+        settings = dataclasses.replace(settings, sandbox_url=http_url(sock))
     else:
-        sock = listen_on("SANDBOX_URL", *sandbox_address(settings))
-    # The sandboxes link to themselves (hosted pages, QR codes): at the address really bound.
-    settings = dataclasses.replace(settings, sandbox_url=http_url(sock))
+        host, wanted = sandbox_address(settings)
+        sock = listen_on("SANDBOX_URL", host, wanted)
+        if wanted == 0:  # the sandboxes link to themselves (hosted pages, QR codes): where they really are
+            settings = dataclasses.replace(settings, sandbox_url=http_url(sock))
     app = create_sandbox_host(settings)
     names = ", ".join(app.state.mounted) or "none (every plugin points at its real provider)"
     print(f"Sandboxes ({names}) are serving at {settings.sandbox_base_url}/", flush=True)
