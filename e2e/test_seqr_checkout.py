@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from e2e.seqr_steps import (
     check_out_with_seqr,
     invoice_at_seqr,
+    invoice_paid_with,
     invoice_reference,
     notification_at_seqr,
     open_app,
@@ -121,6 +122,10 @@ def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
     expect(merchant.locator("#order-status")).to_have_text("refunded")
     expect(merchant.locator(".payment")).to_contain_text(f"refunded €{float(left) + 5:.2f}")
     shot(merchant, "refund-2-full")
+    # SEQR's own view of the payment: both refunds recorded against this invoice, the whole total back.
+    row, history = invoice_paid_with(new_context().new_page(), receipt)
+    expect(history).to_contain_text(re.compile(r"refunded 5(\.0+)? EUR .*refunded [\d.]+ EUR"))
+    expect(row.locator("td").nth(7)).to_have_text(f"{float(left) + 5:.2f}")  # the Refunded column
 
 
 @pytest.mark.destructive  # it closes the terminal's period at SEQR

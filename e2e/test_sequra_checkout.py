@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.pages.sequra_form import FORM_FRAME, SequraForm
 from e2e.steps import add_to_cart, fill_details, order_number, shot
 from e2e.store import sandbox_page
 
@@ -15,7 +16,6 @@ from e2e.store import sandbox_page
 # digits of the mobile (here 66666).
 SPANISH = {"E-mail": "fulano@example.com", "Mobile phone": "666 666 666", "First name": "Fulano",
            "Last name": "De Tal", "Street and number": "Calle Mayor 1", "Postcode": "28013", "City": "Madrid"}
-TEST_CARD = ("4716 7730 7733 9777", "12/30", "123")
 
 
 PRODUCTS = {"Pay later": "i1", "Part payment": "pp3", "Split in 3": "sp1"}
@@ -29,41 +29,24 @@ def check_out_with_sequra(page: Page, product: str, country: str = "Spain", **ch
     page.get_by_role("button", name=re.compile("Place order")).click()
 
 
-FORM_FRAME = "iframe.sq-identification-iframe"  # form_v2's iframe, on SeQura's origin
-
-
 def sequra_form(page: Page):
-    """SeQura's form: in its iframe on the shop's page, or the whole page an SMS link opened."""
-    scope = page if "/pumbaa_form" in page.url else page.frame_locator(FORM_FRAME)
-    form = scope.locator(".sq-identification-form")
-    expect(form).to_be_visible()
-    return form
+    return SequraForm(page).form
 
 
 def identify(page: Page, given: str = "Fulano", surnames: str = "De Tal", born: str = "1980-01-10",
              mobile: str = "666666666") -> None:
-    form = sequra_form(page)
-    expect(form).to_have_attribute("data-sq-step", "identify")
-    form.get_by_label("Nombre").fill(given)
-    form.get_by_label("Apellidos").fill(surnames)
-    form.get_by_label("Fecha de nacimiento").fill(born)
-    form.get_by_label("Móvil").fill(mobile)
-    form.get_by_role("button", name="Continuar").click()
-    expect(form).to_have_attribute("data-sq-step", "otp")
-    form.get_by_label("Código de verificación").fill(mobile[-5:])
-    form.get_by_role("button", name="Verificar").click()
+    SequraForm(page).identify(given, surnames, born, mobile)
+
+
+def returned_to_the_shop(page: Page):
+    return SequraForm(page).returned_to_the_shop()
 
 
 def pay_down_payment(page: Page) -> None:
     form = sequra_form(page)
-    expect(form).to_have_attribute("data-sq-step", "card")
+    SequraForm(page).expect_step("card")
     expect(form).to_contain_text("Hoy pagas la primera cuota")
-    pan, expiry, cvv = TEST_CARD
-    form.get_by_label("Número de tarjeta").fill(pan)
-    form.get_by_label("Caducidad (MM/AA)").fill(expiry)
-    form.get_by_label("CVV").fill(cvv)
-    form.get_by_label("Titular").fill("FULANO DE TAL")
-    form.get_by_role("button", name=re.compile("^Pagar")).click()
+    SequraForm(page).pay_first_instalment()
 
 
 def expect_paid(page: Page) -> None:
@@ -85,11 +68,19 @@ def test_pay_later(page: Page):
     add_to_cart(page, "LAMP-DESK")
     check_out_with_sequra(page, "Pay later")
     expect(page.get_by_role("heading", name=re.compile("Payment in progress"))).to_be_visible()
-    identify(page)
-    expect(sequra_form(page)).to_contain_text("¡Aprobado!")
-    page.wait_for_url(re.compile(r"/orders/"))
+    with returned_to_the_shop(page):
+        identify(page)
+        expect(sequra_form(page)).to_contain_text("¡Aprobado!")
     expect_paid(page)
     expect(page.locator(FORM_FRAME)).to_have_count(0)
+
+
+def test_split_in_3_pays_the_first_third_by_card(page: Page):
+    add_to_cart(page, "BACKPACK-20L")
+    check_out_with_sequra(page, "Split in 3")
+    identify(page)
+    pay_down_payment(page)
+    expect_paid(page)
 
 
 def test_part_payment_with_the_down_payment(page: Page):
@@ -151,6 +142,7 @@ def test_the_cart_changed_in_another_tab_while_the_form_was_open(page: Page, new
     add_to_cart(page, "NOTEBOOK-A5")
     check_out_with_sequra(page, "Pay later")
     sequra_form(page)
+    page.evaluate("window.__sameDocument = true")
     second_tab = page.context.new_page()  # the same shopper, same cart
     add_to_cart(second_tab, "PEN-BLUE")
     second_tab.close()
@@ -160,6 +152,7 @@ def test_the_cart_changed_in_another_tab_while_the_form_was_open(page: Page, new
     expect(form).to_contain_text("Please start the checkout again")
     # Under the form the order page already says why, without a reload.
     expect(page.locator("#payment-panel")).to_contain_text("Your order changed while you were paying")
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
     form.get_by_role("button", name="Volver a la tienda").click()
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
     expect(page.locator(".summary")).to_contain_text("Ballpoint pen, blue")
@@ -171,13 +164,13 @@ def test_the_cart_changed_in_another_tab_while_the_form_was_open(page: Page, new
 def test_review_then_approval_arrives_live(page: Page, new_context):
     add_to_cart(page, "PEN-CASE")
     check_out_with_sequra(page, "Pay later")
-    identify(page, given="Review Test", surnames="Approve")
-    page.wait_for_url(re.compile(r"/orders/"))
+    with returned_to_the_shop(page):
+        identify(page, given="Review Test", surnames="Approve")
+    page.evaluate("window.__sameDocument = true")
     panel = page.locator("#payment-panel")
     expect(panel).to_contain_text("SeQura is reviewing your order", timeout=10_000)
     expect(page.locator(FORM_FRAME)).to_have_count(0)  # the form does not open again
     number = order_number(page)
-    page.evaluate("window.__sameDocument = true")
     risk_team = new_context().new_page()
     risk_team.goto(sandbox_page("sequra/"))
     row = risk_team.locator("tr", has_text="on_hold").first
