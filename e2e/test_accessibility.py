@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from e2e.axe import assert_accessible
 from e2e.bank_steps import book_transfer, transfer_details
 from e2e.every_page import VISITS, bank_transfer_order, checkout_with_errors, order_embedded_form
+from e2e.pages.sequra_form import FORM_FRAME
 from e2e.steps import fill_details
 
 
@@ -57,13 +58,30 @@ def test_a_screen_reader_hears_the_payment_status_change(page: Page):
 
 
 def test_the_sequra_form_is_a_modal_dialog_for_the_keyboard(page: Page):
+    """The form lives in form_v2's iframe on SeQura's origin: shown, the focus is on its first
+    field; Tab and Shift+Tab stay inside it; Esc hides it and gives the focus back to the page."""
     order_embedded_form(page)
-    dialog = page.get_by_role("dialog", name="seQura")
+    dialog = page.frame_locator(FORM_FRAME).get_by_role("dialog", name="seQura")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_label("Nombre")).to_be_focused()
-    inside = "document.querySelector('[role=dialog]').contains(document.activeElement)"
+    form = page.locator(FORM_FRAME).element_handle().content_frame()
+    in_the_iframe = "document.activeElement === document.querySelector('iframe.sq-identification-iframe')"
+    in_the_dialog = "document.querySelector('[role=dialog]').contains(document.activeElement)"
     for key in ["Tab"] * 8 + ["Shift+Tab"] * 8:  # more stops than the form has: Tab wraps inside it
         page.keyboard.press(key)
-        assert page.evaluate(inside), f"{key} left the dialog"
+        assert page.evaluate(in_the_iframe) and form.evaluate(in_the_dialog), f"{key} left the dialog"
+
+    # The shop's close callback leaves the page; without it, what the dialog itself does is seen.
+    page.evaluate("window.SequraFormInstance.setCloseCallback(function () {})")
     page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
+    expect(page.locator(FORM_FRAME)).to_be_hidden()
+    assert not page.evaluate(in_the_iframe), "the focus stayed in the hidden iframe"
+
+    # Opened from a link, closed: the focus goes back to that link.
+    opener = page.get_by_role("link").first
+    opener.focus()
+    page.evaluate("window.SequraFormInstance.show()")
+    expect(dialog.get_by_label("Nombre")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator(FORM_FRAME)).to_be_hidden()
+    expect(opener).to_be_focused()

@@ -1,7 +1,9 @@
 /* Cartwheel's SeQura sandbox: the identification form, on SeQura's own origin. It runs inside
    the form_v2 iframe on the shop's page, or as the whole page an SMS link opens on a phone.
    Framed, it never touches the shop's page: it posts {sequra: "close"} or
-   {sequra: "redirect", url} to its parent, which sequra_form.js obeys. */
+   {sequra: "redirect", url} to its parent, which sequra_form.js obeys, and {sequra: "ready"}
+   once it is drawn; the parent answers {sequra: "shown"} when the iframe is on screen.
+   It is a modal dialog: Tab and Shift+Tab cycle inside it, Esc closes it. */
 (function () {
   "use strict";
   var host = document.getElementById("sq-form");
@@ -11,7 +13,11 @@
   var uuid = host.getAttribute("data-sequra-order");
   var product = host.getAttribute("data-sequra-product");
   var api = base + "/orders/" + uuid + "/form";
-  var overlay = null, box = null, timer = null, redirected = false, abortUrl = null;
+  var overlay = null, box = null, timer = null, redirected = false, abortUrl = null, drawn = false;
+  // Framed, the iframe starts hidden and nothing in it can take the focus: the form takes it
+  // when the parent says the iframe is shown. A whole page is on screen from the start.
+  var onScreen = !framed;
+  var BRAND = "#00806b";  // SeQura's teal darkened to 4.9:1 on white (WCAG AA for text and buttons)
 
   function css(el, styles) { for (var k in styles) { el.style[k] = styles[k]; } return el; }
   function el(tag, styles, text) {
@@ -22,7 +28,7 @@
   function button(label, onClick, secondary) {
     var b = el("button", {display: "block", width: "100%", padding: "12px", marginTop: "12px", border: "0",
       borderRadius: "6px", fontSize: "16px", cursor: "pointer",
-      background: secondary ? "#e6e6ea" : "#00c2a3", color: secondary ? "#222" : "#fff"}, label);
+      background: secondary ? "#e6e6ea" : BRAND, color: secondary ? "#222" : "#fff"}, label);
     b.type = "button";
     b.addEventListener("click", onClick);
     return b;
@@ -34,7 +40,13 @@
     input.name = name; input.type = type || "text"; input.value = value || "";
     input.setAttribute("data-sq-field", name);
     wrap.appendChild(input);
-    if (error) { wrap.appendChild(el("span", {display: "block", color: "#d33", fontSize: "13px"}, error)); }
+    if (error) {
+      var message = el("span", {display: "block", color: "#b42318", fontSize: "13px"}, error);
+      message.id = "sq-error-" + name;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", message.id);
+      wrap.appendChild(message);
+    }
     form.appendChild(wrap);
     return input;
   }
@@ -69,14 +81,20 @@
     if (s.abort_url) { abortUrl = s.abort_url; }
     box.textContent = "";
     var head = el("div", {display: "flex", justifyContent: "space-between", alignItems: "center"});
-    head.appendChild(el("strong", {fontSize: "18px", color: "#00a389"}, "seQura"));
-    var x = el("button", {border: "0", background: "none", fontSize: "22px", cursor: "pointer"}, "\u00d7");
+    var title = el("h1", {fontSize: "18px", margin: "0", color: BRAND}, "seQura");
+    title.id = "sq-dialog-title";
+    head.appendChild(title);
+    var x = el("button", {border: "0", background: "none", fontSize: "22px", cursor: "pointer", color: "#222",
+      minWidth: "44px", minHeight: "44px"}, "\u00d7");
     x.type = "button"; x.setAttribute("aria-label", "Close"); x.addEventListener("click", close);
     head.appendChild(x);
     box.appendChild(head);
     if (s.title) { box.appendChild(el("p", {margin: "8px 0", fontSize: "15px"}, s.title + " \u00b7 " + s.amount)); }
-    if (s.message) { box.appendChild(el("p", {background: "#f0f7f6", padding: "8px", borderRadius: "6px",
-      fontSize: "14px"}, s.message)); }
+    if (s.message) {
+      var said = el("p", {background: "#f0f7f6", padding: "8px", borderRadius: "6px", fontSize: "14px"}, s.message);
+      said.setAttribute("role", "alert");  // a refusal or a wrong code is read out as it appears
+      box.appendChild(said);
+    }
     var errors = s.errors || {}, known = s.known || {}, form = el("form", {});
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     box.setAttribute("data-sq-step", s.step);
@@ -105,7 +123,7 @@
         poll();
         break;
       case "finish":
-        box.appendChild(el("p", {fontSize: "16px", color: "#00a389"}, "\u00a1Aprobado! Volviendo a la tienda\u2026"));
+        box.appendChild(el("p", {fontSize: "16px", color: BRAND}, "\u00a1Aprobado! Volviendo a la tienda\u2026"));
         go(s.redirect);
         break;
       case "show_on_hold":
@@ -113,7 +131,7 @@
         go(s.redirect);
         break;
       case "approved_offline":
-        box.appendChild(el("p", {fontSize: "18px", color: "#00a389"}, "\u00a1Aprobado!"));
+        box.appendChild(el("p", {fontSize: "18px", color: BRAND}, "\u00a1Aprobado!"));
         break;
       case "reject":
         form.appendChild(button("Elegir otro m\u00e9todo de pago", close, true));
@@ -123,8 +141,30 @@
         break;
     }
     box.appendChild(form);
-    var first = form.querySelector("input");
+    if (onScreen) { focusFirst(); }
+    if (framed && !drawn) { drawn = true; tell({sequra: "ready"}, abortUrl); }
+  }
+
+  // The first field with an error, else the first field, else the step's button (or the close button).
+  function focusFirst() {
+    var first = box.querySelector("input[aria-invalid]") || box.querySelector("form input, form button") ||
+      box.querySelector("button");
     if (first) { first.focus(); }
+  }
+
+  // A modal dialog: Tab and Shift+Tab cycle inside it, Esc closes it.
+  function onKey(e) {
+    if (!box) { return; }
+    if (e.key === "Escape") { e.preventDefault(); close(); return; }
+    if (e.key !== "Tab") { return; }
+    var stops = box.querySelectorAll("button, input, a[href]");
+    if (!stops.length) { return; }
+    var firstStop = stops[0], lastStop = stops[stops.length - 1], inside = box.contains(document.activeElement);
+    if (e.shiftKey && (document.activeElement === firstStop || !inside)) {
+      e.preventDefault(); lastStop.focus();
+    } else if (!e.shiftKey && (document.activeElement === lastStop || !inside)) {
+      e.preventDefault(); firstStop.focus();
+    }
   }
 
   function show() {
@@ -137,6 +177,9 @@
       box = el("div", {background: "#fff", width: "100%", maxWidth: "420px", maxHeight: "100%", overflowY: "auto",
         boxSizing: "border-box", padding: "16px 20px 20px", borderRadius: "10px", color: "#222"});
       box.className = "sq-identification-form";
+      box.setAttribute("role", "dialog");
+      box.setAttribute("aria-modal", "true");
+      box.setAttribute("aria-labelledby", "sq-dialog-title");
       overlay.appendChild(box);
       host.appendChild(overlay);
     }
@@ -153,5 +196,12 @@
     }
   }
 
+  document.addEventListener("keydown", onKey);
+  // The parent shows the iframe: the focus goes to the form's first field. Only the parent is heard.
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || !event.data || event.data.sequra !== "shown") { return; }
+    onScreen = true;
+    if (box) { focusFirst(); }
+  });
   show();
 })();
