@@ -15,7 +15,6 @@ from starlette.routing import Route
 from shop.models import Product
 from shop.web import render
 
-
 LISTING_LIFETIME_SECONDS = 1.0
 
 

@@ -18,6 +18,8 @@ from sqlmodel import Session, select
 from shop import stock
 from shop.cart import cart_hash_of
 from shop.db import Database, locked_session
+from shop.i18n import gettext as _
+from shop.i18n import use_locale
 from shop.models import (
     CartLine,
     Order,
@@ -309,11 +311,14 @@ class Ledger:
 
     @staticmethod
     def _queue_confirmation(session: Session, order: Order) -> None:
-        total = Money(order.total_cents, order.currency)
-        session.add(OutboxMessage(
-            order_id=order.id, recipient=order.email, subject=f"Your order {order.number} is confirmed",
-            body=(f"Hello {order.given_names},\n\nthank you: we received {total.display()} for order "
-                  f"{order.number} and are packing it now.\n\nCartwheel")))
+        # In the order's language, whoever's callback got it paid.
+        with use_locale(order.locale):
+            total = Money(order.total_cents, order.currency).display()
+            session.add(OutboxMessage(
+                order_id=order.id, recipient=order.email,
+                subject=_("Your order %(number)s is confirmed") % {"number": order.number},
+                body=_("Hello %(name)s,\n\nthank you: we received %(total)s for order %(number)s and are packing it "
+                       "now.\n\nCartwheel") % {"name": order.given_names, "total": total, "number": order.number}))
 
     # ------------------------------------------------------------------ expiry
 
