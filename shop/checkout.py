@@ -116,7 +116,8 @@ class CheckoutForm:
 def draft_of(lines) -> OrderSnapshot:
     """An order not placed yet, enough for plugins to say what they offer for it."""
     blank = Address("", "", "", "", "", "")
-    return OrderSnapshot("draft", tuple(lines), Customer("", "", ""), blank, blank, "", utcnow())
+    customer = Customer("", "", "", language=current_locale())  # offers in the language they are shown in
+    return OrderSnapshot("draft", tuple(lines), customer, blank, blank, "", utcnow())
 
 
 async def show_checkout(request: Request, form: CheckoutForm | None = None, status_code: int = 200,

@@ -11,6 +11,8 @@ from starlette.requests import Request
 from plugins.banktransfer.client import BankClient, signature_valid
 from plugins.banktransfer.settings import BankTransferSettings
 from plugins.banktransfer.status import to_status
+from shop.i18n import N_, format_date, ngettext
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -35,7 +37,7 @@ SIGNATURE_HEADER = "x-bank-signature"
 
 class BankTransferPlugin(PluginBase):
     id = "banktransfer"
-    name = "Bank transfer"
+    name = N_("Bank transfer")  # translated where shown: the shop calls it by a name in each language
     capabilities = frozenset({Capability.CANCEL, Capability.STATUS_PUSH})
     settings_model = BankTransferSettings
     has_read_back = True
@@ -51,8 +53,10 @@ class BankTransferPlugin(PluginBase):
         self.bank = BankClient(runtime.http, settings.base_url, settings.api_key)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        return [PaymentOption(self.id, self.id, self.name,
-                              f"Transfer the amount within {self.settings.pay_within_days} days; we ship when it arrives.")]
+        days = self.settings.pay_within_days
+        return [PaymentOption(self.id, self.id, _(self.name), ngettext(
+            "Transfer the amount within %(days)s day; we ship when it arrives.",
+            "Transfer the amount within %(days)s days; we ship when it arrives.", days) % {"days": days})]
 
     @staticmethod
     def transfer_reference(payment: PaymentAttempt) -> str:
@@ -63,14 +67,16 @@ class BankTransferPlugin(PluginBase):
         reference = self.transfer_reference(payment)
         credit = await self.bank.expect_credit(reference=reference, amount=payment.amount,
                                                notify_url=payment.urls.callback, iban=s.iban)
-        fields = (("Account owner", s.account_owner), ("IBAN", s.iban), ("BIC", s.bic), ("Bank", s.bank_name),
-                  ("Amount", payment.amount.display()), ("Reference", reference))
+        # Kept with the attempt and shown on the order page: in the language the shopper paid in.
+        fields = ((_("Account owner"), s.account_owner), ("IBAN", s.iban), ("BIC", s.bic), (_("Bank"), s.bank_name),
+                  (_("Amount"), payment.amount.display()), (_("Reference"), reference))
         qr = girocode_payload(bic=s.bic, name=s.account_owner, iban=s.iban, amount_cents=payment.amount.minor,
                               currency=payment.amount.currency, purpose=reference)
         due = payment.order.created_at + timedelta(days=s.pay_within_days)
         return Started(
             next_step=Instructions(fields, qr_payload=qr, note=(
-                f"Please transfer the amount with the reference by {due:%d %B %Y}. We ship as soon as it arrives.")),
+                _("Please transfer the amount with the reference by %(date)s. We ship as soon as it arrives.")
+                % {"date": format_date(due, "long")})),
             observation=Observation(PaymentStatus.PENDING, credit["status"], f"credit:{credit['id']}:open",
                                     reference=credit["id"]),
             reference=credit["id"], data={"transfer_reference": reference})
@@ -81,7 +87,8 @@ class BankTransferPlugin(PluginBase):
         received = Money(int(credit.get("received", 0)), credit.get("currency", payment.amount.currency))
         detail = ""
         if credit["status"] == "partially_credited":
-            detail = f"{received.display()} of {payment.amount.display()} has arrived so far."
+            detail = _("%(received)s of %(amount)s has arrived so far.") % {
+                "received": received.display(), "amount": payment.amount.display()}
         return Observation(status, credit["status"], f"credit:{credit['id']}:{credit['status']}:{received.minor}",
                            reference=credit["id"], amount=received if status == PaymentStatus.PAID else None,
                            detail=detail)

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shop.i18n import N_
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.base import PLAIN_REPLIES, PluginBase
 from shop.payments.contract import (
@@ -36,13 +38,13 @@ from .settings import SecupaySettings
 from .status import SIMPLE_TEXT, payment_status
 
 METHOD_LABELS = {
-    "creditcard": "Credit card",
-    "debit": "SEPA direct debit",
+    "creditcard": N_("Credit card"),
+    "debit": N_("SEPA direct debit"),
     "paypal": "PayPal",
-    "prepaid": "Prepayment (bank transfer)",
-    "invoice": "Invoice",
+    "prepaid": N_("Prepayment (bank transfer)"),
+    "invoice": N_("Invoice"),
     "sofort": "Sofort",
-    "easycredit": "easyCredit instalments",
+    "easycredit": N_("easyCredit instalments"),
 }
 CURRENCIES = {"EUR"}  # what secupay contracts settle in
 
@@ -134,8 +136,8 @@ class SecupayPlugin(PluginBase):
             return []
         methods = [m for m in self.settings.method_list if m in METHOD_LABELS]
         general = PaymentOption(self.id, "general", "secupay",
-                                detail=", ".join(METHOD_LABELS[m] for m in methods))
-        return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay") for m in methods)]
+                                detail=", ".join(_(METHOD_LABELS[m]) for m in methods))
+        return [general, *(PaymentOption(self.id, m, _(METHOD_LABELS[m]), detail=_("via secupay")) for m in methods)]
 
     async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
         stx = await self.client.create_smart_transaction(create_body(payment, self.settings))

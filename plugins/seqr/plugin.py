@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from shop.i18n import gettext as _
+from shop.i18n import use_locale
 from shop.money import Money
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -106,7 +108,7 @@ class SeqrPlugin(PluginBase):
         self.periods: list[tuple[str, datetime, str | None]] = []  # closed this run: (id, when, terminal)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        return [PaymentOption(self.id, self.id, self.name, detail="Scan the code with the SEQR app")]
+        return [PaymentOption(self.id, self.id, self.name, detail=_("Scan the code with the SEQR app"))]
 
     # ----------------------------------------------------------------- checkout
 
@@ -119,8 +121,10 @@ class SeqrPlugin(PluginBase):
         )
         if sum((r.total for r in rows), Money.zero(payment.amount.currency)) != payment.amount:
             rows = ()  # SEQR wants rows that add up to the total; without them it shows the total alone
+        with use_locale(order.customer.language):  # the payer reads it in the app, in the shop's language
+            title = _("%(shop)s order %(number)s") % {"shop": self.settings.shop_name, "number": order.number}
         return Invoice(
-            title=f"{self.settings.shop_name} order {order.number}",
+            title=title,
             total=payment.amount,
             rows=rows,
             client_invoice_id=order.number,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shop.i18n import gettext as _
+from shop.i18n import ngettext
 from shop.money import Money
 from shop.payments.contract import PaymentOption
 
@@ -36,15 +38,22 @@ def _title(group: dict, method: dict, code: str) -> str:
 
 
 def _detail(method: dict, plans: list[dict], currency: str) -> str:
+    """What the plans mean, in the shopper's language (the product's name stays SeQura's own)."""
     if not plans:
         return method.get("claim") or method.get("description") or ""
     counts = [p["instalment_count"] for p in plans]
     cheapest = min(plans, key=lambda p: p["instalment_total"]["value"])
     fee = Money(plans[0]["instalment_fee"]["value"], currency)
-    how = f"{', '.join(map(str, counts[:-1]))} or {counts[-1]}" if len(counts) > 1 else str(counts[0])
     per = Money(cheapest["instalment_total"]["value"], currency).display()
-    return (f"{how} monthly instalments, from {per}/month; "
-            + (f"fee {fee.display()} per instalment" if fee else "no fees"))
+    if len(counts) > 1:
+        how = _("%(counts)s or %(last)s monthly instalments, from %(amount)s/month") % {
+            "counts": ", ".join(map(str, counts[:-1])), "last": counts[-1], "amount": per}
+    else:
+        how = ngettext("%(count)s monthly instalment, from %(amount)s/month",
+                       "%(count)s monthly instalments, from %(amount)s/month", counts[0]) % {
+            "count": counts[0], "amount": per}
+    cost = _("fee %(amount)s per instalment") % {"amount": fee.display()} if fee else _("no fees")
+    return _("%(plans)s; %(cost)s") % {"plans": how, "cost": cost}
 
 
 def _fee(plans: list[dict], currency: str) -> Money | None:

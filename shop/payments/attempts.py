@@ -81,7 +81,7 @@ def snapshot_of(session: Session, order: Order) -> OrderSnapshot:
                                  Money(line.unit_price_cents, order.currency), Decimal(line.tax_rate))
                     for line in lines),
         customer=Customer(email=order.email, given_names=order.given_names, surname=order.surname,
-                          phone=order.phone, date_of_birth=order.date_of_birth),
+                          phone=order.phone, language=order.locale, date_of_birth=order.date_of_birth),
         delivery_address=Address(**order.delivery_address),
         invoice_address=Address(**order.invoice_address),
         cart_hash=order.cart_hash,

@@ -1,0 +1,74 @@
+"""Each provider is told the shopper's language, and its hosted pages speak it where the provider does."""
+
+import pytest
+
+from shop.models import Order
+from shop.testing.shopper import Shopper, make_settings, running_app
+
+from .rows import rows
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def store(tmp_path):
+    async with running_app(make_settings(tmp_path), plugin_ids=["secupay", "seqr", "sequra"]) as app:
+        shopper = Shopper(app)
+        try:
+            yield app, shopper
+        finally:
+            await shopper.aclose()
+
+
+def sandbox(app, plugin: str):
+    return app.state.sandboxes[plugin].state.sandbox
+
+
+async def place(shopper: Shopper, locale: str, method: str, **changes):
+    await shopper.post("/locale", {"locale": locale, "next": "/"})
+    await shopper.add("MUG-ENAMEL", 5)  # above SeQura's instalment minimum
+    response = await shopper.checkout(method, **changes)
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def test_secupay_shows_a_german_shopper_its_page_in_german(store):
+    app, shopper = store
+    response = await place(shopper, "de", "secupay:creditcard")
+    (stx,) = sandbox(app, "secupay").stx.values()
+    assert stx.request["application_context"]["language"] == "de"
+    hosted = await shopper.http.get(response.headers["location"], follow_redirects=True)
+    assert '<html lang="de">' in hosted.text
+
+
+async def test_secupay_shows_a_swedish_shopper_its_page_in_english_as_it_knows_no_swedish(store):
+    app, shopper = store
+    await place(shopper, "sv", "secupay:creditcard")
+    (stx,) = sandbox(app, "secupay").stx.values()
+    assert stx.request["application_context"]["language"] == "en"
+
+
+async def test_sequra_is_told_the_shoppers_language_and_offers_in_it(store):
+    app, shopper = store
+    await shopper.post("/locale", {"locale": "es", "next": "/"})
+    await shopper.add("MUG-ENAMEL", 5)
+    page = (await shopper.get("/checkout")).text
+    assert "cuotas mensuales, desde" in page and "monthly" not in page  # the description in Spanish
+    assert "SeQura: Paga Fraccionado" in page  # the product's own name, as SeQura gives it
+    await shopper.checkout("sequra:pp3")
+    (order,) = sandbox(app, "sequra").orders.values()
+    assert order.payload["customer"]["language_code"] == "es-ES"
+
+
+async def test_sequra_offers_describe_plans_in_english_for_an_english_shopper(store):
+    app, shopper = store
+    await shopper.add("MUG-ENAMEL", 5)
+    page = (await shopper.get("/checkout")).text
+    assert "monthly instalments, from €" in page and "cuotas" not in page
+
+
+async def test_seqr_invoices_are_titled_in_the_shoppers_language(store):
+    app, shopper = store
+    await place(shopper, "sv", "seqr:seqr")
+    (invoice,) = sandbox(app, "seqr").invoices.values()
+    assert invoice.data["title"] == f"Cartwheel, beställning {rows(app, Order)[0].number}"
