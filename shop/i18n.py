@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import gettext as _gettext
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
-from babel import Locale, dates
+from babel import Locale, dates, numbers
 from babel.core import negotiate_locale
 from babel.support import Translations
 from starlette.datastructures import Headers
@@ -143,6 +145,18 @@ def _babel_locale(locale: str) -> Locale:
 def country_name(code: str) -> str:
     """A country's name in the current language ("DE": "Germany", "Alemania", "Deutschland", "Tyskland")."""
     return _babel_locale(_current.get()).territories.get(code.upper(), code)
+
+
+_DECIMAL_TEXT = re.compile(r"^-?\d+\.\d+$")
+
+
+def format_number(value: object) -> str:
+    """A decimal as text (a provider's report cell: "19.45000") as the locale writes it ("19,45"),
+    read as a Decimal, never a float; anything else (ids, words, whole numbers) unchanged."""
+    text = str(value)
+    if not _DECIMAL_TEXT.match(text):
+        return text
+    return numbers.format_decimal(Decimal(text), "#,##0.00###", locale=_babel_locale(_current.get()))
 
 
 def format_datetime(value: datetime) -> str:

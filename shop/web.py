@@ -48,6 +48,7 @@ def make_templates(plugin_dirs: dict[str, Path]) -> Jinja2Templates:
     env.filters["amount"] = lambda minor, currency="EUR": Money(int(minor), currency).editable()
     env.filters["order_status"] = lambda status: i18n.gettext(ORDER_STATUS_LABELS.get(status, status))
     env.filters["payment_status"] = lambda status: i18n.gettext(PAYMENT_STATUS_LABELS.get(status, status))
+    env.filters["number"] = i18n.format_number
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.filters["time"] = i18n.format_time

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_currency
 
-from shop.i18n import LOCALES, use_locale
+from shop.i18n import LOCALES, format_number, use_locale
 from shop.money import Money
 
 NBSP = "\xa0"  # Babel keeps number and symbol together with a no-break space
@@ -53,3 +53,12 @@ def test_editable_amounts_use_the_locales_decimal_mark_without_grouping():
     assert Money(123450).editable("de") == "1234,50"
     assert Money(123450).editable("en") == "1234.50"
     assert Money(-5).editable("sv") == "-0,05"
+
+
+def test_report_numbers_are_written_as_the_locale_writes_them_and_ids_stay_as_they_are():
+    with use_locale("de"):
+        assert format_number("19.45000") == "19,45" and format_number("-1234.56789") == "-1.234,56789"
+        assert format_number("20250101000000001") == "20250101000000001"  # an id, not an amount
+        assert format_number("PAID") == "PAID"
+    with use_locale("en"):
+        assert format_number("19.45000") == "19.45"

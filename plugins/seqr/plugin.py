@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from shop.i18n import N_, use_locale
 from shop.i18n import gettext as _
-from shop.i18n import use_locale
 from shop.money import Money
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -75,7 +75,7 @@ class SeqrPlugin(PluginBase):
     settings_model = SeqrSettings
     has_read_back = True
     templates_dir = Path(__file__).parent / "templates"
-    admin_links = (("/", "SEQR end of day"),)
+    admin_links = (("/", N_("SEQR end of day")),)
     demo_flows = (
         ("Pay by scanning", "Check out with SEQR; open the sandbox app (link under the code, or the sandbox "
                             "control page), confirm, PIN 1234. The order page turns paid by itself."),

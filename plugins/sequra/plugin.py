@@ -24,6 +24,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shop.i18n import N_
 from shop.money import Money
 from shop.payments.attempts import ActionRefused
 from shop.payments.base import PluginBase
@@ -90,7 +91,7 @@ class SequraPlugin(PluginBase):
     has_read_back = False
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
     templates_dir = Path(__file__).parent / "templates"
-    admin_links = (("/phone-order", "SeQura phone order"),)
+    admin_links = (("/phone-order", N_("SeQura phone order")),)
 
     def __init__(self, settings: SequraSettings, runtime) -> None:
         super().__init__(settings, runtime)
