@@ -174,10 +174,10 @@ class SeqrPlugin(PluginBase):
                         payment_date=receipt.payment_date.isoformat() if receipt.payment_date else None)
             amount = receipt.total or payment.amount
         detail = {
-            "CANCELED": "The SEQR invoice was cancelled (by the payer, the shop, or reversed unread).",
-            "FAILED": "The payer's bank declined the SEQR payment.",
-            "EXPIRED": "The SEQR invoice expired unpaid.",
-            "PAID": f"Paid with SEQR, receipt {state.ers_reference}.",
+            "CANCELED": _("The SEQR invoice was cancelled (by the payer, the shop, or reversed unread)."),
+            "FAILED": _("The payer's bank declined the SEQR payment."),
+            "EXPIRED": _("The SEQR invoice expired unpaid."),
+            "PAID": _("Paid with SEQR, receipt %(receipt)s.") % {"receipt": state.ers_reference},
         }.get(state.status, "")
         return Observation(
             status=to_payment_status(state.status),

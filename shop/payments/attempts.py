@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, case, update
 from sqlmodel import Session, select
 
 from shop.i18n import gettext as _
+from shop.i18n import use_locale
 from shop.models import Order, OrderLine, Payment, PaymentEvent, utcnow
 from shop.money import Money
 from shop.payments import recorder
@@ -224,7 +225,8 @@ class Attempts:
             return False
         with recorder.about(payment.id, payment.order_id) as call:
             try:
-                observation = await plugin.fetch(attempt)
+                with use_locale(attempt.order.customer.language):  # its words reach the shopper
+                    observation = await plugin.fetch(attempt)
             except ProviderError as exc:
                 await self.state.db.write(self.note, payment, f"{source}: read-back failed", exc.message,
                                           call.correlation_id)

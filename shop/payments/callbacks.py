@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 
 from shop import admin_security
 from shop.checkout import order_problem
+from shop.i18n import use_locale
 from shop.models import Order, Payment
 from shop.orders import grant_access
 from shop.payments import recorder
@@ -116,7 +117,8 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
     if confirms_on_callback(plugin):
         await _keep_intent(state, plugin, payment, attempt, claim, correlation_id)
     try:
-        observation = await plugin.fetch(attempt, claim)
+        with use_locale(attempt.order.customer.language):  # what it says to the shopper, in the order's language
+            observation = await plugin.fetch(attempt, claim)
     except CartChanged as exc:
         await _fail_for_cart(state, payment, claim.dedupe_key, exc.message, correlation_id)
         return CallbackOutcome.CONFLICT, exc.message
