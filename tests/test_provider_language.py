@@ -1,11 +1,13 @@
 """Each provider is told the shopper's language, and its hosted pages speak it where the provider does."""
 
+import httpx
 import pytest
 
-from shop.models import Order
-from shop.testing.shopper import Shopper, make_settings, running_app
+from plugins.seqr.sandbox.state import TEST_PIN
+from shop.models import Order, Payment
+from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
 
-from .rows import rows
+from .rows import get, rows
 
 pytestmark = pytest.mark.anyio
 
@@ -72,3 +74,32 @@ async def test_seqr_invoices_are_titled_in_the_shoppers_language(store):
     await place(shopper, "sv", "seqr:seqr")
     (invoice,) = sandbox(app, "seqr").invoices.values()
     assert invoice.data["title"] == f"Cartwheel, beställning {rows(app, Order)[0].number}"
+
+
+async def test_what_a_read_back_tells_the_shopper_is_in_the_orders_language_whoever_asks(store):
+    app, shopper = store
+    seqr = sandbox(app, "seqr")
+    seqr.scenarios.hold_callbacks = True  # the read-back below is the only way the news arrives
+    await place(shopper, "sv", "seqr:seqr")
+    (payment,) = rows(app, Payment)
+    seqr.scan(payment.reference)
+    assert seqr.confirm(payment.reference, TEST_PIN) == "paid"
+    assert await app.state.attempts.refresh(payment.id, "reconciler")  # no shopper's request: English around it
+    paid = get(app, Payment, payment.id)
+    assert paid.status == "paid" and paid.detail.startswith("Betald med SEQR, kvitto ")
+
+
+async def test_a_callback_speaks_the_orders_language_to_the_shopper_too(store):
+    app, shopper = store
+    seqr = sandbox(app, "seqr")
+    seqr.scenarios.hold_callbacks = True
+    await place(shopper, "de", "seqr:seqr")
+    (payment,) = rows(app, Payment)
+    seqr.scan(payment.reference)
+    assert seqr.confirm(payment.reference, TEST_PIN) == "paid"
+    note = next(n for n in seqr.held if n.reference == payment.reference)
+    # SEQR's notification, as SEQR sends it: no cookie, no Accept-Language.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as provider:
+        answer = await provider.post(note.url, headers=dict(note.headers), content=note.body)
+    assert answer.status_code < 300
+    assert get(app, Payment, payment.id).detail.startswith("Mit SEQR bezahlt, Beleg ")
