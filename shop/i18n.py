@@ -111,6 +111,9 @@ class LocaleMiddleware:
 @functools.cache
 def translations(locale: str) -> _gettext.NullTranslations:
     """The compiled catalog of a locale, read once per process (English falls back to the msgids)."""
+    from shop.catalogs import compile_stale  # here: shop.catalogs imports this module
+
+    compile_stale()  # a fresh clone, or a .po edited since: build the .mo before it is read and kept
     return Translations.load(LOCALE_DIR, [locale], DOMAIN)
 
 
