@@ -3,8 +3,11 @@
 import httpx
 import pytest
 
+from plugins.secupay.plugin import _sentence
 from plugins.seqr.sandbox.state import TEST_PIN
+from shop.i18n import use_locale
 from shop.models import Order, Payment
+from shop.payments.contract import PaymentStatus
 from shop.testing.shopper import BASE_URL, Shopper, make_settings, running_app
 
 from .rows import get, rows
@@ -103,3 +106,9 @@ async def test_a_callback_speaks_the_orders_language_to_the_shopper_too(store):
         answer = await provider.post(note.url, headers=dict(note.headers), content=note.body)
     assert answer.status_code < 300
     assert get(app, Payment, payment.id).detail.startswith("Mit SEQR bezahlt, Beleg ")
+
+
+def test_secupay_tells_a_german_shopper_in_german_why_a_payment_failed():
+    with use_locale("de"):
+        failed = _sentence(PaymentStatus.FAILED, "creditcard", None)
+    assert failed.startswith("secupay hat die Zahlung per Karte abgelehnt. Es wurde kein Geld abgebucht")

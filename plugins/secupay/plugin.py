@@ -90,15 +90,16 @@ def grouped_iban(iban: str) -> str:
 
 def transfer_step(transfer: dict, amount: Money, method: str) -> Instructions:
     """The order page's next step once the shopper is back from secupay with prepaid or invoice."""
-    fields = (("Account holder", str(transfer.get("owner") or "")),
-              ("IBAN", grouped_iban(str(transfer.get("iban") or ""))), ("BIC", str(transfer.get("bic") or "")), ("Bank", str(transfer.get("bank") or "")),
-              ("Purpose", str(transfer.get("purpose") or "")), ("Amount", amount.display()))
+    fields = ((_("Account holder"), str(transfer.get("owner") or "")),
+              ("IBAN", grouped_iban(str(transfer.get("iban") or ""))), ("BIC", str(transfer.get("bic") or "")),
+              (_("Bank"), str(transfer.get("bank") or "")),
+              (_("Purpose"), str(transfer.get("purpose") or "")), (_("Amount"), amount.display()))
     if method == "invoice":
-        note = ("Please transfer the amount once your goods have arrived, with the purpose exactly as shown: "
-                "secupay collects the invoice for us.")
+        note = _("Please transfer the amount once your goods have arrived, with the purpose exactly as shown: "
+                 "secupay collects the invoice for us.")
     else:
-        note = ("Please transfer the amount with the purpose exactly as shown: it is how secupay finds your "
-                "payment. We ship as soon as the money arrives.")
+        note = _("Please transfer the amount with the purpose exactly as shown: it is how secupay finds your "
+                 "payment. We ship as soon as the money arrives.")
     return Instructions(fields=tuple((label, value) for label, value in fields if value),
                         qr_payload=epc_payload(transfer, amount), note=note)
 
@@ -235,7 +236,8 @@ class SecupayPlugin(PluginBase):
         detail = _sentence(status, method or (picked if status == PaymentStatus.FAILED else None), simple)
         if step is not None and status == PaymentStatus.PENDING:
             # Shown above the bank details on the order page, and in the merchant's timeline.
-            detail = f"Prepayment by bank transfer to secupay: {due.display()}, purpose {transfer['purpose']}"
+            detail = _("Prepayment by bank transfer to secupay: %(amount)s, purpose %(purpose)s") % {
+                "amount": due.display(), "purpose": transfer["purpose"]}
         return Observation(status=status, raw_status=raw, dedupe_key=key, reference=stx_id, amount=amount,
                            detail=detail, data=data, refunds=refunds, next_step=step)
 
@@ -320,27 +322,34 @@ def _key(stx_id: str, word: str, pci_id: str | None = None, simple: int | None =
 
 
 # The method inside a sentence: "Paid by card", "secupay declined the card payment".
-METHOD_WORDS = {"creditcard": "card", "prepaid": "prepayment", "invoice": "invoice", "easycredit": "easyCredit"}
+METHOD_WORDS = {"creditcard": N_("card"), "prepaid": N_("prepayment"), "invoice": N_("invoice"),
+                "easycredit": "easyCredit"}
 
 
 def _sentence(status: PaymentStatus, method: str | None, simple: int | None) -> str:
-    label = METHOD_LABELS.get(method or "", method or "secupay")
-    word = METHOD_WORDS.get(method or "", label)
+    """What the shopper (and the merchant's timeline) reads about the payment, in the order's language."""
+    label = _(METHOD_LABELS.get(method or "", method or "secupay"))
+    word = _(METHOD_WORDS[method]) if method in METHOD_WORDS else label
     if status == PaymentStatus.PAID:
-        return f"Paid by {word}" + (" (the bank reports an issue)" if simple == 4 else "")
+        if simple == 4:
+            return _("Paid by %(method)s (the bank reports an issue)") % {"method": word}
+        return _("Paid by %(method)s") % {"method": word}
     if status == PaymentStatus.AUTHORIZED:
         if simple == 14:
-            return "Invoice accepted by secupay: capture it when the goods are shipped"
-        return f"{label} authorised: capture to collect the money"
+            return _("Invoice accepted by secupay: capture it when the goods are shipped")
+        return _("%(method)s authorised: capture to collect the money") % {"method": label}
     if status == PaymentStatus.PENDING:
         if method == "prepaid":
-            return "Waiting for the bank transfer to arrive at secupay"
+            return _("Waiting for the bank transfer to arrive at secupay")
         if method:
-            return f"{label}: secupay is still checking the payment"
-        return "secupay's payment page has not been completed yet"
+            return _("%(method)s: secupay is still checking the payment") % {"method": label}
+        return _("secupay's payment page has not been completed yet")
     if status == PaymentStatus.FAILED:
-        failed = f"secupay declined the {word} payment" if method else "The payment failed at secupay"
-        return f"{failed}. No money was taken: please try again, with another card or another way to pay."
+        if method:
+            return _("secupay declined the %(method)s payment. No money was taken: please try again, with another "
+                     "card or another way to pay.") % {"method": word}
+        return _("The payment failed at secupay. No money was taken: please try again, with another card or another "
+                 "way to pay.")
     if status == PaymentStatus.CANCELLED:
-        return "The payment was cancelled at secupay"
+        return _("The payment was cancelled at secupay")
     return label
