@@ -14,7 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -87,6 +86,9 @@ def compile_stale(locale_dir: Path = LOCALE_DIR) -> list[Path]:
 
 
 def _pybabel(*args: str) -> None:
+    # Imported here: pybabel's front end is slow to import, and a serving worker never needs it.
+    from babel.messages.frontend import CommandLineInterface
+
     CommandLineInterface().run(["pybabel", "-q", *args])
 
 
