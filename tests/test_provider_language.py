@@ -60,6 +60,7 @@ async def test_sequra_is_told_the_shoppers_language_and_offers_in_it(store):
     page = (await shopper.get("/checkout")).text
     assert "cuotas mensuales, desde" in page and "monthly" not in page  # the description in Spanish
     assert "SeQura: Paga Fraccionado" in page  # the product's own name, as SeQura gives it
+    assert "Recibe tu pedido y paga en 7 días" in page  # SeQura's own claim, in the shopper's language
     await shopper.checkout("sequra:pp3")
     (order,) = sandbox(app, "sequra").orders.values()
     assert order.payload["customer"]["language_code"] == "es-ES"
@@ -70,6 +71,7 @@ async def test_sequra_offers_describe_plans_in_english_for_an_english_shopper(st
     await shopper.add("MUG-ENAMEL", 5)
     page = (await shopper.get("/checkout")).text
     assert "monthly instalments, from €" in page and "cuotas" not in page
+    assert "Receive your order first, then pay later at no cost" in page and "Recibe tu pedido" not in page
 
 
 async def test_seqr_invoices_are_titled_in_the_shoppers_language(store):

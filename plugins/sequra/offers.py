@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from shop.i18n import N_, current_locale, ngettext
 from shop.i18n import gettext as _
-from shop.i18n import ngettext
 from shop.money import Money
 from shop.payments.contract import PaymentOption
 
@@ -21,9 +21,9 @@ def payment_options(plugin_id: str, name: str, total: Money, methods: dict, agre
             plans = agreements.get(code) or []
             label = f"{name}: {_title(group, method, code)}"
             try:
-                detail, fee = _detail(method, plans, total.currency), _fee(plans, total.currency)
+                detail, fee = _detail(group, method, plans, total.currency), _fee(plans, total.currency)
             except (KeyError, TypeError, ValueError):  # the agreements' shape is not documented by SeQura
-                detail, fee = method.get("claim") or method.get("description") or "", None
+                detail, fee = _claim(group, method), None
             options.append(PaymentOption(plugin_id, option_id, label, detail, fee))
     return options
 
@@ -37,10 +37,23 @@ def _title(group: dict, method: dict, code: str) -> str:
     return group_title or own or code
 
 
-def _detail(method: dict, plans: list[dict], currency: str) -> str:
+# What a kind of product means, for shoppers who do not read SeQura's Spanish claims.
+KIND_DESCRIPTIONS = {"pay_later": N_("Receive your order first, then pay later at no cost")}
+
+
+def _claim(group: dict, method: dict) -> str:
+    """SeQura's own claim for a Spanish shopper (it writes them in Spanish); ours in other languages."""
+    claim = method.get("claim") or method.get("description") or ""
+    kind = group.get("category")
+    if current_locale() == "es" or kind not in KIND_DESCRIPTIONS:
+        return claim
+    return _(KIND_DESCRIPTIONS[kind])
+
+
+def _detail(group: dict, method: dict, plans: list[dict], currency: str) -> str:
     """What the plans mean, in the shopper's language (the product's name stays SeQura's own)."""
     if not plans:
-        return method.get("claim") or method.get("description") or ""
+        return _claim(group, method)
     counts = [p["instalment_count"] for p in plans]
     cheapest = min(plans, key=lambda p: p["instalment_total"]["value"])
     fee = Money(plans[0]["instalment_fee"]["value"], currency)
