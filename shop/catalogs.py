@@ -77,6 +77,7 @@ def compile_stale(locale_dir: Path = LOCALE_DIR) -> list[Path]:
         try:
             with os.fdopen(fd, "wb") as handle:
                 write_mo(handle, catalog)
+            os.chmod(tmp, 0o644)  # mkstemp's file is its owner's alone; a server run as another user reads it
             os.replace(tmp, mo)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

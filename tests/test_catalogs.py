@@ -64,6 +64,7 @@ def test_a_stale_or_missing_mo_is_compiled_and_a_fresh_one_is_left_alone(tmp_pat
     po.write_bytes(po_path("es").read_bytes())
     assert compile_stale(tmp_path) == [po.with_suffix(".mo")]
     assert compile_stale(tmp_path) == []  # up to date: nothing to do
+    assert po.with_suffix(".mo").stat().st_mode & 0o044 == 0o044  # readable by a server run as another user
     with po.with_suffix(".mo").open("rb") as handle:
         assert read_mo(handle).get("Your cart").string == "Tu cesta"
     later = po.stat().st_mtime + 10
