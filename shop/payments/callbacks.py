@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 
 from shop import admin_security
 from shop.checkout import order_problem
+from shop.i18n import gettext as _
 from shop.i18n import use_locale
 from shop.models import Order, Payment
 from shop.orders import grant_access
@@ -167,7 +168,7 @@ async def handle_return(request: Request) -> Response:
     outcome = request.path_params["outcome"]
     payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
     if payment is None:
-        raise HTTPException(404, "This payment link is not known to the shop.")
+        raise HTTPException(404, _("This payment link is not known to the shop."))
     started_here = order.public_id in request.session.get("orders", [])  # this browser placed the order
     if plugin.has_read_back and PaymentStatus(payment.status) in OPEN:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
@@ -183,7 +184,8 @@ async def handle_return(request: Request) -> Response:
         if started_here and ended.status == PaymentStatus.FAILED and ended.detail:
             flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
         else:
-            flash(request, "You left the payment page. Your cart is as you left it: check out again when you are ready.")
+            flash(request, _("You left the payment page. Your cart is as you left it: check out again when you are "
+                             "ready."))
         return RedirectResponse("/checkout", status_code=303)
     if not started_here:
         return await _email_check_page(request, plugin)
@@ -200,17 +202,17 @@ async def handle_email_check(request: Request) -> Response:
     form = await checked_form(request)
     payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
     if payment is None:
-        raise HTTPException(404, "This payment link is not known to the shop.")
+        raise HTTPException(404, _("This payment link is not known to the shop."))
     guesses = f"order-email:{order.id}"  # counted per order, not per address: a botnet guesses no faster
     wait = await state.db.run(admin_security.retry_after_seconds, state.db, guesses)
     if wait:
-        response = await _email_check_page(request, plugin, f"Too many wrong addresses: try again in {-(-wait // 60)} min.",
-                                           status_code=429)
+        too_many = _("Too many wrong addresses: try again in %(minutes)s min.") % {"minutes": -(-wait // 60)}
+        response = await _email_check_page(request, plugin, too_many, status_code=429)
         response.headers["retry-after"] = str(wait)
         return response
     if not _same_email(str(form.get("email", "")), order.email):
         await state.db.write(admin_security.record_failure, state.db, guesses)
-        return await _email_check_page(request, plugin, "That is not the e-mail address of this order.",
+        return await _email_check_page(request, plugin, _("That is not the e-mail address of this order."),
                                        status_code=403)
     await state.db.write(admin_security.clear_failures, state.db, guesses)
     grant_access(request, order)
