@@ -48,14 +48,20 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# One xdist worker per core, each taking whole files: a journey file's store is started once, by one worker.
+# The journeys run apart from the other tests: Playwright's sync API leaves an event loop running in
+# its worker, where the async tests that follow could not start theirs.
+PARALLEL := -n auto --dist loadfile
+
 unit: $(BIN)/pytest
-	$(BIN)/pytest tests plugins -q
+	$(BIN)/pytest tests plugins -q $(PARALLEL)
 
 e2e: $(BIN)/pytest system-packages
-	$(BIN)/pytest e2e -q
+	$(BIN)/pytest e2e -q $(PARALLEL)
 
 test: $(BIN)/pytest system-packages
-	$(BIN)/pytest tests plugins e2e -q
+	$(BIN)/pytest tests plugins -q $(PARALLEL)
+	$(BIN)/pytest e2e -q $(PARALLEL)
 
 bench: $(BIN)/pytest
 	$(BIN)/python bench/pages.py

@@ -25,7 +25,7 @@ SECUPAY_FORM_ACTION = re.compile(r'<form method="post" action="([^"]+/pay/(?:cre
 SECUPAY_BACK_LINK = re.compile(r'<a class="button" id="back" href="([^"]+)"')
 SECUPAY_STX = re.compile(r"stx=(STX_\w+)")
 SEQR_INVOICE = re.compile(r'href="SEQR://SEQR\.SE/R(\d+)"')
-SEQURA_FORM = re.compile(r'data-sequra-base="([^"]+)" data-sequra-order="([^"]+)"')
+SEQURA_FORM = re.compile(r'src="([^"]+)/orders/([^/"]+)/pumbaa_form')  # the form_v2 iframe
 INSTRUCTION_ROW = re.compile(r"<tr><th>([^<]+)</th><td><code>([^<]*)</code></td></tr>")
 
 CUSTOMER_DE = {"email": "bench@example.com", "phone": "+49 170 1234567", "given_names": "Ada", "surname": "Lovelace",

@@ -52,7 +52,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shop.cli import seed, upgrade  # noqa: E402
 from shop.settings import Settings  # noqa: E402
-from shop.testing.server import ROOT, SHOP, ServerProcess  # noqa: E402
+from shop.testing.server import ROOT, SANDBOXES_SERVING, SHOP, ServerProcess, free_port, served_url  # noqa: E402
 from shop.testing.services import PostgresServer, RedisServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -183,18 +183,20 @@ class Stack:
         env = dict(STORE_ENV)
         if self.postgres is not None:
             env.update(DATABASE_URL=self.postgres.url, REDIS_URL=self.redis.url)
-        self.store = ServerProcess(self.workdir, env, workers=1 if self.sqlite else 2)
+        # The store's port is chosen before it starts (the one free_port() race left): the sandbox
+        # process, started first so that it outlives the store's kills, calls only the shop's address.
+        self.store = ServerProcess(self.workdir, env, workers=1 if self.sqlite else 2, port=free_port())
         # The sandboxes start while the database servers start and the database is prepared:
-        # each takes seconds on a busy machine.
-        port = self.store.sandbox_url.rsplit(":", 1)[1]
+        # each takes seconds on a busy machine. They bind any free port and say which.
         log = self.workdir / "sandboxes.log"
-        self.sandboxes = subprocess.Popen([str(SHOP), "sandboxes", "--port", port], env=self.store.env, cwd=ROOT,
+        self.sandboxes = subprocess.Popen([str(SHOP), "sandboxes", "--port", "0"], env=self.store.env, cwd=ROOT,
                                           stdout=log.open("a"), stderr=subprocess.STDOUT)
         if self.postgres is not None:
             self.postgres.start()
             self.redis.start()
         self.prepare()
-        wait_for_http(f"{self.store.sandbox_url}/health", 90, self.sandboxes, log)
+        self.store.env["SANDBOX_URL"] = served_url(self.sandboxes, log, SANDBOXES_SERVING)
+        wait_for_http(f"{self.store.env['SANDBOX_URL']}/health", 90, self.sandboxes, log)
         self.store.start("--no-sandboxes")
 
     def prepare(self) -> None:

@@ -3,10 +3,10 @@ where a sales person books a transfer or chooses what happens to the bank's webh
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Locator, Page, expect
 
+from e2e.pages.online_banking import OnlineBanking
+from e2e.pages.order import OrderPage
 from e2e.store import sandbox_page
 
 CONTROL = "banktransfer/"
@@ -14,19 +14,12 @@ CONTROL = "banktransfer/"
 
 def transfer_details(order_page: Page) -> tuple[str, str]:
     """(amount, reference) as the order page tells the shopper to transfer them."""
-    table = order_page.locator("table.instructions")
-    amount = table.locator("tr", has_text="Amount").locator("code").inner_text()
-    reference = table.locator("tr", has_text="Reference").locator("code").inner_text()
-    return re.sub(r"[^\d.,]", "", amount), reference
+    return OrderPage(order_page).transfer_details()
 
 
 def send_transfer(bank: Page, amount: str, reference: str) -> None:
     """The shopper's online banking: a transfer to the shop with the order's reference."""
-    bank.goto(sandbox_page(f"{CONTROL}bank"))
-    bank.get_by_label("Amount (EUR)").fill(amount)
-    bank.get_by_label("Reference").fill(reference)
-    bank.get_by_role("button", name="Send transfer").click()
-    expect(bank.get_by_role("status")).to_contain_text(f"with reference {reference}")
+    OnlineBanking(bank, sandbox_page(f"{CONTROL}bank")).send_transfer(amount, reference)
 
 
 def expected_credit(control: Page, reference: str) -> Locator:

@@ -19,6 +19,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
          "user_agent": ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
                         "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")}
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+PHONE_DEVICE = "Pixel 5"  # a phone that chromium emulates as itself (iPhones are WebKit's)
 
 
 def pytest_addoption(parser):
@@ -85,15 +86,49 @@ def server(tmp_path_factory, request, pytestconfig):
         yield request.getfixturevalue("running_store")
         return
     process = ServerProcess(tmp_path_factory.mktemp("server"), {"ADMIN_PASSWORD": admin_password(), **env})
-    process.prepare()
-    process.start()
-    yield process
+    yield start_keeping_the_log(pytestconfig, process)
     process.stop()
 
 
+def pytest_generate_tests(metafunc):
+    """A journey marked phone_too runs twice: on a desktop screen and on a phone's."""
+    if metafunc.definition.get_closest_marker("phone_too"):
+        metafunc.parametrize("screen", ["desktop", "phone"], indirect=True)
+
+
+def start_keeping_the_log(config, process: ServerProcess, *args: str) -> ServerProcess:
+    """``prepare()`` and ``start()``; when either fails, the store's whole log (`db upgrade` and
+    `seed` output included) is kept in the artifacts folder too: the error shows only its tail."""
+    try:
+        process.prepare()
+        return process.start(*args)
+    except RuntimeError:
+        keep_log(Path(config.getoption("--output")), process, f"{process.log_path.stem}-did-not-start.log")
+        raise
+
+
+def keep_log(folder: Path, store: ServerProcess, filename: str) -> None:
+    log = store.log()
+    if log:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / filename).write_text(log)
+
+
 @pytest.fixture
-def browser_context_args(browser_context_args, server):
-    return {**browser_context_args, "base_url": server.url}
+def screen(request) -> str:
+    """The screen a journey runs on: "desktop" (pytest-playwright's default, or its --device), or
+    "phone" for the phone run of a journey marked phone_too."""
+    return getattr(request, "param", "desktop")
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, server, screen, playwright):
+    args = {**browser_context_args, "base_url": server.url}
+    if screen == "phone":
+        device = {**playwright.devices[PHONE_DEVICE]}
+        device.pop("default_browser_type", None)  # not a context option
+        args.update(device)
+    return args
 
 
 @pytest.fixture
@@ -119,11 +154,7 @@ def keep_the_server_log_when_a_journey_fails(request, output_path):
     if report is None or not report.failed:
         return
     for store in stores_used(request.node.funcargs.values()):
-        log = store.log()
-        if log:
-            folder = Path(output_path)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"server-{store.port}.log").write_text(log)
+        keep_log(Path(output_path), store, f"server-{store.port}.log")
 
 
 def stores_used(values) -> list[ServerProcess]:

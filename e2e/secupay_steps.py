@@ -6,12 +6,11 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from e2e.pages.secupay_hosted import CARD_3DS, CARD_DECLINED, CARD_FAILS, CARD_OK, SecupayHostedPage
 from e2e.steps import add_to_cart, place_order
 
-CARD_OK = "4111 1111 1111 1111"
-CARD_DECLINED = "4000 0000 0000 0002"
-CARD_3DS = "4000 0000 0000 3220"
-CARD_FAILS = "4000 0000 0000 0119"
+__all__ = ["CARD_3DS", "CARD_DECLINED", "CARD_FAILS", "CARD_OK", "IBAN"]  # the sandbox's, for the journeys
+
 IBAN = "DE37 5032 4000 1000 0005 24"
 
 
@@ -21,24 +20,17 @@ def check_out_with_secupay(page: Page, method: str | None = None, sku: str = "NO
     add_to_cart(page, sku)
     place_order(page, re.compile(rf"{method}\s*via secupay" if method else r"secupay\s*Credit card, SEPA"))
     expect(page).to_have_url(re.compile(r"/sandbox/secupay/checkout\?"))
-    expect(page.get_by_text("secupay Smart Checkout")).to_be_visible()
+    SecupayHostedPage(page).expect_open()
 
 
 def pay_by_card(page: Page, number: str, holder: str = "Ada Lovelace") -> None:
     """secupay's card form, as the shopper fills it in."""
-    expect(page.get_by_role("heading", name="Credit card")).to_be_visible()
-    page.get_by_label("Card holder").fill(holder)
-    page.get_by_label("Card number").fill(number)
-    page.get_by_label("Expiry (MM/YY)").fill("12/30")
-    page.get_by_label("CVC").fill("123")
-    page.get_by_role("button", name="Pay now").click()
+    SecupayHostedPage(page).pay_by_card(number, holder)
 
 
 def back_to_the_shop(page: Page, headline: str) -> None:
     """secupay's result page, then its link back to the shop's success URL."""
-    expect(page.get_by_role("heading", name=headline)).to_be_visible()
-    page.get_by_role("link", name="Back to the shop").click()
-    expect(page).to_have_url(re.compile(r"/orders/"))
+    SecupayHostedPage(page).back_to_the_shop(headline)
 
 
 def expect_paid(page: Page, timeout: float = 10_000) -> None:

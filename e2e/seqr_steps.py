@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from playwright.sync_api import Locator, Page, expect
 
+from e2e.pages.order import OrderPage
+from e2e.pages.seqr_app import SeqrApp
 from e2e.steps import add_to_cart, order_number, place_order, shot
 from e2e.store import sandbox_page
-
-APP_LINK = "No phone at hand? Open the SEQR app here"
 
 
 def check_out_with_seqr(page: Page, sku: str = "NOTEBOOK-A5") -> str:
@@ -23,8 +22,7 @@ def check_out_with_seqr(page: Page, sku: str = "NOTEBOOK-A5") -> str:
 
 def invoice_reference(page: Page) -> str:
     """The SEQR invoice an order page waits for, read from its link to the app (SEQR://SEQR.SE/R<reference>)."""
-    href = unquote(page.get_by_role("link", name=APP_LINK).get_attribute("href"))
-    return re.search(r"SEQR\.SE/R(\d+)", href, re.IGNORECASE).group(1)
+    return OrderPage(page).seqr_invoice_reference()
 
 
 def set_scenarios(control: Page, **choices: str) -> None:
@@ -44,6 +42,14 @@ def invoice_at_seqr(control: Page, reference: str) -> tuple[Locator, Locator]:
     return row, control.locator(f"tr[data-reference='{reference}'] + tr")
 
 
+def invoice_paid_with(control: Page, receipt: str) -> tuple[Locator, Locator]:
+    """SEQR's own view of the invoice a receipt paid: its row (the receipt is its ERS reference) and history."""
+    control.goto(sandbox_page("seqr/"))
+    row = control.locator("tr[data-reference]", has=control.get_by_text(receipt, exact=True))
+    expect(row).to_have_count(1)
+    return row, row.locator("xpath=following-sibling::tr[1]")
+
+
 def notification_at_seqr(control: Page, reference: str) -> Locator:
     """The control page's record of the notification SEQR sent (or lost) for one invoice."""
     notifications = control.locator(".card", has=control.get_by_role("heading", name=re.compile("Notifications")))
@@ -52,25 +58,14 @@ def notification_at_seqr(control: Page, reference: str) -> Locator:
 
 def open_app(page: Page) -> Page:
     """The shopper without a phone at hand opens the SEQR app from the order page's link."""
-    with page.expect_popup() as popup:
-        page.get_by_role("link", name=APP_LINK).click()
-    app = popup.value
-    expect(app.get_by_role("heading", name=re.compile(r"Cartwheel order CW"))).to_be_visible()
+    app = OrderPage(page).open_seqr_app()
+    SeqrApp(app).expect_invoice()
     return app
 
 
 def pay_in_app(app: Page, *, wrong_pin_first: bool = False) -> str:
     """Confirm the invoice in the SEQR app and pay with the PIN; returns SEQR's receipt number."""
-    app.get_by_role("link", name="Confirm").click()
-    expect(app.get_by_role("heading", name=re.compile(r"^Pay "))).to_be_visible()
-    if wrong_pin_first:
-        app.get_by_label("PIN").fill("0000")
-        app.get_by_role("button", name="Pay").click()
-        expect(app.get_by_role("alert")).to_have_text("Wrong PIN. Try again.")
-    app.get_by_label("PIN").fill("1234")
-    app.get_by_role("button", name="Pay").click()
-    expect(app.get_by_role("heading", name="Paid")).to_be_visible()
-    return re.search(r"Receipt (\d+)", app.locator(".card").inner_text()).group(1)
+    return SeqrApp(app).pay(wrong_pin_first=wrong_pin_first)
 
 
 def pay_by_scanning(page: Page, *, name: str) -> tuple[str, str]:

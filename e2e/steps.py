@@ -8,52 +8,50 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from e2e.pages.back_office import BackOffice
+from e2e.pages.checkout import CheckoutPage
+from e2e.pages.order import OrderPage
+from e2e.pages.product import ProductPage
 from e2e.store import admin_password
-
-SHOPPER = {"E-mail": "ada@example.com", "Mobile phone": "+49 170 1234567", "First name": "Ada",
-           "Last name": "Lovelace", "Street and number": "Hauptstraße 5", "Postcode": "10115", "City": "Berlin"}
 
 
 def add_to_cart(page: Page, sku: str) -> None:
-    page.goto(f"/products/{sku}")
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page.locator("#cart-message")).to_contain_text("Added")
+    ProductPage(page).add_to_cart(sku)
 
 
 def fill_details(page: Page, **changes: str) -> None:
     """The checkout form's customer and delivery fields (labels as the shopper reads them)."""
-    for label, value in {**SHOPPER, **changes}.items():
-        page.get_by_label(label, exact=True).first.fill(value)
+    CheckoutPage(page).fill_details(**changes)
 
 
 def place_order(page: Page, method: str | re.Pattern, **changes: str) -> None:
-    page.goto("/checkout")
-    fill_details(page, **changes)
-    page.get_by_label(method if isinstance(method, re.Pattern) else re.compile(method)).check()
-    page.get_by_role("button", name=re.compile("Place order")).click()
+    CheckoutPage(page).open().fill_details(**changes).choose(method).place_order()
 
 
 def order_number(page: Page) -> str:
-    return page.get_by_role("heading", level=1).inner_text().removeprefix("Order ").strip()
+    return OrderPage(page).number
+
+
+def back_office(page: Page, base: str = "") -> BackOffice:
+    """The back office in ``page``, with the password from E2E_ADMIN_PASSWORD (or the demo's)."""
+    return BackOffice(page, admin_password(), base)
 
 
 def log_in_admin(page: Page, base: str = "") -> None:
-    page.goto(f"{base}/admin/")
-    page.get_by_label("Password").fill(admin_password())
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    back_office(page, base).log_in()
 
 
 def open_admin_order(page: Page, number: str, base: str = "") -> None:
-    log_in_admin(page, base)
-    page.get_by_role("link", name=number).click()
-    expect(page.get_by_role("heading", name=re.compile(f"Order {number}"))).to_be_visible()
+    back_office(page, base).open_order(number)
+
+
+def say_yes(page: Page) -> None:
+    """The merchant answers yes to the next question the back office asks before money moves."""
+    page.once("dialog", lambda dialog: dialog.accept())
 
 
 def mark_transfer_received(page: Page) -> None:
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Mark transfer received").click()
-    expect(page.locator("#order-status")).to_have_text("paid")
+    back_office(page).mark_transfer_received()
 
 
 def shot(page: Page, name: str) -> None:
@@ -75,11 +73,10 @@ def confirm_order_email(page: Page, email: str) -> None:
 def merchant_cancels_live(page: Page, new_context, number: str) -> Page:
     """The merchant cancels the order's payment in the back office; the shopper's order page says
     so without a reload. Returns the merchant's page."""
-    page.evaluate("window.__sameDocument = true")
+    order = OrderPage(page)
+    order.watch_for_reloads()
     merchant = new_context().new_page()
-    open_admin_order(merchant, number)
-    merchant.get_by_role("button", name="Cancel payment").click()
-    expect(merchant.get_by_text("Cancel sent")).to_be_visible()
-    expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
-    assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    back_office(merchant).open_order(number).cancel_payment()
+    order.expect_ended("Payment cancelled")
+    order.assert_not_reloaded()
     return merchant

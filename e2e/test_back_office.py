@@ -65,6 +65,7 @@ def test_the_demo_page_lists_every_provider_and_resets_the_shop(page: Page, new_
     expect(sales.get_by_role("heading", name="Bank transfer")).to_be_visible()
     expect(sales.get_by_role("link", name="Sandbox control page").first).to_be_visible()
     sales.get_by_role("button", name="Reset the demo").click()
+    sales.get_by_role("button", name="Reset everything").click()  # its confirmation step
     expect(sales.get_by_text("The demo is reset")).to_be_visible()
     sales.goto("/admin/")
     expect(sales.get_by_text("No orders yet.")).to_be_visible()

@@ -5,10 +5,11 @@ bank too."""
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.bank_steps import book_transfer, expected_credit, send_transfer, transfer_details
-from e2e.steps import fill_details, open_admin_order, order_number
+from e2e.steps import fill_details, open_admin_order, order_number, say_yes
 
 
 def fill_cart(page: Page) -> None:
@@ -74,6 +75,7 @@ def expect_paid_live(page: Page) -> None:
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
 
 
+@pytest.mark.phone_too
 def test_bank_transfer_sent_from_online_banking_turns_the_page_paid_over_the_websocket(page: Page, new_context):
     amount, reference = wait_for_the_money(page)
     send_transfer(new_context().new_page(), amount, reference)
@@ -98,6 +100,7 @@ def test_a_cancelled_payment_offers_a_new_attempt_on_the_same_order(page: Page, 
     page.evaluate("window.__sameDocument = true")
     merchant = new_context().new_page()
     open_admin_order(merchant, number)
+    say_yes(merchant)
     merchant.get_by_role("button", name="Cancel payment").click()
     expect(merchant.get_by_text("Cancel sent")).to_be_visible()
     # The bank no longer expects the money.

@@ -8,23 +8,22 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.conftest import start_keeping_the_log
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, pay_by_card
 from e2e.seqr_steps import check_out_with_seqr, open_app, pay_in_app
 from e2e.steps import add_to_cart, place_order
-from e2e.test_sequra_checkout import check_out_with_sequra, identify
+from e2e.test_sequra_checkout import check_out_with_sequra, identify, returned_to_the_shop
 from shop.testing.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_store]  # it starts PostgreSQL, Redis and its stores
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, backing_services):
+def server(tmp_path_factory, backing_services, pytestconfig):
     postgres, redis = backing_services
     process = ServerProcess(tmp_path_factory.mktemp("workers"), {"DATABASE_URL": postgres.url,
                                                                   "REDIS_URL": redis.url}, workers=2)
-    process.prepare()
-    process.start()
-    yield process
+    yield start_keeping_the_log(pytestconfig, process)
     process.stop()
 
 
@@ -51,9 +50,10 @@ def test_seqr_app_over_soap(page: Page):
 def test_sequra_identification_form(page: Page):
     add_to_cart(page, "LAMP-DESK")
     check_out_with_sequra(page, "Pay later")
-    identify(page)
-    page.wait_for_url(re.compile(r"/orders/"))
-    expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=15_000)
+    with returned_to_the_shop(page):
+        identify(page)
+    page.evaluate("window.__sameDocument = true")
+    expect_paid_live(page)
 
 
 def test_bank_transfer_sent_from_online_banking(page: Page, new_context, server):

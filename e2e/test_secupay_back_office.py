@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
-from e2e.steps import open_admin_order, order_number, shot
+from e2e.steps import open_admin_order, order_number, say_yes, shot
 from e2e.store import sandbox_page
 
 pytestmark = pytest.mark.own_store  # its settings: auto_capture off
@@ -20,6 +20,7 @@ SERVER_ENV = {"SECUPAY_AUTO_CAPTURE": "false"}
 def capture(merchant: Page, number: str) -> None:
     open_admin_order(merchant, number)
     expect(merchant.locator("#order-status")).to_have_text("authorized")
+    say_yes(merchant)
     merchant.get_by_role("button", name="Capture").click()
     expect(merchant.get_by_text(re.compile(r"Capture sent: the provider says ok"))).to_be_visible()
     expect(merchant.locator("#order-status")).to_have_text("paid")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.secupay_steps import (
@@ -21,10 +22,11 @@ from e2e.secupay_steps import (
     expect_paid,
     pay_by_card,
 )
-from e2e.steps import add_to_cart, merchant_cancels_live, open_admin_order, order_number, shot
+from e2e.steps import add_to_cart, merchant_cancels_live, open_admin_order, order_number, say_yes, shot
 from e2e.store import sandbox_page
 
 
+@pytest.mark.phone_too
 def test_card_payment(page: Page):
     check_out_with_secupay(page, "Credit card")
     expect(page.get_by_text(re.compile(r"Dotted notebook A5"))).to_be_visible()  # the basket secupay was sent
@@ -171,6 +173,7 @@ def test_the_merchant_refunds_part_of_a_card_payment(page: Page, new_context):
     refund = merchant.locator("form[action$='/refund']")
     refund.get_by_label("Refund").fill("5.00")
     refund.get_by_placeholder("reason").fill("scratched base")
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()
     expect(merchant.get_by_text("Refunded €5.00.")).to_be_visible()
     expect(merchant.locator(".payment")).to_contain_text(re.compile(r"Refund PCI_\w+: €5\.00"))

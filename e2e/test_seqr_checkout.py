@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from e2e.seqr_steps import (
     check_out_with_seqr,
     invoice_at_seqr,
+    invoice_paid_with,
     invoice_reference,
     notification_at_seqr,
     open_app,
@@ -23,7 +24,7 @@ from e2e.seqr_steps import (
     pay_in_app,
     set_scenarios,
 )
-from e2e.steps import merchant_cancels_live, open_admin_order, order_number, shot
+from e2e.steps import merchant_cancels_live, open_admin_order, order_number, say_yes, shot
 from e2e.store import sandbox_page
 
 
@@ -102,11 +103,13 @@ def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
     expect(merchant.locator("#order-status")).to_have_text("paid")
     refund = merchant.locator("form[action$='/refund']")
     refund.get_by_label("Refund").fill("99.00")
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()
     expect(merchant.get_by_text(re.compile("At most €"))).to_be_visible()  # refused before SEQR is asked
     refund = merchant.locator("form[action$='/refund']")
     refund.get_by_label("Refund").fill("5.00")
     refund.get_by_placeholder("reason").fill("scuffed cover")
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()
     expect(merchant.locator(".payment")).to_contain_text("refunded €5.00")
     expect(merchant.locator("#order-status")).to_have_text("paid")
@@ -114,10 +117,15 @@ def test_the_merchant_refunds_part_then_the_rest(page: Page, new_context):
     shot(merchant, "refund-1-partial")
     refund = merchant.locator("form[action$='/refund']")
     left = refund.get_by_label("Refund").input_value()
+    say_yes(merchant)
     refund.get_by_role("button", name="Refund").click()  # the rest, as offered
     expect(merchant.locator("#order-status")).to_have_text("refunded")
     expect(merchant.locator(".payment")).to_contain_text(f"refunded €{float(left) + 5:.2f}")
     shot(merchant, "refund-2-full")
+    # SEQR's own view of the payment: both refunds recorded against this invoice, the whole total back.
+    row, history = invoice_paid_with(new_context().new_page(), receipt)
+    expect(history).to_contain_text(re.compile(r"refunded 5(\.0+)? EUR .*refunded [\d.]+ EUR"))
+    expect(row.locator("td").nth(7)).to_have_text(f"{float(left) + 5:.2f}")  # the Refunded column
 
 
 @pytest.mark.destructive  # it closes the terminal's period at SEQR

@@ -17,7 +17,7 @@ def test_instant_checkout_from_a_product_page(page: Page, new_context):
     in_stock = int(re.search(r"(\d+) in stock", page.locator("article").inner_text()).group(1))
     code = page.locator(".seqr-instant")
     expect(code.get_by_role("heading", name="Buy it now with SEQR")).to_be_visible()
-    expect(code.locator(".qr svg")).to_be_visible()
+    expect(code.locator("#seqr-instant-qr img")).to_be_visible()  # drawn by SEQR's widget (the sandbox's stand-in)
     shot(page, "instant-1-product")
 
     with page.expect_popup() as popup:
@@ -62,5 +62,4 @@ def test_on_a_phone_the_product_page_links_to_the_app(phone):
     link = page.get_by_role("link", name="Buy now with SEQR")
     expect(link).to_be_visible()
     assert link.get_attribute("href").startswith("SEQR://SEQR.SE/000/ic?w=cartwheel&t=")
-    expect(page.locator(".seqr-instant .qr")).to_be_hidden()
     shot(page, "instant-phone")

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.steps import add_to_cart, confirm_order_email, log_in_admin, open_admin_order, order_number
+from e2e.steps import add_to_cart, confirm_order_email, log_in_admin, open_admin_order, order_number, say_yes
 from e2e.store import sandbox_page
 from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
 
@@ -86,7 +86,7 @@ def test_a_till_sale_confirmed_by_the_operator(page: Page, phone):
     expect(operator.locator(".timeline")).to_contain_text("PUT /sandbox/sequra/orders/")
 
 
-def test_reference_parcel_and_partial_refund_from_the_back_office(page: Page, new_context):
+def test_reference_parcel_partial_refund_and_the_rest_shipped_from_the_back_office(page: Page, new_context):
     add_to_cart(page, "NOTEBOOK-A5")
     add_to_cart(page, "NOTEBOOK-A5")
     add_to_cart(page, "LAMP-DESK")
@@ -111,6 +111,7 @@ def test_reference_parcel_and_partial_refund_from_the_back_office(page: Page, ne
     # A partial refund for the lamp's scratched shade.
     payment.get_by_label("Refund").fill("10.00")
     payment.get_by_placeholder("reason").fill("scratched shade")
+    say_yes(merchant)
     payment.get_by_role("button", name="Refund").click()
     expect(merchant.locator(".flash").first).to_contain_text("Refunded €10.00.")
     expect(payment).to_contain_text("refunded €10.00")
@@ -122,3 +123,38 @@ def test_reference_parcel_and_partial_refund_from_the_back_office(page: Page, ne
     expect(sandbox.get_by_text("order_ref_1 ERP-2026-0042")).to_be_visible()
     expect(sandbox.locator("ol")).to_contain_text("order update: shipped")
     expect(sandbox.locator("ol")).to_contain_text("-> confirmed")
+    # The refund is an update whose carts add up to €10.00 (1000 cents) less than the parcel's did.
+    updates = [int(shipped) + int(unshipped) for shipped, unshipped in
+               re.findall(r"order update: shipped (\d+), unshipped (\d+)", sandbox.locator("ol").inner_text())]
+    assert len(updates) == 2 and updates[0] - updates[1] == 1000, updates
+    # The rest goes out in one parcel: nothing is left unshipped at SeQura.
+    merchant.once("dialog", lambda dialog: dialog.accept())
+    payment.get_by_role("button", name="Ship everything").click()
+    expect(merchant.locator(".flash").first).to_contain_text("Done")
+    expect(payment.get_by_role("button", name="Ship everything")).to_have_count(0)
+    sandbox.reload()
+    expect(sandbox.locator("ol li").last).to_contain_text(re.compile(r"unshipped 0 -> shipped$"))
+    expect(sandbox.get_by_text("State shipped")).to_be_visible()
+
+
+def test_the_operator_texts_the_form_again_then_cancels_the_payment(page: Page, phone, new_context):
+    operator = page
+    number = take_phone_order(operator, "On the phone")
+    open_admin_order(operator, number)
+    payment = operator.locator(".payment").first
+    uuid = payment.locator("code").first.inner_text()
+    payment.get_by_role("button", name="Send the form again by SMS").click()
+    expect(operator.locator(".flash").first).to_contain_text("SeQura sent the form again by SMS to 666 666 666")
+    inbox = phone.new_page()
+    inbox.goto(sandbox_page("sequra/_control/sms"))
+    expect(inbox.locator("li", has_text=uuid)).to_have_count(2)  # the first text and this one, same form
+    # SeQura's own record of the order: the form texted twice, and nobody identified yet.
+    sequra = new_context().new_page()
+    sequra.goto(sandbox_page(f"sequra/_control/orders/{uuid}"))
+    expect(sequra.locator("ol li", has_text="form sent by SMS to 666666666")).to_have_count(2)
+    expect(sequra.get_by_text("State solicited")).to_be_visible()
+    # The customer changed their mind on the phone: the operator cancels. An order SeQura has not
+    # approved has nothing to cancel at SeQura (its API answers 404): the shop cancels on its side.
+    operator.get_by_role("button", name="Cancel payment").click()
+    expect(operator.get_by_text("Cancel sent")).to_be_visible()
+    expect(operator.locator(".payment").first.locator("[data-payment-status]")).to_have_text("cancelled")

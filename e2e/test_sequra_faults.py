@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart
-from e2e.test_sequra_checkout import check_out_with_sequra, expect_paid, identify, sequra_form
+from e2e.test_sequra_checkout import FORM_FRAME, check_out_with_sequra, expect_paid, identify, sequra_form
 
 pytestmark = pytest.mark.own_store  # its settings make the reconciler and SeQura quick
 # A bounded time of 4 s instead of a minute, a 3 s API timeout, and a reconciler that wakes each second.
@@ -49,7 +49,7 @@ def test_a_confirm_without_an_answer_is_finished_by_the_shop(page: Page, new_con
     checking = page.locator("#sequra-checking")
     expect(page.locator("#payment-panel")).to_contain_text("SeQura has approved your order.", timeout=15_000)
     expect(checking).to_contain_text("The shop is confirming it with SeQura")
-    expect(page.locator(".sq-identification-form")).to_have_count(0)  # the form does not open again
+    expect(page.locator(FORM_FRAME)).to_have_count(0)  # the form does not open again
     page.evaluate("window.__sameDocument = true")
     # The bounded time: the same page now says the order is being checked and an e-mail follows.
     expect(checking).to_contain_text("You will get an e-mail as soon as it is confirmed", timeout=10_000)

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from shop import admin_security, mailer
+from shop.i18n import N_
 from shop.i18n import gettext as _
 from shop.mailer import delivery_state
 from shop.models import Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
@@ -71,7 +72,7 @@ async def login(request: Request) -> Response:
     form = await checked_form(request)
     state = request.app.state
     target = str(form.get("next", "/admin"))
-    if not target.startswith("/admin"):
+    if not (target.startswith("/admin") or target == "/demo/reset"):  # the demo's reset asks for a login too
         target = "/admin"
     client = client_address(request)
     wait = await state.db.run(admin_security.retry_after_seconds, state.db, client)
@@ -190,10 +191,33 @@ async def _run(request: Request, action) -> Response:
     return _back(request)
 
 
+def _confirmed(form) -> bool:
+    return form.get("confirmed") == "yes"
+
+
+async def _confirm_first(request: Request, form, payment: Payment, question: str, button: str) -> Response:
+    """The step between a click and money moving: a page that asks the question and posts the
+    same form again, confirmed. Without JS it is the confirmation; with JS the browser asked
+    already (data-confirm in app.js) and the form comes confirmed."""
+    fields = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "confirmed")}
+    return await render(request, "admin/confirm.html", {
+        "question": question, "button": button, "action": request.url.path, "fields": fields,
+        "back": f"/admin/orders/{request.path_params['number']}", "payment": payment})
+
+
 @admin_only
 async def refund(request: Request) -> Response:
     form = await checked_form(request)
     payment = await request.app.state.db.run(_payment_of, request)
+    if not _confirmed(form):
+        typed = str(form.get("refund_amount", "")).strip()
+        try:
+            amount = Money.from_decimal(typed.replace(",", "."), payment.currency).display()
+        except (InvalidOperation, ValueError):
+            amount = typed or _("the amount entered")  # refused with its reason once confirmed
+        question = _("Refund %(amount)s of order %(number)s to the customer? The money goes back; this cannot be "
+                     "undone.") % {"amount": amount, "number": request.path_params["number"]}
+        return await _confirm_first(request, form, payment, question, _("Yes, refund"))
 
     async def act() -> str:
         try:
@@ -207,9 +231,20 @@ async def refund(request: Request) -> Response:
     return await _run(request, act)
 
 
+QUESTIONS = {
+    "cancel": (N_("Cancel this payment of %(amount)s? The provider lets the money go and the order is cancelled; "
+                  "this cannot be undone."), N_("Yes, cancel the payment")),
+    "capture": (N_("Capture %(amount)s now? The customer is charged."), N_("Yes, capture")),
+}
+
+
 async def _provider_action(request: Request, name: str) -> Response:
-    await checked_form(request)
+    form = await checked_form(request)
     payment = await request.app.state.db.run(_payment_of, request)
+    if not _confirmed(form):
+        question, button = QUESTIONS[name]
+        amount = Money(payment.amount_cents, payment.currency).display()
+        return await _confirm_first(request, form, payment, _(question) % {"amount": amount}, _(button))
 
     async def act() -> str:
         observation = await getattr(request.app.state.attempts, name)(payment.id)
@@ -237,10 +272,16 @@ async def plugin_action(request: Request) -> Response:
     state = request.app.state
     name = request.path_params["name"]
 
+    plugin = state.plugins[payment.plugin]
+    _payment, attempt = await state.db.run(state.attempts.load, payment.id)
+    offered = {a.name: a for a in plugin.admin_actions(attempt)}
+    if name in offered and offered[name].confirm and not _confirmed(form):
+        action = offered[name]
+        return await _confirm_first(request, form, payment, _(action.confirm),
+                                    _("Yes: %(action)s") % {"action": _(action.label)})
+
     async def act() -> str:
-        plugin = state.plugins[payment.plugin]
-        _payment, attempt = await state.db.run(state.attempts.load, payment.id)
-        if name not in {a.name for a in plugin.admin_actions(attempt)}:
+        if name not in offered:
             raise ActionRefused(_("That action is not available for this payment now."))
         fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
         with recorder.about(payment.id, payment.order_id) as call:

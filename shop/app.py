@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -28,6 +28,7 @@ from shop.payments.ledger import Ledger
 from shop.payments.reconciler import Reconciler
 from shop.payments.recorder import Recorder
 from shop.payments.registry import Plugins, discover
+from shop.payments.services import ShopServices
 from shop.sandbox_host import uses_own_sandbox
 from shop.security import SecurityHeaders
 from shop.settings import Settings, check_admin_password
@@ -95,13 +96,20 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     async def lifespan(app: Starlette):
         await bus.start()
         checkpointer = None
+        warming: list[asyncio.Task] = []
         if run_background:
+            # Plugins' own background work (SeQura's teaser cache, its daily report): no start waits on it.
+            warming = [asyncio.create_task(_run_in_background(plugin), name=f"background-{plugin.id}")
+                       for plugin in app.state.plugins]
             app.state.reconciler.start()
             if engine.dialect.name == "sqlite":
                 checkpointer = asyncio.create_task(checkpoint_wal_every(engine), name="wal-checkpoint")
         try:
             yield
         finally:
+            for task in warming:
+                task.cancel()
+            await asyncio.gather(*warming, return_exceptions=True)
             if checkpointer:
                 checkpointer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -132,10 +140,10 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.listing = catalog.Listing(db)
     state.bus = bus
     state.recorder = Recorder(db)
-    state.ledger = Ledger(db, bus)
     state.attempts = Attempts(state)
     state.reconciler = Reconciler(state)
     state.unknown_callbacks = UnknownCallbacks()
+    services = ShopServices(state)  # all a plugin may ask of the core
 
     # Served, the sandboxes are another process (shop.sandbox_host): one provider for every worker.
     # In process (tests, the contract kit), they are mounted here and called through this app.
@@ -150,14 +158,17 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         client = state.recorder.client(settings.provider_timeout_seconds, transport)
         state.clients.append(client)
         return PluginRuntime(http=client, public_url=settings.callback_base_url,
-                             sandbox_url=sandbox_url_for(plugin_id), sandbox_http=sandbox_http, services=state)
+                             sandbox_url=sandbox_url_for(plugin_id), sandbox_http=sandbox_http, services=services)
 
     state.plugins = Plugins.build(discover(plugin_ids), settings.env, runtime_for)
+    state.ledger = Ledger(db, bus, amount_unreported_by=[p.id for p in state.plugins if not p.reports_amount],
+                          method_name=lambda payment: _method_name(state.plugins, payment))
     state.templates = make_templates({p.id: p.templates_dir for p in state.plugins if p.templates_dir})
 
     routes = [
         Route("/health", health),
         Route("/ready", ready),
+        Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *i18n.routes, *catalog.routes, *cart.routes, *checkout.routes, *orders.routes, *demo.routes,
         admin.mount(state.plugins),
@@ -178,6 +189,24 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         routes.append(Route("/sandbox/{plugin}/{rest:path}", sandbox_moved, name="sandbox_moved"))
     app.router.routes.extend(routes)
     return app
+
+
+async def favicon(request: Request) -> Response:
+    """Where a browser looks for an icon on a page that names none (a plain error page, say)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+
+async def _run_in_background(plugin) -> None:
+    try:
+        await plugin.run_in_background()
+    except Exception:
+        log.exception("%s: its background work failed", plugin.id)
+
+
+def _method_name(plugins, payment) -> str:
+    """How the confirmation names the way the shopper paid: the provider's name."""
+    plugin = plugins.get(payment.plugin) if plugins is not None else None
+    return plugin.name if plugin is not None else payment.plugin
 
 
 async def sandbox_moved(request: Request) -> Response:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from shop.catalog import plugin_snippets
 from shop.i18n import gettext as _
 from shop.models import Cart, CartLine, Product, utcnow
 from shop.payments.contract import LineKind, OrderLine
@@ -144,13 +145,21 @@ def cart_context(request: Request) -> dict:
 async def show_cart(request: Request) -> Response:
     if request.query_params.get("count"):  # the header's item count, refreshed after an htmx change
         return await render(request, "cart_count.html")
-    return await render(request, "cart.html", await request.app.state.db.run(cart_context, request))
+    context = await request.app.state.db.run(cart_context, request)
+    return await render(request, "cart.html", {**context, "extras": await _extras(request, context)})
+
+
+async def _extras(request: Request, context: dict) -> list[str]:
+    """Plugins' snippets under the total (SeQura's teaser), rendered again with every change."""
+    return await plugin_snippets(request, "cart_extra", context["total"]) if context["items"] else []
 
 
 async def _after_change(request: Request, message: str = "", fragment: str = "cart_body.html") -> Response:
     if is_htmx(request):
         context = await request.app.state.db.run(cart_context, request)
-        response = await render(request, fragment, {**context, "message": message})
+        # The change went through: an error an earlier attempt left in #cart-message is stale now.
+        response = await render(request, fragment, {**context, "message": message, "clear_errors": True,
+                                                    "extras": await _extras(request, context)})
         response.headers["HX-Trigger"] = "cart-changed"
         return response
     if message:

@@ -52,7 +52,9 @@ class Listing:
 
 async def product_list(request: Request) -> Response:
     products = await request.app.state.listing.products()
-    return await render(request, "catalog.html", {"products": products})
+    # Plugins may add a line to each product's card (SeQura's "from €x/month").
+    extras = {product.sku: await plugin_snippets(request, "listing_extra", product) for product in products}
+    return await render(request, "catalog.html", {"products": products, "extras": extras})
 
 
 def _products(engine) -> list:
@@ -66,13 +68,15 @@ async def product_page(request: Request) -> Response:
     product = await db.run(_product_by_sku, db, request.path_params["sku"])
     if product is None:
         raise HTTPException(404, _("There is no such product."))
-    # Plugins may show something on a product page (SEQR's Instant Checkout code).
-    extras = []
-    for plugin in request.app.state.plugins:
-        hook = getattr(plugin, "product_extra", None)
-        if hook is not None:
-            extras.append(await hook(product))
-    return await render(request, "product.html", {"product": product, "extras": [e for e in extras if e]})
+    # Plugins may show something on a product page (SEQR's Instant Checkout code, SeQura's teaser).
+    extras = await plugin_snippets(request, "product_extra", product)
+    return await render(request, "product.html", {"product": product, "extras": extras})
+
+
+async def plugin_snippets(request: Request, hook_name: str, subject) -> list[str]:
+    """What each plugin's snippet hook (declared on CheckoutPlugin) shows for ``subject`` on this page."""
+    snippets = [await getattr(plugin, hook_name)(subject, request) for plugin in request.app.state.plugins]
+    return [snippet for snippet in snippets if snippet]
 
 
 def _product_by_sku(db, sku: str) -> Product | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, delete, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from starlette.requests import Request
@@ -17,17 +18,18 @@ from starlette.routing import Route
 
 from shop import stock
 from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
+from shop.countries import COUNTRIES
+from shop.db import locked_session
 from shop.i18n import N_, country_name, current_locale
 from shop.i18n import gettext as _
-from shop.models import Cart, Order, OrderLine, Payment, Product, utcnow
+from shop.models import Cart, Order, OrderLine, Payment, PaymentEvent, Product, utcnow
 from shop.orders import failed_field_errors, grant_access, next_step_response
 from shop.payments.contract import Address, Channel, Customer, LineKind, OrderSnapshot, PaymentStatus
 from shop.pricing import basket_lines, total_of
 from shop.security import checked_form
 from shop.web import flash, render, start_context
 
-COUNTRIES = {"DE": "Germany", "ES": "Spain", "AT": "Austria", "FR": "France", "IT": "Italy", "NL": "Netherlands",
-             "PT": "Portugal", "SE": "Sweden", "BE": "Belgium", "CH": "Switzerland"}
+log = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 POSTAL = re.compile(r"^[A-Za-z0-9 -]{3,10}$")
@@ -113,11 +115,28 @@ class CheckoutForm:
         return plugin_id, option
 
 
-def draft_of(lines) -> OrderSnapshot:
-    """An order not placed yet, enough for plugins to say what they offer for it."""
-    blank = Address("", "", "", "", "", "")
+DEFAULT_COUNTRY = "DE"  # the country the checkout form starts with
+
+
+def draft_of(lines, delivery_country: str = "", invoice_country: str = "") -> OrderSnapshot:
+    """An order not placed yet, enough for plugins to say what they offer for it: its lines
+    and, once the shopper has chosen them, the countries it goes to ("" while unknown)."""
+    delivery = Address("", "", "", "", "", delivery_country)
+    invoice = Address("", "", "", "", "", invoice_country or delivery_country)
     customer = Customer("", "", "", language=current_locale())  # offers in the language they are shown in
-    return OrderSnapshot("draft", tuple(lines), customer, blank, blank, "", utcnow())
+    return OrderSnapshot("draft", tuple(lines), customer, delivery, invoice, "", utcnow())
+
+
+def countries_chosen(values) -> tuple[str, str]:
+    """(delivery, invoice) countries as the checkout form has them now; the invoice goes to the
+    delivery country unless the shopper gave another invoice address."""
+    delivery = values.get("country_code") or DEFAULT_COUNTRY
+    separate = values.get("invoice_same", "") != "on" and values.get("invoice_country_code")
+    return delivery, (values.get("invoice_country_code") if separate else delivery)
+
+
+async def options_for_form(request: Request, lines, values) -> list:
+    return await request.app.state.plugins.options_for(draft_of(lines, *countries_chosen(values)))
 
 
 async def show_checkout(request: Request, form: CheckoutForm | None = None, status_code: int = 200,
@@ -127,13 +146,33 @@ async def show_checkout(request: Request, form: CheckoutForm | None = None, stat
     if not lines:
         flash(request, _("Your cart is empty: add something first."))
         return RedirectResponse("/", status_code=303)
-    options = await request.app.state.plugins.options_for(draft_of(lines))
     values = form.raw if form else request.session.get("checkout_details", {})
+    options = await options_for_form(request, lines, values)
     return await render(request, "checkout.html", {
-        "lines": lines, "total": total_of(lines, settings.currency), "options": options, "countries": {code: country_name(code) for code in COUNTRIES},
+        "lines": lines, "total": total_of(lines, settings.currency), "options": options,
+        "countries": {code: country_name(code) for code in COUNTRIES},
         "values": values, "errors": form.errors if form else {}, "error": error,
         "same_invoice": form.same_invoice if form else values.get("invoice_same", "on") == "on"},
         status_code=status_code)
+
+
+async def checkout_options(request: Request) -> Response:
+    """The payment methods for the countries now chosen: swapped in by htmx when the shopper
+    changes a country, so that what cannot succeed shows disabled before "Place order"."""
+    state = request.app.state
+    lines = await state.db.run(_priced_cart, state.db, cart_id(request), state.settings)
+    values = dict(request.query_params)
+    options = await options_for_form(request, lines, values) if lines else []
+    return state.templates.TemplateResponse(request, "_payment_options.html", {
+        "options": options, "values": values, "errors": {}}, headers={"Cache-Control": "no-store"})
+
+
+def unavailable_choice(options, plugin_id: str, option_id: str) -> str:
+    """Why the chosen method cannot be used for this order, or "" when it can."""
+    chosen = next((o for o in options if (o.plugin_id, o.option_id) == (plugin_id, option_id)), None)
+    if chosen is None:
+        return "Please choose one of the payment methods shown."
+    return chosen.unavailable
 
 
 def _priced_cart(db, cart: str | None, settings) -> tuple:
@@ -231,9 +270,17 @@ def _next_number(session: Session) -> str:
 async def submit_checkout(request: Request) -> Response:
     form = CheckoutForm(await checked_form(request))
     state = request.app.state
+    if form.get("action") == "update-options":  # without JS: the methods for the countries typed in
+        form.errors.clear()
+        return await show_checkout(request, form)
     plugin_id, option = form.method
     if plugin_id and plugin_id not in state.plugins:
         form.errors["method"] = _("Please choose one of the payment methods shown.")
+    elif "method" not in form.errors:
+        # Checked again here: the page may be older than the cart, or posted without JS.
+        lines = await state.db.run(_priced_cart, state.db, cart_id(request), state.settings)
+        if reason := unavailable_choice(await options_for_form(request, lines, form.raw), plugin_id, option):
+            form.errors["method"] = reason
     if form.errors:
         return await show_checkout(request, form, status_code=422)
     request.session["checkout_details"] = {k: v for k, v in form.raw.items() if k not in ("csrf_token", "method")}
@@ -244,10 +291,41 @@ async def submit_checkout(request: Request) -> Response:
     grant_access(request, order)
     payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
     field_errors = await state.db.run(failed_field_errors, state, payment) if started is None else {}
-    if field_errors:  # the provider refused some of the details: show them where they were typed
-        form.errors.update(field_errors)
-        return await show_checkout(request, form, status_code=422, error=error)
+    if field_errors:
+        # The provider refused some of the details: the shopper corrects them on the form, so
+        # the order made for this attempt goes (and its stock back on the shelf) rather than
+        # stay in the back office as a cancelled order nobody placed.
+        await state.db.write(discard_refused_order, state.engine, order.id)
+        for name, message in field_errors.items():
+            # An invoice address that is the delivery address is typed in the delivery fields.
+            field = name.removeprefix("invoice_") if form.same_invoice else name
+            form.errors.setdefault(field, message)
+        return await show_checkout(request, form, status_code=422)
     return next_step_response(request, order, started, error)
+
+
+def discard_refused_order(engine, order_id: int) -> bool:
+    """Remove an order whose only attempts the provider refused before any money could move,
+    with its lines, attempts and their events, and put its stock back. False (and nothing
+    changes) if it moved on meanwhile."""
+    with locked_session(engine) as session:
+        query = select(Order).where(Order.id == order_id)
+        if engine.dialect.name == "postgresql":
+            query = query.with_for_update()
+        order = session.exec(query).one()
+        statuses = session.exec(select(Payment.status).where(Payment.order_id == order_id)).all()
+        if order.status != "awaiting_payment" or any(s != PaymentStatus.FAILED for s in statuses):
+            return False
+        stock.release(session, order)
+        payment_ids = select(Payment.id).where(Payment.order_id == order_id)
+        session.execute(delete(PaymentEvent).where(
+            (PaymentEvent.order_id == order_id) | PaymentEvent.payment_id.in_(payment_ids)))
+        session.execute(delete(Payment).where(Payment.order_id == order_id))
+        session.execute(delete(OrderLine).where(OrderLine.order_id == order_id))
+        session.execute(delete(Order).where(Order.id == order_id))
+        session.commit()
+    log.info("order %s discarded: the provider refused its details at the checkout", order.number)
+    return True
 
 
 def _order_from_cart(state, cart: str | None, details: OrderDetails) -> Order:
@@ -261,6 +339,7 @@ def _order_from_cart(state, cart: str | None, details: OrderDetails) -> Order:
 
 routes = [
     Route("/checkout", show_checkout, name="checkout"),
+    Route("/checkout/options", checkout_options, name="checkout_options"),
     Route("/checkout", submit_checkout, methods=["POST"], name="checkout_submit"),
 ]
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from shop import scaffold
 from shop.settings import DEMO_ADMIN_PASSWORD, Settings, SettingsError, check_admin_password
 
 SECRET_FILE = Path("var/secret_key")
@@ -60,17 +61,33 @@ def seed(settings: Settings) -> int:
     return added
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None:
     import uvicorn
 
+    from shop.listening import http_url, listen_on, serve_socket
     from shop.sandbox_host import sandbox_modes
 
-    base = settings.base_url
     modes = sandbox_modes(settings)
     live = [plugin_id for plugin_id, in_sandbox in modes.items() if not in_sandbox]
     check_admin_password(settings, live)
     # No plugin points at its sandbox (a production store): no sandbox process, nothing of them served.
-    sandboxes = start_sandboxes(settings) if with_sandboxes and any(modes.values()) else None
+    start_them = with_sandboxes and any(modes.values())
+    # Both sockets are bound before anything starts (port 0: a free one), so the workers and the
+    # sandbox process are told the addresses really served.
+    store_socket = listen_on("PORT", settings.host, settings.port)
+    sandbox_socket = listen_on("SANDBOX_URL", *sandbox_address(settings)) if start_them else None
+    settings = dataclasses.replace(settings, port=store_socket.getsockname()[1])
+    # A SANDBOX_URL set with a real port is kept as written (its host name, say); a default or port 0 is filled in.
+    if sandbox_socket is not None and (not settings.sandbox_url or sandbox_address(settings)[1] == 0):
+        settings = dataclasses.replace(settings, sandbox_url=http_url(sandbox_socket))
+    os.environ["PORT"] = str(settings.port)
+    if sandbox_socket is not None:
+        os.environ["SANDBOX_URL"] = settings.sandbox_url
+    base = settings.base_url
+    sandboxes = start_sandboxes(settings, sandbox_socket) if sandbox_socket is not None else None
     print(f"Cartwheel is serving at {base}/", flush=True)
     # Printed only when it is the demo's, which anyone may know; a set one never goes to a log.
     shown = DEMO_ADMIN_PASSWORD if settings.admin_password == DEMO_ADMIN_PASSWORD else "as set in ADMIN_PASSWORD"
@@ -82,14 +99,19 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
         print(f"  live:        {', '.join(live)} (their real providers)", flush=True)
     # Order pages hold a websocket each while they wait: per-message deflate keeps a zlib context
     # per socket (about 45 KB each, for a few small status messages), so it is off.
+    config = uvicorn.Config("shop.asgi:app", workers=workers, log_level="info",
+                            log_config=access_log_without_tokens(), access_log=settings.access_log,
+                            # Behind a proxy, the shopper's address (rate limits, SeQura's customer.ip_number)
+                            # and scheme come from its headers; only a proxy named in FORWARDED_ALLOW_IPS is
+                            # believed.
+                            proxy_headers=bool(settings.forwarded_allow_ips),
+                            forwarded_allow_ips=settings.forwarded_allow_ips or None,
+                            ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False,
+                            # A worker answers the supervisor's ping only once its imports are done: on a
+                            # loaded machine that takes more than uvicorn's 5 s, and it was killed as hung.
+                            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
     try:
-        uvicorn.run("shop.asgi:app", host=settings.host, port=settings.port, workers=workers, log_level="info",
-                    log_config=access_log_without_tokens(), access_log=settings.access_log,
-                    # Behind a proxy, the shopper's address (rate limits, SeQura's customer.ip_number) and
-                    # scheme come from its headers; only a proxy named in FORWARDED_ALLOW_IPS is believed.
-                    proxy_headers=bool(settings.forwarded_allow_ips),
-                    forwarded_allow_ips=settings.forwarded_allow_ips or None,
-                    ws="websockets-sansio", ws_ping_interval=20, ws_per_message_deflate=False)
+        serve_socket(config, store_socket)
     finally:
         if sandboxes is not None:
             stop_process(sandboxes)
@@ -111,10 +133,19 @@ def access_log_without_tokens() -> dict:
 SANDBOX_START_SECONDS = 60  # a busy machine starting the sandboxes' plugins and zeep's WSDL
 
 
-def start_sandboxes(settings: Settings):
-    """``shop sandboxes`` as a child process, started before the store's workers so that their
-    first provider call finds it. It dies with this process (Linux's parent-death signal) so that
-    a killed store never leaves a sandbox holding its port; its state is on disk."""
+def sandbox_address(settings: Settings) -> tuple[str, int]:
+    """Where the sandbox process listens: SANDBOX_URL's host and port, by default the port after
+    the store's, or any free port when the store's is 0 too."""
+    if not settings.sandbox_url and settings.port == 0:
+        return settings.host, 0
+    address = urlsplit(settings.sandbox_base_url)
+    return address.hostname, address.port or 80
+
+
+def start_sandboxes(settings: Settings, sock):
+    """``shop sandboxes`` as a child process serving ``sock``, started before the store's workers so
+    that their first provider call finds it. It dies with this process (Linux's parent-death signal)
+    so that a killed store never leaves a sandbox holding its port; its state is on disk."""
     import signal
     import subprocess
     import time
@@ -127,13 +158,14 @@ def start_sandboxes(settings: Settings):
 
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
-    # Same environment, so the same settings: the child finds SANDBOX_URL (or its default) itself.
-    process = subprocess.Popen([sys.executable, "-m", "shop.cli", "sandboxes"], preexec_fn=die_with_parent)
+    # Same environment, so the same settings (SANDBOX_URL says where its socket is bound).
+    process = subprocess.Popen([sys.executable, "-m", "shop.cli", "sandboxes", "--fd", str(sock.fileno())],
+                               pass_fds=[sock.fileno()], preexec_fn=die_with_parent)
+    sock.close()  # the child serves it; it is freed when the child exits
     deadline = time.monotonic() + SANDBOX_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SettingsError(f"SANDBOX_URL: the sandbox process exited ({process.returncode}); is "
-                                f"{settings.sandbox_base_url} already in use?")
+            raise SettingsError(f"SANDBOX_URL: the sandbox process exited ({process.returncode})")
         try:
             if httpx.get(f"{settings.sandbox_base_url}/health", timeout=1).status_code == 200:
                 return process
@@ -156,19 +188,30 @@ def stop_process(process) -> None:
             process.wait()
 
 
-def sandboxes(settings: Settings, port: int | None) -> None:
-    """Every sandbox the plugins use, in this one process, under /sandbox/<plugin>/."""
+def sandboxes(settings: Settings, port: int | None, fd: int | None = None) -> None:
+    """Every sandbox the plugins use, in this one process, under /sandbox/<plugin>/: on the socket
+    `shop serve` bound for it (``fd``), or on one bound here (``--port``, else SANDBOX_URL's; 0: any free)."""
+    import socket
+
     import uvicorn
 
+    from shop.listening import http_url, listen_on, serve_socket
     from shop.sandbox_host import create_sandbox_host
 
-    if port is not None:
-        settings = dataclasses.replace(settings, sandbox_url=f"http://{settings.host}:{port}")
+    if fd is not None:
+        sock = socket.socket(fileno=fd)  # `shop serve` bound it, and set SANDBOX_URL to its address
+    elif port is not None:
+        sock = listen_on("--port", settings.host, port)
+        settings = dataclasses.replace(settings, sandbox_url=http_url(sock))
+    else:
+        host, wanted = sandbox_address(settings)
+        sock = listen_on("SANDBOX_URL", host, wanted)
+        if wanted == 0:  # the sandboxes link to themselves (hosted pages, QR codes): where they really are
+            settings = dataclasses.replace(settings, sandbox_url=http_url(sock))
     app = create_sandbox_host(settings)
     names = ", ".join(app.state.mounted) or "none (every plugin points at its real provider)"
     print(f"Sandboxes ({names}) are serving at {settings.sandbox_base_url}/", flush=True)
-    address = urlsplit(settings.sandbox_base_url)
-    uvicorn.run(app, host=address.hostname, port=address.port or 80, log_level="info")
+    serve_socket(uvicorn.Config(app, log_level="info"), sock)
 
 
 def sandbox(settings: Settings, name: str, port: int) -> None:
@@ -176,13 +219,15 @@ def sandbox(settings: Settings, name: str, port: int) -> None:
     import httpx
     import uvicorn
 
+    from shop.listening import http_url, listen_on, serve_socket
     from shop.payments.contract import PluginRuntime
     from shop.payments.registry import discover
     from shop.sandbox_host import drop_test_readbacks
     from shop.settings import load_plugin_settings
 
     classes = discover([name])
-    sandbox_url = f"http://{settings.host}:{port}"
+    sock = listen_on("--port", settings.host, port)
+    sandbox_url = http_url(sock)
     client = httpx.AsyncClient(timeout=settings.provider_timeout_seconds)
     runtime = PluginRuntime(http=client, public_url=settings.callback_base_url, sandbox_url=sandbox_url,
                             sandbox_http=client)
@@ -194,7 +239,18 @@ def sandbox(settings: Settings, name: str, port: int) -> None:
     if not settings.sandbox_test_readbacks:
         drop_test_readbacks(app)
     print(f"The {plugin.name} sandbox is serving at {sandbox_url}/", flush=True)
-    uvicorn.run(app, host=settings.host, port=port, log_level="info")
+    serve_socket(uvicorn.Config(app, log_level="info"), sock)
+
+
+def _new_plugin(name: str) -> int:
+    try:
+        path = scaffold.new_plugin(name, scaffold.project_root(Path.cwd()))
+    except scaffold.ScaffoldError as exc:
+        print(f"shop new-plugin: {exc}", file=sys.stderr)
+        return 2
+    print(scaffold.NEXT_STEPS.format(path=path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path,
+                                     name=name))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,11 +266,16 @@ def main(argv: list[str] | None = None) -> int:
     db_cmd.add_argument("action", choices=["upgrade"])
     commands.add_parser("seed", help="add the demo catalog (idempotent)")
     sandboxes_cmd = commands.add_parser("sandboxes", help="serve every sandbox in one process (at SANDBOX_URL)")
-    sandboxes_cmd.add_argument("--port", type=int)
+    sandboxes_cmd.add_argument("--port", type=int, help="0: any free port (the one bound is printed)")
+    sandboxes_cmd.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # the socket `shop serve` bound
     sandbox_cmd = commands.add_parser("sandbox", help="serve one provider's sandbox alone")
     sandbox_cmd.add_argument("name")
-    sandbox_cmd.add_argument("--port", type=int, default=9000)
+    sandbox_cmd.add_argument("--port", type=int, default=9000, help="0: any free port (the one bound is printed)")
+    new_plugin_cmd = commands.add_parser("new-plugin", help="create plugins/NAME/ from the plugin template")
+    new_plugin_cmd.add_argument("name", help="the plugin's id, a lower-case slug (e.g. acmepay)")
     args = parser.parse_args(argv)
+    if args.command == "new-plugin":  # works on the project's files: no settings, no database
+        return _new_plugin(args.name)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is enough
@@ -225,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {}
         if getattr(args, "host", None):
             overrides["host"] = args.host
-        if getattr(args, "port", None) and args.command == "serve":
+        if getattr(args, "port", None) is not None and args.command == "serve":
             overrides["port"] = args.port
         settings = load_settings(**overrides)
         if args.command == "serve":
@@ -238,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "seed":
             print(f"seeded the demo catalog ({seed(settings)} new products)")
         elif args.command == "sandboxes":
-            sandboxes(settings, args.port)
+            sandboxes(settings, args.port, args.fd)
         elif args.command == "sandbox":
             sandbox(settings, args.name, args.port)
     except SettingsError as exc:

@@ -82,11 +82,18 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[-80:]
 
 
-def _send(url: str, message: OutboxMessage) -> None:
-    parts = urlsplit(url)
+def email_of(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = SENDER, message.recipient, message.subject
     email.set_content(message.body)
+    if message.html_body:  # the same message as HTML; mail readers pick the richer part they can show
+        email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+def _send(url: str, message: OutboxMessage) -> None:
+    parts = urlsplit(url)
+    email = email_of(message)
     smtp_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
     with smtp_class(parts.hostname, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:

@@ -193,7 +193,8 @@ class OutboxMessage(SQLModel, table=True):
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=200)
-    body: str
+    body: str  # plain text
+    html_body: str = ""  # the same message as HTML; sent as the multipart alternative when set
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     error: str = ""  # the last failure, as the SMTP server or the network put it

@@ -180,8 +180,10 @@ async def pay_again(request: Request) -> Response:
         return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
     plugin_id, _colon, option = str(form.get("method", "")).partition(":")
     state = request.app.state
-    if plugin_id not in state.plugins:
-        flash(request, _("Please choose one of the payment methods shown."), "error")
+    chosen = next((o for o in await retry_options(request, order) if (o.plugin_id, o.option_id) == (plugin_id, option)),
+                  None)
+    if chosen is None or chosen.unavailable:
+        flash(request, chosen.unavailable if chosen else _("Please choose one of the payment methods shown."), "error")
         return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
     payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
     return next_step_response(request, order, started, error)

@@ -9,6 +9,10 @@ from markupsafe import Markup
 ROW = 30
 WIDTH = 640
 SHOP_X, PROVIDER_X = 150, 500
+# Widest text that fits, in characters (system-ui at the font size used: about 0.6 em a character).
+CALL_CHARS = 80  # 11 px, centred between the lifelines, may reach past them to the diagram's edges
+NOTE_CHARS = 76  # 10 px, in a note over both lifelines
+ACTOR_CHARS = 30  # 13 px
 
 
 def sequence_svg(events, payments, plugins) -> Markup:
@@ -28,7 +32,7 @@ def sequence_svg(events, payments, plugins) -> Markup:
     ]
     for index, event in enumerate(shown):
         y = 62 + index * ROW
-        label = escape(event.operation[:60]) + (f" → {event.http_status}" if event.http_status else "")
+        label = event.operation + (f" → {event.http_status}" if event.http_status else "")
         if event.kind in ("call", "callback"):
             start, end = (SHOP_X, PROVIDER_X) if event.direction == "out" else (PROVIDER_X, SHOP_X)
             bad = event.http_status is not None and event.http_status >= 400
@@ -36,15 +40,25 @@ def sequence_svg(events, payments, plugins) -> Markup:
             parts.append(f'<line x1="{start}" y1="{y}" x2="{end}" y2="{y}" stroke="{colour}" '
                          f'marker-end="url(#arrow)"/>')
             parts.append(f'<text x="{(SHOP_X + PROVIDER_X) / 2}" y="{y - 5}" text-anchor="middle" '
-                         f'font-size="11" fill="{colour}">{label}</text>')
-        else:
-            parts.append(f'<rect x="{SHOP_X - 140}" y="{y - 13}" width="130" height="18" rx="3" fill="#fff4cc" '
-                         f'stroke="#d4b106"/><text x="{SHOP_X - 75}" y="{y}" text-anchor="middle" '
-                         f'font-size="10">{label[:26]}</text>')
+                         f'font-size="11" fill="{colour}">{_fitted(label, CALL_CHARS)}</text>')
+        else:  # a state change: a note over both lifelines, wide enough for its whole text
+            left, right = SHOP_X - 120, PROVIDER_X + 120
+            parts.append(f'<rect x="{left}" y="{y - 13}" width="{right - left}" height="18" rx="3" fill="#fff4cc" '
+                         f'stroke="#d4b106"/><text x="{(left + right) / 2}" y="{y}" text-anchor="middle" '
+                         f'font-size="10">{_fitted(label, NOTE_CHARS)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
+def _fitted(text: str, chars: int) -> str:
+    """The text, escaped; one too long for its place is shortened with an ellipsis and keeps its
+    whole wording in a <title> (a tooltip, and what a screen reader reads)."""
+    if len(text) <= chars:
+        return escape(text)
+    return f"<title>{escape(text)}</title>{escape(text[:chars - 1])}…"
+
+
 def _actor(x: int, name: str) -> str:
-    return (f'<rect x="{x - 70}" y="8" width="140" height="28" rx="4" fill="#eef2ff" stroke="#4f46e5"/>'
-            f'<text x="{x}" y="27" text-anchor="middle" font-size="13">{escape(name[:20])}</text>')
+    width = max(140, min(len(name), ACTOR_CHARS) * 8 + 20)
+    return (f'<rect x="{x - width / 2}" y="8" width="{width}" height="28" rx="4" fill="#eef2ff" stroke="#4f46e5"/>'
+            f'<text x="{x}" y="27" text-anchor="middle" font-size="13">{_fitted(name, ACTOR_CHARS)}</text>')

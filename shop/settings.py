@@ -175,8 +175,8 @@ class Settings:
             raise SettingsError(f"ADMIN_IDLE_MINUTES: expected more than 0, got {self.admin_idle_minutes}")
         if self.status_check_seconds <= 0:
             raise SettingsError(f"STATUS_CHECK_SECONDS: expected more than 0, got {self.status_check_seconds}")
-        if not 0 < self.port < 65536:
-            raise SettingsError(f"PORT: expected 1-65535, got {self.port}")
+        if not 0 <= self.port < 65536:  # 0: `shop serve` listens on any free port, and prints it
+            raise SettingsError(f"PORT: expected 0-65535, got {self.port}")
         return dataclasses.replace(self, **changes) if changes else self
 
 

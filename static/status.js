@@ -11,6 +11,14 @@
   let pollTimer = null;
   let checkTimer = null;
   let swaps = 0;
+  // Screen readers hear each new status: a live region that exists before the first change (one
+  // added together with its text is not read), holding the new panel's heading only, not the
+  // whole panel with its forms.
+  const announcer = document.createElement("p");
+  announcer.id = "payment-announcer";
+  announcer.className = "visually-hidden";
+  announcer.setAttribute("role", "status");
+  section.after(announcer);
 
   const current = () => section.querySelector("#payment-panel");
   const isFinal = () => current()?.dataset.final === "true";
@@ -20,6 +28,7 @@
     swaps += 1;
     section.innerHTML = html;
     if (window.htmx) htmx.process(section);
+    announcer.textContent = section.querySelector("h2")?.textContent.trim() ?? "";
     section.dispatchEvent(new CustomEvent("payment-status", { bubbles: true, detail: { status } }));
   }
 

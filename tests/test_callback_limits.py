@@ -16,6 +16,7 @@ from shop.models import Payment, PaymentEvent
 from shop.payments import callbacks
 from shop.payments.attempts import token_for
 from shop.payments.callbacks import MAX_CALLBACK_BYTES, UnknownCallbacks
+from shop.payments.contract import CheckoutPlugin
 from shop.payments.recorder import MAX_BODY, MAX_JSON_PARSED, redact
 from shop.testing.server import ServerProcess
 from shop.testing.shopper import BASE_URL, CSRF, CUSTOMER, Shopper, make_settings, running_app
@@ -236,11 +237,15 @@ def test_json_too_long_to_parse_quickly_is_not_kept():
 
 
 def test_the_callback_limit_is_the_lower_of_the_core_and_the_plugin():
-    class Plugin:
+    class Small(CheckoutPlugin):
         max_callback_bytes = 10
 
-    assert callbacks.callback_limit(Plugin()) == 10
-    assert callbacks.callback_limit(object()) == MAX_CALLBACK_BYTES
+    class Huge(CheckoutPlugin):
+        max_callback_bytes = 100 * MAX_CALLBACK_BYTES
+
+    assert callbacks.callback_limit(Small(None, None)) == 10
+    assert callbacks.callback_limit(Huge(None, None)) == MAX_CALLBACK_BYTES
+    assert callbacks.callback_limit(CheckoutPlugin(None, None)) == MAX_CALLBACK_BYTES  # declares none
 
 
 # --------------------------------------------------------------------------- over real HTTP

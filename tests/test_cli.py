@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from shop.testing.server import free_port
+from shop.testing.server import ONE_SANDBOX_SERVING, served_url
 
 SHOP = str(Path(sys.executable).parent / "shop")
 
@@ -33,19 +33,21 @@ def test_db_upgrade_and_seed_are_idempotent(tmp_path):
 
 
 def test_one_sandbox_served_alone(tmp_path):
-    port = free_port()
-    process = subprocess.Popen([SHOP, "sandbox", "banktransfer", "--port", str(port)], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**os.environ, "SECRET_KEY": "cli-test-secret-0123456789"})
+    log_path = tmp_path / "sandbox.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([SHOP, "sandbox", "banktransfer", "--port", "0"], cwd=tmp_path,
+                                   stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "SECRET_KEY": "cli-test-secret-0123456789"})
     try:
+        url = served_url(process, log_path, ONE_SANDBOX_SERVING)
         for _ in range(100):
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                page = httpx.get(f"{url}/", timeout=1)
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
         assert page.status_code == 200 and "Sandbox Bank" in page.text
-        api = httpx.get(f"http://127.0.0.1:{port}/v1/expected-credits/none", timeout=2)
+        api = httpx.get(f"{url}/v1/expected-credits/none", timeout=2)
         assert api.status_code == 401  # the provider's API, with its own auth
     finally:
         process.terminate()

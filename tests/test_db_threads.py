@@ -109,8 +109,8 @@ async def _visit_every_page_family(app, shopper: Shopper) -> None:
     await ok(await shopper.get(f"/admin/orders/{number}"))
     await ok(await shopper.get("/admin/outbox"))
     payment_id = await app.state.db.run(_first_payment_id, app, number)
-    await ok(await shopper.post(f"/admin/orders/{number}/payments/{payment_id}/cancel"), 303)
-    await ok(await shopper.post(f"/admin/orders/{number}/payments/{payment_id}/refund", {"refund_amount": "1"}), 303)
+    await ok(await shopper.post(f"/admin/orders/{number}/payments/{payment_id}/cancel", {"confirmed": "yes"}), 303)
+    await ok(await shopper.post(f"/admin/orders/{number}/payments/{payment_id}/refund", {"refund_amount": "1", "confirmed": "yes"}), 303)
     await ok(await shopper.get("/admin/sequra/phone-order"))
     phone_order = await shopper.post("/admin/sequra/phone-order", {
         "given_names": "Fulano", "surname": "De Tal", "email": "fulano@example.com", "phone": "666 666 666",

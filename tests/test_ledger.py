@@ -4,7 +4,7 @@ from sqlmodel import select
 from shop.models import Order, Payment, PaymentEvent, Product, Refund
 from shop.money import Money
 from shop.payments.contract import Observation, PaymentStatus, RefundSeen
-from shop.payments.ledger import path
+from shop.payments.ledger import Ledger, path
 
 from .rows import rows
 
@@ -70,6 +70,30 @@ async def test_a_wrong_amount_never_marks_paid_and_flags_the_order(app, shopper)
     assert order.needs_attention and order.status == "awaiting_payment"
     wrong_currency = Observation(S.PAID, "credited", "k2", amount=Money(payment.amount_cents, "SEK"))
     assert not (await app.state.ledger.apply(payment.id, wrong_currency)).changed
+
+
+async def test_money_held_without_an_amount_is_not_trusted_from_a_provider_that_reports_amounts(app, shopper):
+    """Bank transfer's bank says what arrived: its PAID without an amount is not taken as paid."""
+    payment = await pending_payment(app, shopper)
+    assert app.state.plugins["banktransfer"].reports_amount
+    for status, key in ((S.AUTHORIZED, "a1"), (S.PAID, "p1")):
+        result = await app.state.ledger.apply(payment.id, Observation(status, "credited", key))
+        assert not result.changed and "no amount" in result.ignored_reason
+    (order,) = rows(app, Order, id=payment.order_id)
+    assert order.needs_attention and order.status == "awaiting_payment"
+    # Statuses that hold no money need no amount.
+    assert (await app.state.ledger.apply(payment.id, Observation(S.FAILED, "rejected", "f1"))).changed
+
+
+async def test_money_held_without_an_amount_is_taken_from_a_provider_that_never_reports_one(app, shopper):
+    """SeQura checks the amount the shop sends at confirmation instead: its PAID carries none,
+    and the payment's timeline says the amount was not reported."""
+    payment = await pending_payment(app, shopper)
+    app.state.ledger = Ledger(app.state.db, app.state.bus, amount_unreported_by=["banktransfer"])
+    result = await app.state.ledger.apply(payment.id, Observation(S.PAID, "confirmed", "p1"))
+    assert result.changed and result.status == S.PAID
+    events = rows(app, PaymentEvent, payment_id=payment.id)
+    assert any(e.operation == "confirmed: amount not reported" for e in events)
 
 
 async def test_late_money_is_kept_flagged_and_takes_the_stock_again(app, shopper):

@@ -92,3 +92,45 @@ async def test_paid_from_several_processes_at_once_moves_once_mails_once_and_tak
     for payment in late:
         (order,) = rows(engine, Order, id=payment.order_id)
         assert order.attention_reason.count("oversold") == 1 and order.attention_reason.count("late payment") == 1
+
+
+def _apply_words(url: str, payments: list[tuple[int, int]], word: str, barrier) -> None:
+    """For each payment in turn, once every process is ready: THREADS observations of ``word`` at once."""
+    database = db.Database(db.make_engine(url))
+    ledger = Ledger(database, MemoryBus())
+    status = S(word)
+
+    def observe(payment_id: int, amount: int, n: int) -> None:
+        asyncio.run(ledger.apply(payment_id, Observation(status, word, f"{word}:{n}", amount=Money(amount))))
+
+    try:
+        with ThreadPoolExecutor(THREADS) as pool:
+            for payment_id, amount in payments:
+                barrier.wait()
+                list(pool.map(observe, [payment_id] * THREADS, [amount] * THREADS, range(THREADS)))
+    finally:
+        database.close()
+
+
+async def test_authorized_and_paid_from_several_processes_at_once_confirm_the_sale_once(settings):
+    """Authorized is a done sale as paid is: whichever of them the workers apply first sends the
+    confirmation, and only that one (the check for it runs under the ledger's lock)."""
+    async with running_app(settings, plugin_ids=["banktransfer"]) as app:
+        engine = app.state.engine
+        payments = []
+        for _ in range(3):
+            shopper = Shopper(app)
+            try:
+                await shopper.add(SKU, 1)
+                assert (await shopper.checkout("banktransfer:banktransfer")).status_code == 303
+            finally:
+                await shopper.aclose()
+            with db.session(engine) as session:
+                payments.append(session.exec(select(Payment).order_by(Payment.id.desc())).first())
+
+        work = [(p.id, p.amount_cents) for p in payments]
+        run_together(_apply_words, [(settings.database_url, work, word) for word in ("authorized", "paid")])
+
+        for payment in payments:
+            assert rows(engine, Payment, id=payment.id)[0].status == S.PAID
+            assert len(rows(engine, OutboxMessage, order_id=payment.order_id)) == 1

@@ -1,4 +1,4 @@
-"""Migration 0005: orders placed before it were placed in English; it goes back down cleanly."""
+"""Migration 0006: orders placed before it were placed in English; it goes back down cleanly."""
 
 from pathlib import Path
 
@@ -26,9 +26,9 @@ ORDER = sa.text("""INSERT INTO "order" (number, public_id, cart_hash, status, ch
     '{}', '{}', false, '', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""")
 
 
-def test_orders_placed_before_0005_speak_english_and_0005_goes_back_down(database_url):
+def test_orders_placed_before_0006_speak_english_and_0006_goes_back_down(database_url):
     config = _config(database_url)
-    command.upgrade(config, "0004")
+    command.upgrade(config, "0005")
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as connection:
@@ -36,7 +36,7 @@ def test_orders_placed_before_0005_speak_english_and_0005_goes_back_down(databas
         upgrade(Settings.from_env({"DATABASE_URL": database_url}))
         with engine.connect() as connection:
             assert connection.execute(sa.text('SELECT locale FROM "order"')).scalar_one() == "en"
-        command.downgrade(config, "0004")
+        command.downgrade(config, "0005")
         assert "locale" not in {c["name"] for c in sa.inspect(engine).get_columns("order")}
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ from starlette.routing import Mount
 
 from shop.sandbox_host import SAVE_EVERY_SECONDS, SandboxStateFile, create_sandbox_host
 from shop.settings import Settings
-from shop.testing.server import ServerProcess, free_port
+from shop.testing.server import SANDBOXES_SERVING, ServerProcess, served_url
 
 SHOP = str(Path(sys.executable).parent / "shop")
 BANK_KEY = {"authorization": "Bearer sandbox-api-key"}
@@ -22,17 +22,20 @@ CREDIT = {"amount": 1450, "currency": "EUR", "iban": "DE02120300000000202051",
 
 
 class Sandboxes:
-    """``shop sandboxes --port P`` as a user runs it."""
+    """``shop sandboxes --port 0`` as a user runs it: any free port, read back from what it prints."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = ""
         self.env = {**os.environ, "SECRET_KEY": "sandbox-test-secret-0123456789", "SANDBOX_STATE_DIR": str(state_dir)}
+        self.log_path = state_dir.parent / "sandboxes.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Sandboxes":
-        self.process = subprocess.Popen([SHOP, "sandboxes", "--port", str(self.port)], env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.log_path.unlink(missing_ok=True)
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen([SHOP, "sandboxes", "--port", "0"], env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        self.url = served_url(self.process, self.log_path, SANDBOXES_SERVING)
         for _ in range(200):
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:

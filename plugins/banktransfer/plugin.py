@@ -20,6 +20,7 @@ from shop.payments.contract import (
     CallbackClaim,
     CallbackRejected,
     Capability,
+    DemoFlow,
     Instructions,
     Observation,
     OrderSnapshot,
@@ -42,10 +43,16 @@ class BankTransferPlugin(PluginBase):
     settings_model = BankTransferSettings
     has_read_back = True
     demo_flows = (
-        ("Prepayment by transfer", "Check out with Bank transfer; the order page shows IBAN, reference and a GiroCode."),
-        ("The transfer arrives", "On the sandbox bank's page, book the transfer: the order page turns to paid live."),
-        ("Merchant confirms by hand", "Back office, the order, 'Mark transfer received'."),
-        ("Unpaid orders expire", "Orders not paid within the expiry time expire and give their stock back."),
+        DemoFlow("Prepayment by transfer", "Place the order: its page shows IBAN, reference and a GiroCode.",
+                 persona="max"),
+        DemoFlow("The transfer arrives", "Place the order, then book the transfer on the sandbox bank's control "
+                                         "page (or send it from its online banking): the order page turns paid live.",
+                 persona="max"),
+        DemoFlow("The bank's webhook is lost", "Place the order and book the transfer: no webhook comes (scenario "
+                                               "'lost'); about a minute later the reconciler reads the bank back and the order turns paid.",
+                 persona="max", scenario={"webhook": "lost"}),
+        DemoFlow("Merchant confirms by hand", "Back office, the order, 'Mark transfer received'."),
+        DemoFlow("Unpaid orders expire", "Orders not paid within the expiry time expire and give their stock back."),
     )
 
     def __init__(self, settings: BankTransferSettings, runtime: PluginRuntime) -> None:
@@ -54,9 +61,12 @@ class BankTransferPlugin(PluginBase):
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
         days = self.settings.pay_within_days
+        # A SEPA credit transfer (and its GiroCode) moves euro only.
+        unavailable = "" if order.currency == "EUR" else _("Bank transfer takes payments in euro only.")
         return [PaymentOption(self.id, self.id, _(self.name), ngettext(
             "Transfer the amount within %(days)s day; we ship when it arrives.",
-            "Transfer the amount within %(days)s days; we ship when it arrives.", days) % {"days": days})]
+            "Transfer the amount within %(days)s days; we ship when it arrives.", days) % {"days": days},
+            unavailable=unavailable)]
 
     @staticmethod
     def transfer_reference(payment: PaymentAttempt) -> str:
@@ -111,7 +121,9 @@ class BankTransferPlugin(PluginBase):
                            reference=credit["id"])
 
     def admin_actions(self, payment: PaymentAttempt) -> Sequence[AdminAction]:
-        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED):
+        # Awaited, or arrived late after the order expired (money is never dropped); a payment
+        # the merchant cancelled expects no money, and its order is given up.
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED):
             return [AdminAction("mark_received", "Mark transfer received",
                                 confirm="Has the full amount arrived on the account?")]
         return []

@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shop.countries import codes_of, country_list
 from shop.i18n import N_
 from shop.i18n import gettext as _
 from shop.money import Money
+from shop.payments.answers import UnexpectedAnswer, parse
 from shop.payments.base import PLAIN_REPLIES, PluginBase
 from shop.payments.contract import (
     CallbackClaim,
     CallbackOutcome,
     CallbackRejected,
     Capability,
+    DemoFlow,
     Instructions,
     Observation,
     OrderSnapshot,
@@ -32,8 +35,10 @@ from shop.payments.contract import (
 )
 from shop.qr import girocode_payload
 
+from .answers import BasketInfo, CreatedTransaction
 from .basket import create_body
 from .client import SecupayClient
+from .methods import ContractMethods
 from .settings import SecupaySettings
 from .status import SIMPLE_TEXT, payment_status
 
@@ -113,13 +118,21 @@ class SecupayPlugin(PluginBase):
     has_read_back = True
     replies = _REPLIES
     demo_flows = (
-        ("Card", "Check out with secupay, pick credit card, pay with 4111 1111 1111 1111: back on the receipt."),
-        ("Declined, then paid", "Card 4000 0000 0000 0002 is declined on secupay's page; another card pays."),
-        ("3-D Secure", "Card 4000 0000 0000 3220 asks for the bank's code (1234)."),
-        ("SEPA direct debit", "IBAN DE37 5032 4000 1000 0005 24, tick the mandate."),
-        ("Prepayment", "The order page shows secupay's account and a GiroCode; 'transfer received' on the "
-                       "sandbox's page turns it paid live."),
-        ("Capture later", "With SECUPAY_AUTO_CAPTURE=false the back office captures the authorised card payment."),
+        DemoFlow("Card", "Place the order; on secupay's page pay with 4111 1111 1111 1111: back on the receipt.",
+                 persona="max", option="creditcard"),
+        DemoFlow("Declined, then paid", "Card 4000 0000 0000 0002 is declined on secupay's page; another card pays.",
+                 persona="max", option="creditcard"),
+        DemoFlow("3-D Secure", "Card 4000 0000 0000 3220 asks for the bank's code (1234).",
+                 persona="max", option="creditcard"),
+        DemoFlow("SEPA direct debit", "IBAN DE37 5032 4000 1000 0005 24, tick the mandate.",
+                 persona="max", option="debit"),
+        DemoFlow("Prepayment", "The order page shows secupay's account and a GiroCode; 'transfer received' on the "
+                               "sandbox's page turns it paid live.", persona="max", option="prepaid"),
+        DemoFlow("Rejected by secupay", "Whatever is paid with, secupay refuses (scenario 'reject'): the shopper is "
+                                        "back in the shop, free to choose another way.",
+                 persona="max", option="creditcard", scenario={"outcome": "reject"}),
+        DemoFlow("Capture later", "With SECUPAY_AUTO_CAPTURE=false the back office captures the authorised card "
+                                  "payment."),
     )
 
     def __init__(self, settings: SecupaySettings, runtime: PluginRuntime) -> None:
@@ -129,34 +142,72 @@ class SecupayPlugin(PluginBase):
             client_id=settings.client_id, client_secret=settings.client_secret,
             timeout=settings.timeout, token_margin=settings.token_margin,
         )
+        self.contract_methods = ContractMethods(settings.methods_lifetime, self._probe_methods)
 
     # ------------------------------------------------------------------ checkout
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        if order.currency not in CURRENCIES or not order.total.minor > 0:
+        """The merchant's methods that its contract offers (learnt from secupay's payment links),
+        each disabled with the reason when the contract's currency or countries do not cover this order."""
+        if not order.total.minor > 0:
             return []
-        methods = [m for m in self.settings.method_list if m in METHOD_LABELS]
+        reason = self.unavailable_for(order)
+        try:
+            contract = await self.contract_methods.current()
+        except UnexpectedAnswer as exc:
+            return [PaymentOption(self.id, "general", "secupay", unavailable=exc.reason)]
+        except ProviderError:
+            # Unknown for now: the general page alone, which offers whatever the contract has.
+            return [PaymentOption(self.id, "general", "secupay", unavailable=reason)]
+        # The merchant's choice and order, of what the contract offers: never a method without a link.
+        methods = [m for m in self.settings.method_list if m in METHOD_LABELS and m in contract]
         general = PaymentOption(self.id, "general", "secupay",
-                                detail=", ".join(_(METHOD_LABELS[m]) for m in methods))
-        return [general, *(PaymentOption(self.id, m, _(METHOD_LABELS[m]), detail=_("via secupay")) for m in methods)]
+                                detail=", ".join(_(METHOD_LABELS[m]) for m in methods), unavailable=reason)
+        return [general, *(PaymentOption(self.id, m, _(METHOD_LABELS[m]), detail=_("via secupay"), unavailable=reason)
+                           for m in methods)]
+
+    def unavailable_for(self, order: OrderSnapshot) -> str:
+        if order.currency not in CURRENCIES:
+            return _("secupay takes payments in euro only.")
+        countries = codes_of(self.settings.countries)
+        addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
+        if countries and any(code and code.upper() not in countries for code in addresses):
+            return _("Only for addresses in %(countries)s.") % {"countries": country_list(countries)}
+        return ""
+
+    async def _create(self, body: dict) -> CreatedTransaction:
+        answer = await self.client.create_smart_transaction(body)
+        stx = parse(CreatedTransaction, answer, provider="secupay", what="the new payment")
+        self.contract_methods.learn(stx.methods())
+        return stx
+
+    async def _probe_methods(self) -> tuple[str, ...]:
+        """A Smart Transaction no one pays, only for the links of the contract's methods."""
+        body = {"is_demo": self.settings.is_demo, "intent": "sale", "contract": {"id": self.settings.contract_id},
+                "basket_info": {"sum": 100, "currency": "EUR"},
+                "transactionRef": f"{self.settings.shop_name}: which methods the contract offers"[:100],
+                "application_context": {"checkout_template": self.settings.checkout_template}}
+        return (await self._create(body)).methods()
 
     async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
-        stx = await self.client.create_smart_transaction(create_body(payment, self.settings))
-        stx_id = stx.get("id")
-        if not isinstance(stx_id, str):
-            raise ProviderError("secupay answered the new payment without an id")
-        links = stx.get("payment_links") or {}
-        # A missing link means the contract does not offer that method: the general page still works.
+        stx = await self._create(create_body(payment, self.settings))
+        stx_id = stx.id
+        links = stx.payment_links
+        # A missing link means the contract does not offer that method: say so rather than send the
+        # shopper to a page where it is missing (the checkout no longer lists it either).
+        if payment.option != "general" and payment.option not in links:
+            label = METHOD_LABELS.get(payment.option, payment.option)
+            raise ProviderError(f"{label} cannot be paid with secupay for this shop. Please choose another way.")
         url = links.get(payment.option) or links.get("general")
         if not url:
             raise ProviderError("secupay offered no payment page for this order")
-        info = stx.get("basket_info") or {}
+        info = stx.basket_info or BasketInfo()
         observation = Observation(
             status=PaymentStatus.PENDING,
-            raw_status=str(stx.get("status") or "created"),
-            dedupe_key=_key(stx_id, str(stx.get("status") or "created")),
+            raw_status=stx.status or "created",
+            dedupe_key=_key(stx_id, stx.status or "created"),
             reference=stx_id,
-            amount=_money(info.get("sum"), info.get("currency") or payment.amount.currency),
+            amount=_money(info.sum, info.currency or payment.amount.currency),
             detail="Sent to secupay's payment page",
         )
         return Started(Redirect(url), observation, reference=stx_id,

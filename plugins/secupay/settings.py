@@ -23,8 +23,13 @@ class SecupaySettings:
     checkout_template: str = EXAMPLE_CHECKOUT_TEMPLATE
     auto_capture: bool = True
     is_demo: bool = False
-    # The methods the merchant's contract offers, in the order the checkout lists them.
+    # The methods the merchant wants listed, in this order; of them, the checkout lists only those
+    # the contract offers (the payment links secupay returns, remembered for methods_lifetime s).
     methods: str = "creditcard,debit,paypal,prepaid,invoice"
+    methods_lifetime: float = 3600.0
+    # The countries the contract accepts buyers from, comma-separated ("DE,AT"); empty: any
+    # country the shop delivers to. Other addresses see secupay disabled with the reason.
+    countries: str = ""
     shop_name: str = "Cartwheel"  # start of the purpose line on the payer's statement
     timeout: float = 20.0  # seconds per provider call
     token_margin: int = 30  # drop the token this many seconds before it expires

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -349,6 +350,9 @@ class SeqrClient:
         return {
             "channel": self.channel,
             "clientId": self.client_id,
+            # Required by SEQR's docs and its certification script: unique per call (at most 32
+            # characters), so SEQR's support can find one call in their logs.
+            "clientReference": uuid.uuid4().hex,
             "clientRequestTimeout": 0,  # SEQR wants 0: no client-forced timeout
             "initiatorPrincipalId": {"id": p.id, "type": p.type, "userId": p.user_id or None},
             "password": p.password,

@@ -8,13 +8,16 @@ getPaymentStatus is also what commits the payment at SEQR: an unread PAID is rev
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
+import hashlib
 import html
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -22,6 +25,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from shop.countries import codes_of
 from shop.i18n import N_, use_locale
 from shop.i18n import gettext as _
 from shop.money import Money
@@ -31,6 +35,7 @@ from shop.payments.contract import (
     CallbackClaim,
     CallbackRejected,
     Capability,
+    DemoFlow,
     Observation,
     OrderSnapshot,
     PaymentAttempt,
@@ -45,7 +50,7 @@ from shop.payments.contract import (
     Started,
 )
 from shop.payments.recorder import ZeepOperationPlugin
-from shop.qr import qr_svg
+from shop.security import allow_in_csp
 
 from . import codes
 from .client import (
@@ -77,19 +82,24 @@ class SeqrPlugin(PluginBase):
     templates_dir = Path(__file__).parent / "templates"
     admin_links = (("/", N_("SEQR end of day")),)
     demo_flows = (
-        ("Pay by scanning", "Check out with SEQR; open the sandbox app (link under the code, or the sandbox "
-                            "control page), confirm, PIN 1234. The order page turns paid by itself."),
-        ("Pay on a phone", "On a phone-sized window, tap Pay with SEQR; after paying, the app's OK button "
-                           "follows the backURL to the receipt."),
-        ("Payer cancels / bank declines", "Cancel in the app, or set the payer's bank to decline on the "
-                                          "sandbox control page: the order page offers another try."),
-        ("Notification lost", "Set the notification to lost: the payment is reversed after 20 s unless the "
-                              "shop reads it; the sandbox shows the SMS sent to the payer."),
-        ("Refund", "In the back office, refund part of a paid SEQR order, then the rest."),
-        ("End of day", "Back office, SEQR end of day: close the period, then run a report."),
-        ("Instant Checkout", "On a product page, scan the SEQR Instant Checkout code (or open the sandbox app "
-                             "from the link under it), confirm the stored address, then PIN 1234: the order is "
-                             "made, paid and confirmed without visiting the cart."),
+        DemoFlow("Pay by scanning", "Place the order; open the sandbox app (link under the code, or the sandbox "
+                                    "control page), confirm, PIN 1234. The order page turns paid by itself.",
+                 persona="sven"),
+        DemoFlow("Pay on a phone", "On a phone-sized window, tap Pay with SEQR; after paying, the app's OK button "
+                                   "follows the backURL to the receipt.", persona="sven"),
+        DemoFlow("Payer's bank declines", "Place the order and pay in the app with PIN 1234: the payer's bank "
+                                          "declines (scenario 'decline') and the order page offers another try.",
+                 persona="sven", scenario={"bank": "decline"}),
+        DemoFlow("Payer cancels", "Place the order and cancel in the app: the order page offers another try.",
+                 persona="sven"),
+        DemoFlow("Notification lost", "Place the order and pay: no notification comes (scenario 'lost'); the payment "
+                                      "is reversed after 20 s unless the shop reads it, and the sandbox shows the "
+                                      "SMS sent to the payer.", persona="sven", scenario={"notification": "lost"}),
+        DemoFlow("Refund", "In the back office, refund part of a paid SEQR order, then the rest."),
+        DemoFlow("End of day", "Back office, SEQR end of day: close the period, then run a report."),
+        DemoFlow("Instant Checkout", "On a product page, scan the SEQR Instant Checkout code (or open the sandbox app "
+                                     "from the link under it), confirm the stored address, then PIN 1234: the order "
+                                     "is made, paid and confirmed without visiting the cart."),
     )
 
     def __init__(self, settings: SeqrSettings, runtime: PluginRuntime) -> None:
@@ -108,7 +118,19 @@ class SeqrPlugin(PluginBase):
         self.periods: list[tuple[str, datetime, str | None]] = []  # closed this run: (id, when, terminal)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        return [PaymentOption(self.id, self.id, self.name, detail=_("Scan the code with the SEQR app"))]
+        currencies = codes_of(self.settings.currencies)
+        unavailable = (_("SEQR takes payments in %(currencies)s only.") % {"currencies": _(" or ").join(currencies)}
+                       if currencies and order.currency not in currencies else "")
+        return [PaymentOption(self.id, self.id, self.name, detail=_("Scan the code with the SEQR app"),
+                              unavailable=unavailable)]
+
+    @property
+    def read_back_after_seconds(self) -> float:
+        return self.settings.read_back_after_seconds
+
+    @property
+    def payment_timeout_seconds(self) -> float:
+        return self.settings.payment_timeout_seconds
 
     # ----------------------------------------------------------------- checkout
 
@@ -172,7 +194,7 @@ class SeqrPlugin(PluginBase):
             receipt = state.receipt
             data.update(payment_reference=receipt.payment_reference, payer_terminal_id=receipt.payer_terminal_id,
                         payment_date=receipt.payment_date.isoformat() if receipt.payment_date else None)
-            amount = receipt.total or payment.amount
+            amount = receipt.total  # None when the receipt says no total: the ledger decides
         detail = {
             "CANCELED": _("The SEQR invoice was cancelled (by the payer, the shop, or reversed unread)."),
             "FAILED": _("The payer's bank declined the SEQR payment."),
@@ -313,16 +335,32 @@ class SeqrPlugin(PluginBase):
     def instant_secret(self) -> str:
         """The key purchase tokens are signed with: its own setting, else the shop's secret key."""
         services = self.runtime.services
-        return self.settings.instant_checkout_secret or (services.settings.secret_key if services else "")
+        return self.settings.instant_checkout_secret or (services.secret_key if services else "")
 
-    async def product_extra(self, product) -> Markup | str:
-        """A product page's SEQR Instant Checkout code: scan it to buy the product at once."""
+    async def product_extra(self, product, request=None) -> Markup | str:
+        """A product page's SEQR Instant Checkout code, drawn by SEQR's widget as its guide says:
+        the page loads the widget script and calls ``seqrQRCode.qrCode`` with the product's
+        purchase token, the webshop id and the mode. The shop never makes up the code itself."""
         if product.stock <= 0 or product.id is None or not self.instant_secret():
             return ""
-        code = self.instant_checkout_code(issue_token(self.instant_secret(), self.settings.webshop_id, product.id))
+        token = issue_token(self.instant_secret(), self.settings.webshop_id, product.id)
+        if not PURCHASE_CHARACTERS.match(token):
+            raise ValueError(f"not a SEQR purchase token: {token!r}")
+        options = {"selector": "#seqr-instant-qr", "purchaseToken": token, "webshopId": self.settings.webshop_id}
+        if self.settings.instant_mode:
+            options["mode"] = self.settings.instant_mode  # "demo" while integrating; none in production
+        init = f"if (window.seqrQRCode) {{ seqrQRCode.qrCode({json.dumps(options)}); }}".replace("<", "\\u003c")
+        widget = self.widget_url
+        if request is not None:  # this page's Content-Security-Policy lets the widget in
+            origin = _origin(widget)
+            allow_in_csp(request, {"script-src": (origin, _script_hash(init)), "img-src": (origin,),
+                                   "connect-src": (origin,)})
         return Markup(_templates.get_template("instant_checkout.html").render(
-            product=product, qr=qr_svg(code), code=code, app_url=self.sandbox_app_url(code),
-            shop_name=self.settings.shop_name))
+            product=product, widget_url=widget, init=Markup(init)))
+
+    @property
+    def widget_url(self) -> str:
+        return self.settings.instant_widget_url.replace("{sandbox_url}", self.runtime.sandbox_url)
 
     def sandbox_app_url(self, code: str) -> str:
         """Where a browser plays the payer's SEQR app opening ``code`` (the SEQR: link or a QR's URL):
@@ -330,15 +368,6 @@ class SeqrPlugin(PluginBase):
         if not self.uses_sandbox:
             return ""
         return f"{self.runtime.sandbox_url}/app?" + urlencode({"code": code})
-
-    def instant_checkout_code(self, purchase_token: str) -> str:
-        """What a product page's Instant Checkout QR code says.
-
-        SEQR never documented its widget's payload; this follows its other service codes
-        (HTTP://SEQR.SE/000/<service>?...), carrying the webshop id and the purchase token."""
-        if not PURCHASE_CHARACTERS.match(purchase_token):
-            raise ValueError(f"not a SEQR purchase token: {purchase_token!r}")
-        return "HTTP://SEQR.SE/000/ic?" + urlencode({"w": self.settings.webshop_id, "t": purchase_token})
 
     # ----------------------------------------------------------------- sandbox
 
@@ -363,3 +392,13 @@ class SeqrPlugin(PluginBase):
         if not reference:
             raise SeqrError(codes.INVALID_INVOICE_REFERENCE, None)
         return reference
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _script_hash(source: str) -> str:
+    """A CSP source for one inline script, so that the page needs no 'unsafe-inline'."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"

@@ -19,18 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shop.checkout import COUNTRIES, OrderDetails, place_order
-from shop.models import InstantPurchase, Order, Product, utcnow
+from shop.checkout import COUNTRIES
 from shop.payments import recorder
-from shop.payments.contract import Channel, StartContext
+from shop.payments.contract import Channel, OrderRefused, PluginOrder, StartContext
 
 from .instant import PurchaseRefused, delivery_of, product_of
 
@@ -69,13 +66,10 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
         except Exception:
             log.exception("SEQR createPurchase failed")
             response = _error(SYSTEM_ERROR, "The shop could not take the order; nothing was charged.", 500)
-        services = plugin.runtime.services
         outcome = json.loads(response.body)
-        await services.db.write(
-            services.recorder.record, kind="callback", direction="in", http_status=response.status_code,
+        await plugin.runtime.services.record_incoming(
             operation=f"createPurchase: {outcome.get('errorCode') or 'invoice ' + outcome['invoiceReferenceId']}",
-            body=_logged(body),
-            payment_id=payment_id, order_id=order_id)
+            body=_logged(body), http_status=response.status_code, payment_id=payment_id, order_id=order_id)
         return response
 
     return [Route("/createPurchase", create_purchase, methods=["POST"], name="seqr_create_purchase")]
@@ -97,51 +91,18 @@ async def _create_purchase(plugin: SeqrPlugin, body: bytes, client: str) -> tupl
     except PurchaseRefused as exc:
         return _error(INVOICING_ERROR, str(exc)), None, None
 
+    settings = plugin.settings
+    wanted = PluginOrder(items=((product_id, 1),), customer=customer, delivery=address, invoice=address,
+                         channel=Channel.ONLINE, expires_in_seconds=settings.instant_order_expiry_seconds,
+                         code_hash=hashlib.sha256(token.encode()).hexdigest(), caller=client[:64],
+                         unpaid_per_hour=settings.instant_unpaid_orders_per_hour)
     try:
-        order_id = await services.db.write(_place_order, plugin, product_id, OrderDetails(customer, address, address),
-                                           hashlib.sha256(token.encode()).hexdigest(), client[:64])
-    except PurchaseRefused as exc:
+        order = await services.place_order(wanted)
+    except OrderRefused as exc:
         return _error(INVOICING_ERROR, str(exc)), None, None
 
-    payment, started, message = await services.attempts.start(order_id, plugin.id, plugin.id, StartContext())
-    if started is None or not started.reference:
-        await services.ledger.expire_order(order_id, f"SEQR Instant Checkout: no invoice ({message})")
-        return _error(INVOICING_ERROR, message or "SEQR did not take the invoice."), order_id, payment.id
-    return JSONResponse({"invoiceReferenceId": started.reference}), order_id, payment.id
-
-
-def _place_order(plugin: SeqrPlugin, product_id: int, details: OrderDetails, token_hash: str, client: str) -> int:
-    """The order of one product, its stock held; raises PurchaseRefused with the reason if it cannot."""
-    services = plugin.runtime.services
-    with services.db() as session:
-        # A purchase code is printed on a product page for anyone to read, and createPurchase needs
-        # no login: without a limit, a few replays hold a product's whole stock.
-        limit = plugin.settings.instant_unpaid_orders_per_hour
-        for column, value in ((InstantPurchase.token_hash, token_hash), (InstantPurchase.client, client)):
-            if _unpaid_orders(session, column, value) >= limit:
-                raise PurchaseRefused("Too many unpaid Instant Checkout orders: pay one of them or try again later.")
-        product = session.get(Product, product_id)
-        if product is None:
-            raise PurchaseRefused("This product is no longer sold.")
-        if product.stock < 1:
-            raise PurchaseRefused(f"{product.name} is sold out.")
-        try:
-            order = place_order(session, services.settings, [(product, 1)], details, channel=Channel.ONLINE)
-        except ValueError as exc:
-            raise PurchaseRefused(str(exc)) from None
-        # Nobody waits on a page to try again: an unpaid Instant Checkout order gives its stock
-        # back soon, not after the days a shopper's own checkout is kept.
-        order.expires_at = utcnow() + timedelta(seconds=plugin.settings.instant_order_expiry_seconds)
-        session.add(order)
-        session.add(InstantPurchase(order_id=order.id, token_hash=token_hash, client=client))
-        session.commit()
-        return order.id
-
-
-def _unpaid_orders(session, column, value: str) -> int:
-    """Orders of the last hour from this purchase code (or caller) still awaiting payment."""
-    since = utcnow() - timedelta(hours=1)
-    return session.exec(select(func.count()).select_from(InstantPurchase)
-                        .join(Order, col(Order.id) == InstantPurchase.order_id)
-                        .where(column == value, col(InstantPurchase.created_at) > since,
-                               Order.status == "awaiting_payment")).one()
+    start = await services.start_payment(order.id, plugin.id, plugin.id, StartContext())
+    if start.started is None or not start.started.reference:
+        await services.expire_order(order.id, f"SEQR Instant Checkout: no invoice ({start.message})")
+        return _error(INVOICING_ERROR, start.message or "SEQR did not take the invoice."), order.id, start.payment_id
+    return JSONResponse({"invoiceReferenceId": start.started.reference}), order.id, start.payment_id

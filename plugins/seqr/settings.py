@@ -12,6 +12,9 @@ class SeqrSettings:
     base_url: str = "{sandbox_url}/soap/merchant/cashregister-2"
     terminal_id: str = "public_test_shop_terminal"  # SEQR's published test terminal
     password: str = "12345678"
+    # The currencies the terminal takes (SEQR answers another with 49 INVALID_INVOICE_DATA);
+    # the published test terminals take EUR and SEK.
+    currencies: str = "EUR,SEK"
     # Reseller credentials: only for registering cash-register terminals and shop-wide reports.
     reseller_id: str = ""
     reseller_user_id: str = "9900"
@@ -29,6 +32,11 @@ class SeqrSettings:
     report_attempts: int = 6  # executeReport tries while SEQR answers REPORT_NOT_READY
     report_wait: float = 3.0  # seconds between those tries (SEQR advises about 3)
     webshop_id: str = "cartwheel"  # the shop's id at SEQR Instant Checkout
+    # SEQR's Instant Checkout widget, which draws a product's code (its guide names
+    # http://cdn.seqr.com/seqr-services-dev/wss-dev/seqrQRCode-0.0.1.min.js for integration), and
+    # its mode: "demo" while integrating; empty in production, as the guide says.
+    instant_widget_url: str = "{sandbox_url}/seqrQRCode-0.0.1.min.js"
+    instant_mode: str = "demo"
     # Instant Checkout purchase tokens are signed with this key (the shop's SECRET_KEY when empty)
     # and accepted for this long after the product page printed them (0: no limit).
     instant_checkout_secret: str = ""

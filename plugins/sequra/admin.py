@@ -15,15 +15,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from shop.checkout import COUNTRIES, CheckoutForm, draft_of, order_problem, place_order
+from shop.checkout import COUNTRIES, CheckoutForm, draft_of
 from shop.models import Order, OrderLine, Payment, Product
 from shop.money import Money
-from shop.orders import failed_field_errors
-from shop.payments.contract import Channel, PaymentStatus, StartContext
+from shop.payments.contract import Channel, OrderRefused, PaymentStatus, PluginOrder, ProviderError, StartContext
 from shop.payments.contract import OrderLine as SnapshotLine
 from shop.pricing import basket_lines
 from shop.security import checked_form
 from shop.web import flash, render
+
+from . import delivery_report
 
 if TYPE_CHECKING:
     from .plugin import SequraPlugin
@@ -54,16 +55,9 @@ def _draft_lines(items: list[tuple[Product, int]], settings) -> list[SnapshotLin
     return basket_lines(items, "", settings.shipping_fee_cents, settings.free_shipping_from_cents)
 
 
-def cart_problem(services, order_number: str) -> str:
-    """The core's check before a confirmation (the cart and the stock still hold the order), for
-    the merchant's "Check again": "" when they do, else why not."""
-    with services.db() as session:
-        order = session.exec(select(Order).where(Order.number == order_number)).one()
-        return order_problem(session, order)
-
-
 def routes(plugin: SequraPlugin) -> list[Route]:
-    # The database work runs in a database thread: products, tracked, _place, failed_field_errors.
+    # The database work runs in a database thread: products, tracked. Orders and payments are
+    # placed and started by the core (runtime.services), as the checkout's are.
     def products(request: Request) -> list[Product]:
         with request.app.state.db() as session:
             return list(session.exec(select(Product).where(Product.stock > 0).order_by(Product.name)))
@@ -94,25 +88,29 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         if option not in PRODUCT_CODES:
             errors["product"] = "Choose one of SeQura's products."
         elif items and not errors:
-            offered = {o.option_id for o in await plugin.options(draft_of(_draft_lines(items, state.settings)))}
+            offered = {o.option_id for o in await plugin.options(draft_of(_draft_lines(items, state.settings)))
+                       if not o.unavailable}
             if option not in offered:
                 errors["product"] = (f"SeQura does not offer {PRODUCT_CODES[option]} for this amount"
                                      + (f"; it offers {', '.join(sorted(offered))}." if offered else "."))
         if errors:
             return await page(request, values=raw, errors=errors, status_code=422)
+        services = plugin.runtime.services
+        who = details.details()
         try:
-            order = await state.db.write(_place, state, items, details.details(), channel)
-        except ValueError as exc:
+            order = await services.place_order(PluginOrder(
+                items=tuple((product.id, quantity) for product, quantity in items), customer=who.customer,
+                delivery=who.delivery, invoice=who.invoice, channel=channel))
+        except OrderRefused as exc:
             return await page(request, values=raw, error=str(exc), status_code=409)
-        number, order_id = order.number, order.id
-        payment, started, message = await state.attempts.start(order_id, plugin.id, option, StartContext(),
-                                                                 channel=channel)
-        if started is None:
-            fields = await state.db.run(failed_field_errors, state, payment)
+        number = order.number
+        start = await services.start_payment(order.id, plugin.id, option, StartContext(), channel=channel)
+        if start.started is None:
+            message = start.message
             flash(request, f"Order {number} was created, but SeQura refused it: {message}", "error")
-            if fields:
-                return await page(request, values=raw, errors=fields, error=f"SeQura refused the order: {message}",
-                                  status_code=422)
+            if start.field_errors:
+                return await page(request, values=raw, errors=dict(start.field_errors),
+                                  error=f"SeQura refused the order: {message}", status_code=422)
         return RedirectResponse(f"{BASE}/phone-order/{number}", status_code=303)
 
     def tracked(request: Request) -> dict:
@@ -142,19 +140,28 @@ def routes(plugin: SequraPlugin) -> list[Route]:
             {**context, "request": request})
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
+    async def report_page(request: Request) -> Response:
+        return await render(request, "sequra/delivery_report.html", {"sent": None})
+
+    async def send_report(request: Request) -> Response:
+        await checked_form(request)
+        try:
+            body = await delivery_report.send(plugin)
+        except ProviderError as exc:
+            flash(request, f"SeQura did not take the delivery report: {exc.message}", "error")
+            return RedirectResponse(f"{BASE}/delivery-report", status_code=303)
+        report = body["delivery_report"]
+        return await render(request, "sequra/delivery_report.html", {"sent": {
+            "shipped": len(report["orders"]), "statistics": len(report["statistics"]["orders"])}})
+
     return [
+        Route("/delivery-report", report_page, name="sequra_delivery_report"),
+        Route("/delivery-report", send_report, methods=["POST"]),
         Route("/phone-order", show, name="sequra_phone_order"),
         Route("/phone-order", submit, methods=["POST"]),
         Route("/phone-order/{number}", status_page, name="sequra_phone_order_status"),
         Route("/phone-order/{number}/panel", status_fragment),
     ]
-
-
-def _place(state, items: list[tuple[Product, int]], details, channel: Channel) -> Order:
-    with state.db() as session:
-        order = place_order(session, state.settings, items, details, channel=channel)
-        session.commit()
-    return order
 
 
 PRODUCT_CODES = {"i1": "Pay later in 7 days (i1)", "sp1": "Split in 3, no fees (sp1)",

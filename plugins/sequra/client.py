@@ -13,7 +13,10 @@ from urllib.parse import quote
 import httpx
 
 from shop.money import Money
+from shop.payments.answers import parse
 from shop.payments.contract import ProviderError, ProviderUnavailable
+
+from .answers import CreditAgreements, PaymentMethods
 
 # SeQura payload paths -> the checkout form's field names, so that the checkout shows an error
 # next to its field: delivery address fields bare, invoice ones prefixed ``invoice_``.
@@ -65,7 +68,17 @@ def _plain(message: str) -> str:
     rest = message[match.end():].strip() if match else message
     if not rest:
         return message
+    if rest.endswith("is not allowed for this merchant") and match and match.group(2) == "country_code":
+        return "SeQura is not available for addresses in this country: please choose another way to pay."
     return f"SeQura says this {rest}" if rest.startswith(("is ", "must ", "has ")) else f"SeQura says: {rest}"
+
+
+def _json(response: httpx.Response) -> Any:
+    """The body as JSON; a body that is not JSON at all is a shape error like any other."""
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
 
 
 class SequraClient:
@@ -163,21 +176,24 @@ class SequraClient:
 
     # ------------------------------------------------------------------ offers
 
-    async def order_payment_methods(self, order_uri: str) -> dict[str, Any]:
-        return (await self._call("GET", f"{order_uri}/payment_methods")).json()
+    async def order_payment_methods(self, order_uri: str) -> PaymentMethods:
+        response = await self._call("GET", f"{order_uri}/payment_methods")
+        return parse(PaymentMethods, _json(response), provider="SeQura", what="its payment methods")
 
-    async def merchant_payment_methods(self, merchant_ref: str | None = None) -> dict[str, Any]:
+    async def merchant_payment_methods(self, merchant_ref: str | None = None) -> PaymentMethods:
         ref = merchant_ref or self.merchant_ref
         url = f"{self.base_url}/merchants/{quote(ref, safe='')}/payment_methods"
-        return (await self._call("GET", url, merchant_ref=ref)).json()
+        response = await self._call("GET", url, merchant_ref=ref)
+        return parse(PaymentMethods, _json(response), provider="SeQura", what="its payment methods")
 
     async def credit_agreements(self, total: Money, *, locale: str = "es-ES", country: str = "ES",
-                                merchant_ref: str | None = None) -> dict[str, Any]:
+                                merchant_ref: str | None = None) -> CreditAgreements:
         ref = merchant_ref or self.merchant_ref
         url = f"{self.base_url}/merchants/{quote(ref, safe='')}/credit_agreements"
         params = {"total_with_tax": str(total.minor), "currency": total.currency, "locale": locale,
                   "country": country}
-        return (await self._call("GET", url, params=params, merchant_ref=ref)).json()
+        response = await self._call("GET", url, params=params, merchant_ref=ref)
+        return parse(CreditAgreements, _json(response), provider="SeQura", what="its credit agreements")
 
     # ------------------------------------------------------------------ after the sale
 

@@ -24,8 +24,11 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shop.countries import codes_of, country_list
 from shop.i18n import N_
+from shop.i18n import gettext as _
 from shop.money import Money
+from shop.payments.answers import UnexpectedAnswer
 from shop.payments.attempts import ActionRefused
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -35,6 +38,7 @@ from shop.payments.contract import (
     CallbackRejected,
     Capability,
     Channel,
+    DemoFlow,
     Embed,
     Instructions,
     LineKind,
@@ -52,7 +56,7 @@ from shop.payments.contract import (
     UnsupportedCallback,
 )
 
-from . import csp
+from . import csp, delivery_report
 from .client import SequraClient
 from .offers import payment_options
 from .payload import (
@@ -66,9 +70,11 @@ from .payload import (
     split_cart,
     update_payload,
 )
+from .promotion import Promotion
 from .settings import SequraSettings
 from .settling import APPROVED_NOTE, ATTENTION, KEY, PROBE_NOTE, Intent, backoff, checking_step, confirming_step
 from .status import CONFIRM_STATE, EVENTS, IPN_STATES, STATUS
+from .teasers import Teasers
 
 HOLD_NOTE = {"on_hold": "SeQura is reviewing your order; you will get an e-mail within minutes."}
 # What the order page shows while SeQura reviews: no form any more (it would open again), a sentence.
@@ -79,7 +85,7 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/#-]{0,63}$")
 
 def split_option(option: str) -> tuple[str, str | None]:
     """Option ids are the product code, or ``code:campaign`` for campaign products."""
-    product, _, campaign = option.partition(":")
+    product, _sep, campaign = option.partition(":")
     return product, campaign or None
 
 
@@ -89,9 +95,36 @@ class SequraPlugin(PluginBase):
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL})
     settings_model = SequraSettings
     has_read_back = False
+    # SeQura's answers never say an amount: it checks the one the shop sends with the confirming
+    # PUT against the order the shopper approved, and answers 409 when they differ.
+    reports_amount = False
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
     templates_dir = Path(__file__).parent / "templates"
-    admin_links = (("/phone-order", N_("SeQura phone order")),)
+    admin_links = (("/phone-order", N_("SeQura phone order")), ("/delivery-report", N_("SeQura delivery report")))
+    # What the sandbox plays from SeQura's test data (sandbox/flow.py, form.py): it sells to Spanish
+    # addresses with a Spanish mobile, texts a code that is the mobile's last five digits, and
+    # decides by the shopper's name unless its control page sets a decision.
+    demo_flows = (
+        DemoFlow(N_("Pay later, approved"),
+                 N_("Place the order; SeQura's form asks name, date of birth and mobile (all filled in), then the "
+                    "SMS code: the mobile's last five digits (55444 for +34 666 555 444). SeQura approves; the "
+                    "order page turns paid. SeQura sells to Spanish addresses with a Spanish mobile (6xx or 7xx) "
+                    "only."),
+                 persona="lucia", option="i1"),
+        DemoFlow(N_("Part payment, first instalment by card"),
+                 N_("Place the order; in SeQura's form the SMS code is the mobile's last five digits (55444), then "
+                    "the first instalment is paid with SeQura's test card 4716 7730 7733 9777, 12/30, CVV 123."),
+                 persona="lucia", option="pp3"),
+        DemoFlow(N_("Rejected"),
+                 N_("The surname 'Reject Test' (or a birth date under 18) is always rejected: after the SMS code "
+                    "(55444) SeQura says no, and 'Elegir otro método de pago' brings the shopper back to the "
+                    "checkout, cart as it was. The control page's decision 'reject' does the same for any name."),
+                 persona="lucia-rejected", option="i1"),
+        DemoFlow(N_("Asks for more: review, then approved"),
+                 N_("The name 'Review Test Approve' puts the order on hold for SeQura's review; about 10 s later "
+                    "SeQura approves and the order page follows live. 'Review Test Cancel' is cancelled instead."),
+                 persona="lucia-reviewed", option="i1"),
+    )
 
     def __init__(self, settings: SequraSettings, runtime) -> None:
         super().__init__(settings, runtime)
@@ -100,24 +133,78 @@ class SequraPlugin(PluginBase):
             account_key=settings.account_key, secret=settings.secret, merchant_ref=settings.merchant_ref,
             timeout=settings.timeout, connect_timeout=settings.connect_timeout)
         self.platform = Platform(settings.platform_name, settings.platform_version)
+        self.teasers = Teasers(settings.teaser_product, settings.teaser_lifetime, self.client.merchant_payment_methods,
+                               self.client.credit_agreements)
+        secret = runtime.services.secret_key if runtime.services is not None else settings.secret
+        self.promotion = Promotion(self.teasers, settings.teaser_place_list, secret, settings.teaser_wait)
         # Like SeQura's own plugins, fall back on the API secret: private, and already set.
         self.hmac_key = settings.hmac_secret or settings.secret
+
+    # ------------------------------------------------------------------ teasers on the shop's pages
+
+    async def product_extra(self, product, request=None) -> str:
+        return self.promotion.product_block(product, request)
+
+    async def listing_extra(self, product, request=None) -> str:
+        return self.promotion.snippet(Money(product.price_cents, "EUR"), "listing", product.sku, request)
+
+    async def cart_extra(self, total: Money, request=None) -> str:
+        return self.promotion.snippet(total, "cart", "cart", request) if total.currency == "EUR" else ""
+
+    async def run_in_background(self) -> None:
+        """Warm the teasers for the catalog's prices (product pages and listings show them at once),
+        then send SeQura's delivery report once a day."""
+        if self.runtime.services is None:
+            return
+        if self.promotion.places:
+            await self.warm_teasers()
+        await delivery_report.every_day(self)
+
+    async def warm_teasers(self) -> None:
+        prices = await self.runtime.services.catalog_prices()
+        await self.teasers.warm([Money(cents, "EUR") for cents in prices])
+
+    def routes(self):
+        return self.promotion.routes()
 
     # ------------------------------------------------------------------ checkout
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
-        if order.currency != "EUR" or order.total.minor <= 0:
+        if order.total.minor <= 0:
             return []
         try:
             methods = await self.client.merchant_payment_methods()
+        except UnexpectedAnswer as exc:  # said, not hidden: the merchant finds it in the log
+            return [PaymentOption(self.id, self.id, self.name, unavailable=exc.reason)]
         except ProviderError:
             return []  # SeQura unreachable or refusing: do not offer it rather than fail the checkout
+        unavailable = self.unavailable_for(order)
+        countries = codes_of(self.settings.countries)
+        country = order.delivery_address.country_code.upper()
+        # Asked for the shopper's country where SeQura sells there, else for one it sells to: the
+        # options then show what the shopper would get on moving the delivery there.
+        country = country if country in countries or not countries else countries[0]
+        agreements, unreadable = None, False
         try:
-            agreements = await self.client.credit_agreements(
-                order.total, locale=_locale(order), country=order.delivery_address.country_code.upper())
+            if order.currency == "EUR":
+                agreements = await self.client.credit_agreements(order.total, locale=_locale(order), country=country)
+        except UnexpectedAnswer:
+            unreadable = True  # credit is not offered without its terms
         except ProviderError:
-            agreements = {}  # the products can still be sold; only the instalment detail is missing
-        return payment_options(self.id, self.name, order.total, methods, agreements)
+            pass  # the products can still be sold; only the instalment detail is missing
+        return payment_options(self.id, self.name, order.total, methods, agreements, _now(), unreadable, unavailable)
+
+    def unavailable_for(self, order: OrderSnapshot) -> str:
+        """Why SeQura refuses this order whatever the product (its currency, an address's
+        country), in the shopper's words; "" when it may accept it. A country not known yet
+        (a draft without addresses) does not count against it."""
+        if order.currency != "EUR":
+            return _("SeQura takes payments in euro only.")
+        countries = codes_of(self.settings.countries)
+        addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
+        if countries and any(code and code.upper() not in countries for code in addresses):
+            return _("Only for delivery and invoice addresses in %(countries)s.") % {"countries": country_list(countries)}
+        return ""
 
     def _merchant(self, payment: PaymentAttempt, isolated: bool) -> Merchant:
         if isolated:
@@ -160,7 +247,7 @@ class SequraPlugin(PluginBase):
         uuid = order_uri.rstrip("/").rsplit("/", 1)[-1]
         data["order_uri"] = order_uri
         observation = Observation(PaymentStatus.PENDING, "solicited", f"sequra:{uuid}:solicited",
-                                  reference=uuid, amount=payment.amount)
+                                  reference=uuid)
         if payment.channel is Channel.ONLINE and not isolated:
             snippet = await self.client.identification_form(order_uri, product, campaign, ajax=True)
             html = snippet + _opener(self._absolute(payment.urls.return_url("abort")))
@@ -246,7 +333,7 @@ class SequraPlugin(PluginBase):
               detail: str = "", data: dict | None = None) -> Observation:
         detail = detail or HOLD_NOTE.get(word, "")
         return Observation(STATUS[word] or payment.status, word, f"sequra:{uuid}:{word}", reference=uuid,
-                           amount=payment.amount, detail=detail,
+                           detail=detail,
                            data={**({"product_code": product} if product else {}), **(data or {})},
                            next_step=REVIEW_STEP if word == "on_hold" else None)
 
@@ -453,7 +540,7 @@ class SequraPlugin(PluginBase):
             await self.register_reference(payment, reference)
             return Observation(payment.status, f"order reference {reference}",
                                f"sequra:{payment.reference}:ref:{reference}", reference=payment.reference,
-                               amount=payment.amount, detail=f"Order reference {reference} registered at SeQura",
+                               detail=f"Order reference {reference} registered at SeQura",
                                data={"order_ref_1": reference})
         if name == "ship_all":
             return await self.ship(payment)
@@ -496,16 +583,13 @@ class SequraPlugin(PluginBase):
     async def check_again(self, payment: PaymentAttempt) -> Observation:
         """The merchant's "Check again": settle now, whatever the back-off said (a parked probe
         gets a new window). The record stays kept meanwhile, so a crash loses nothing here either."""
-        from .admin import cart_problem
-
         now = _now()
         kept = Intent.of(payment.data)
         if kept is not None:
             since = now if kept.seen != "ipn" else kept.since
             fresh = Intent.new(payment.data, kept.state, kept.seen, since, due=now)
             payment = replace(payment, data={**payment.data, **fresh.as_data()})
-        services = self.runtime.services
-        return await self.settle(payment, await services.db.run(cart_problem, services, payment.order.number), now)
+        return await self.settle(payment, await self.runtime.services.order_problem(payment.order.number), now)
 
     async def confirm_at_till(self, payment: PaymentAttempt) -> Observation:
         """Isolated till: the operator saw approval on the customer's phone and confirms."""
@@ -534,7 +618,7 @@ class SequraPlugin(PluginBase):
         parcel = ",".join(f"{ref}={qty}" for ref, qty in sorted(shipped.items()))
         return Observation(PaymentStatus.PAID, "shipped" if everything else "partially shipped",
                            f"sequra:{payment.reference}:shipped:{parcel}", reference=payment.reference,
-                           amount=payment.amount, data={"shipped": shipped})
+                           data={"shipped": shipped})
 
     async def refund(self, payment: PaymentAttempt, amount: Money, reason: str) -> RefundSeen:
         """Partial: the items stay, with one ``other_payment`` for all refunds so far.
@@ -610,6 +694,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+
+
 def _with_query(url: str, query: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
@@ -623,8 +709,12 @@ def _phone(order: OrderSnapshot) -> str:
 
 
 def _opener(abort_url: str) -> str:
-    """Open the form as SeQura asks: wait for SequraFormInstance, set the close callback, show."""
+    """Open the form as SeQura asks: wait for SequraFormInstance, move its iframe to <body> (the
+    payment panel it came in is replaced when the payment moves on, and the form must stay until
+    it sends the shopper back), set the close callback, show."""
     target = json.dumps(abort_url)
     return ("<script>(function open(){if(!window.SequraFormInstance){return setTimeout(open,100);}"
+            "var frame=document.getElementById(window.SequraFormElement);"
+            "if(frame&&frame.parentNode!==document.body){document.body.appendChild(frame);}"
             f"window.SequraFormInstance.setCloseCallback(function(){{window.location.href={target};}});"
             "window.SequraFormInstance.show();})();</script>\n")

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 def confirms_on_callback(plugin) -> bool:
     """Plugins whose callback is where the sale is confirmed (SeQura's IPN) get the cart
     checked before they are asked to confirm."""
-    return bool(getattr(plugin, "confirms_on_callback", False))
+    return plugin.confirms_on_callback
 
 
 async def handle_callback(request: Request) -> Response:
@@ -146,7 +146,7 @@ async def _keep_intent(state, plugin, payment: Payment, attempt, claim, correlat
     is about to ask, and the ledger keeps it before the call: a crash between the provider's
     answer and the ledger then leaves an intent the reconciler finishes, never a sale the
     provider holds and the shop forgot."""
-    intent = plugin.confirm_intent(attempt, claim) if hasattr(plugin, "confirm_intent") else None
+    intent = plugin.confirm_intent(attempt, claim)
     if intent is not None:
         await state.ledger.apply(payment.id, intent, correlation_id=correlation_id, source="callback: before confirming")
 
@@ -181,16 +181,25 @@ async def handle_return(request: Request) -> Response:
         elif started_here:
             await _cancel_abandoned(state, plugin, payment.id, AWAITING_THE_SHOPPER)
         ended = await state.db.run(_payment, state.db, payment.id)
-        if started_here and ended.status == PaymentStatus.FAILED and ended.detail:
-            flash(request, ended.detail, "error")  # e.g. a rejection or a changed cart: say why
-        else:
-            flash(request, _("You left the payment page. Your cart is as you left it: check out again when you are "
-                             "ready."))
+        flash(request, *_why_back(plugin, ended, started_here))
         return RedirectResponse("/checkout", status_code=303)
     if not started_here:
         return await _email_check_page(request, plugin)
     grant_access(request, order)  # already granted at checkout: keeps it among the remembered orders
     return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
+
+
+def _why_back(plugin, payment: Payment, started_here: bool) -> tuple[str, str]:
+    """What the checkout says to a shopper back from the provider's page without paying: the
+    reason where the provider gave one, and "you left" only where the shop knows that is what
+    happened (a provider without read-back closes its page the same way after a rejection)."""
+    if started_here and payment.status == PaymentStatus.FAILED:
+        return (payment.detail or _("%(provider)s declined the payment; no money was taken. Please choose another "
+                                    "way to pay.") % {"provider": _(plugin.name)}), "error"
+    if plugin.has_read_back:
+        return _("You left the payment page. Your cart is as you left it: check out again when you are ready."), "info"
+    return _("The payment with %(provider)s was not completed and no money was taken. Your cart is as you left it: "
+             "choose how to pay again.") % {"provider": _(plugin.name)}, "info"
 
 
 async def handle_email_check(request: Request) -> Response:
@@ -267,7 +276,7 @@ class BodyTooLarge(Exception):
 
 
 def callback_limit(plugin) -> int:
-    declared = getattr(plugin, "max_callback_bytes", None)
+    declared = plugin.max_callback_bytes
     return min(declared, MAX_CALLBACK_BYTES) if declared else MAX_CALLBACK_BYTES
 
 

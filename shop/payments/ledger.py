@@ -9,6 +9,7 @@ The transactions run in a database thread; the publishing stays on the event loo
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,9 +18,8 @@ from sqlmodel import Session, select
 
 from shop import stock
 from shop.cart import cart_hash_of
+from shop.confirmation import confirmation_mail
 from shop.db import Database, locked_session
-from shop.i18n import gettext as _
-from shop.i18n import use_locale
 from shop.models import (
     CartLine,
     Order,
@@ -81,6 +81,7 @@ _SEEN_KEY = select(PaymentEvent.id).where(PaymentEvent.payment_id == bindparam("
 _OTHER_PAYMENT_HOLDING_MONEY = select(Payment.id).where(
     Payment.order_id == bindparam("order_id"), Payment.id != bindparam("payment_id"),
     Payment.status.in_([S.PAID, S.AUTHORIZED]))
+_CONFIRMATION_QUEUED = select(OutboxMessage.id).where(OutboxMessage.order_id == bindparam("order_id"))
 _EMPTY_CART = delete(CartLine).where(CartLine.cart_id == bindparam("cart_id"))
 _REFUNDED = select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
     Refund.payment_id == bindparam("payment_id"), Refund.done)
@@ -96,12 +97,17 @@ class Applied:
 
 
 class Ledger:
-    def __init__(self, db: Database, bus, *, on_paid=None) -> None:
+    def __init__(self, db: Database, bus, *, on_paid=None, amount_unreported_by: Iterable[str] = (),
+                 method_name=None) -> None:
         self.db = db
+        # Plugins whose provider never says how much moved (their reports_amount is False).
+        self._amount_unreported_by = frozenset(amount_unreported_by)
         self.engine = db.engine
         self.bus = bus
         self._postgres = self.engine.dialect.name == "postgresql"
         self._on_paid = on_paid  # called with (session, order) inside the transaction
+        # The payment method as the shopper chose it ("SeQura", "secupay"), for the confirmation.
+        self._method_name = method_name or (lambda payment: payment.plugin)
 
     # ------------------------------------------------------------------ locking
 
@@ -166,6 +172,9 @@ class Ledger:
             session.add(payment)
             session.add(order)
             return Applied(current, changed=False, ignored_reason=reason)
+        if target in MONEY_HELD and obs.amount is None and target != current:
+            note("observed", f"{obs.raw_status}: amount not reported",
+                 f"{payment.plugin} does not report amounts; it was sent {payment.amount_cents} {payment.currency}")
 
         if target == S.REFUNDED and current == S.PAID:
             # Refunded at the provider: it happens through refund rows, never as a plain move.
@@ -197,6 +206,9 @@ class Ledger:
         for step in steps:
             note("transition", f"{payment.status} -> {step}", f"{obs.raw_status} ({source})")
             payment.status = step
+        # A sentence describes the state it came with ("SeQura is reviewing your order"): a new
+        # state keeps only what its own observation says.
+        payment.detail = obs.detail
         if key:
             note("observed", obs.raw_status, source, key)
         payment.status_changed_at = utcnow()
@@ -206,10 +218,13 @@ class Ledger:
         session.add(order)
         return Applied(S(payment.status), changed=True, late=late)
 
-    @staticmethod
-    def _amount_matches(payment: Payment, obs: Observation) -> bool:
+    def _amount_matches(self, payment: Payment, obs: Observation) -> bool:
+        """For money held (authorized, paid): the amount the provider reported is the payment's.
+        An unknown amount passes only for a provider that never reports one (SeQura checks the
+        amount the shop sends it instead); from any other, money held without a word on how much
+        is not trusted. Other statuses move no money and are not checked."""
         if obs.amount is None:
-            return True  # the provider did not say: the plugin checked it against the stored invoice
+            return payment.plugin in self._amount_unreported_by
         return obs.amount.minor == payment.amount_cents and obs.amount.currency == payment.currency
 
     # ------------------------------------------------------------------ refunds
@@ -285,12 +300,23 @@ class Ledger:
             for oversold in stock.take(session, order):  # money after expiry: the goods again
                 self._flag(order, f"oversold: {oversold}")
             order.status = "paid" if status == S.PAID else "authorized"
+            # Authorized is a done sale for the shopper (invoice, card captured later): the cart
+            # empties and the confirmation goes out on the first move that holds money, once.
+            if not session.exec(_CONFIRMATION_QUEUED, params={"order_id": order.id}).first():
+                self._empty_cart(session, order)
+                self._queue_confirmation(session, order, payment)
             if status == S.PAID and order.paid_at is None:
                 order.paid_at = utcnow()
-                self._empty_cart(session, order)
-                self._queue_confirmation(session, order)
                 if self._on_paid:
                     self._on_paid(session, order)
+        elif status in ENDED_WITHOUT_MONEY and order.status == "authorized":
+            # The money held for a done sale was let go (cancelled in the back office, the
+            # authorization expired): unless another payment holds money, the sale is off and
+            # its goods go back on the shelf (once: stock.release claims the order's flag).
+            if not session.exec(_OTHER_PAYMENT_HOLDING_MONEY,
+                                params={"order_id": order.id, "payment_id": payment.id}).first():
+                order.status = "cancelled"
+                stock.release(session, order)
         elif status == S.REFUNDED:
             all_refunded = not session.exec(_OTHER_PAYMENT_HOLDING_MONEY,
                                             params={"order_id": order.id, "payment_id": payment.id}).first()
@@ -309,16 +335,8 @@ class Ledger:
         if order.cart_id and cart_hash_of(session, order.cart_id) == order.cart_hash:
             session.execute(_EMPTY_CART, {"cart_id": order.cart_id}, execution_options={"synchronize_session": False})
 
-    @staticmethod
-    def _queue_confirmation(session: Session, order: Order) -> None:
-        # In the order's language, whoever's callback got it paid.
-        with use_locale(order.locale):
-            total = Money(order.total_cents, order.currency).display()
-            session.add(OutboxMessage(
-                order_id=order.id, recipient=order.email,
-                subject=_("Your order %(number)s is confirmed") % {"number": order.number},
-                body=_("Hello %(name)s,\n\nthank you: we received %(total)s for order %(number)s and are packing it "
-                       "now.\n\nCartwheel") % {"name": order.given_names, "total": total, "number": order.number}))
+    def _queue_confirmation(self, session: Session, order: Order, payment: Payment) -> None:
+        session.add(confirmation_mail(session, order, payment, self._method_name(payment)))
 
     # ------------------------------------------------------------------ expiry
 

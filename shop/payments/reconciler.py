@@ -44,7 +44,7 @@ class Reconciler:
     def _read_back_after(self, plugin) -> float:
         """How long a pending payment of this plugin may go unread. A plugin whose provider
         reverses payments the shop does not read in time (SEQR: 20 s) sets it shorter."""
-        return getattr(plugin.settings, "read_back_after_seconds", 0) or self.state.settings.reconcile_after_seconds
+        return plugin.read_back_after_seconds or self.state.settings.reconcile_after_seconds
 
     def _interval(self) -> float:
         shortest = min((self._read_back_after(p) for p in self.state.plugins), default=3600)
@@ -101,7 +101,7 @@ class Reconciler:
         if settles_confirmations(plugin):
             counts["settled"] += await self._settle(payment, plugin, now)
             return
-        timeout = getattr(plugin.settings, "payment_timeout_seconds", 0)
+        timeout = plugin.payment_timeout_seconds
         if (payment.status == PaymentStatus.PENDING and timeout
                 and payment.created_at < now - timedelta(seconds=timeout)):
             # Read first: the money may have arrived a moment ago.
@@ -212,4 +212,4 @@ class Reconciler:
 def settles_confirmations(plugin) -> bool:
     """Plugins that confirm the sale at their provider themselves and have no read-back (SeQura):
     the reconciler finishes what a crash, a failed call or a lost callback left open."""
-    return callable(getattr(plugin, "settle", None))
+    return plugin.settles_confirmations

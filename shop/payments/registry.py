@@ -34,9 +34,11 @@ def discover(only: Iterable[str] | None = None) -> dict[str, type]:
 
 def check_declaration(cls: type, entry_name: str | None = None) -> None:
     """What every plugin must declare; raises PluginError naming what is wrong."""
-    name = getattr(cls, "__name__", repr(cls))
-    for attr in ("id", "name", "capabilities", "settings_model", "has_read_back"):
-        if not hasattr(cls, attr):
+    if not (isinstance(cls, type) and issubclass(cls, CheckoutPlugin)):
+        raise PluginError(f"{cls!r}: not a subclass of shop.payments.contract.CheckoutPlugin")
+    name = cls.__name__
+    for attr in ("id", "name", "settings_model"):  # the declarations the base cannot default
+        if attr not in dir(cls):
             raise PluginError(f"{name}: missing class attribute {attr!r}")
     if entry_name is not None and cls.id != entry_name:
         raise PluginError(f"{name}: id {cls.id!r} differs from its entry-point name {entry_name!r}")
@@ -47,11 +49,16 @@ def check_declaration(cls: type, entry_name: str | None = None) -> None:
     methods = {Capability.CAPTURE: "capture", Capability.REFUND: "refund", Capability.CANCEL: "cancel"}
     for capability, method in methods.items():
         declared = capability in cls.capabilities
-        if declared != callable(getattr(cls, method, None)):
+        written = getattr(cls, method) is not getattr(CheckoutPlugin, method)  # the base's only raises
+        if declared != written:
             state = "declared but has no" if declared else "not declared but has a"
             raise PluginError(f"{name}: {capability} {state} {method}() method")
     if Capability.PARTIAL_REFUND in cls.capabilities and Capability.REFUND not in cls.capabilities:
         raise PluginError(f"{name}: partial_refund needs refund")
+    if cls.start is CheckoutPlugin.start:
+        raise PluginError(f"{name}: has no start() method")
+    if cls.has_read_back and cls.fetch is CheckoutPlugin.fetch:  # the base's has no read-back
+        raise PluginError(f"{name}: has_read_back is True but it has no fetch() method")
 
 
 class Plugins:

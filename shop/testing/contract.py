@@ -9,11 +9,13 @@ The kit runs the whole store in-process with the plugin talking to its own sandb
 httpx's ASGI transport, and drives the provider's side through the plugin's
 ``plugins/<id>/sandbox/driver.py`` (see ``shop.testing.driver``). Every check also holds the
 store to running no database statement on the event loop (``shop.testing.loopguard``): the
-kit's own reads go through the database threads as the store's do, hence its async helpers."""
+kit's own reads go through the database threads as the store's do, hence its async helpers;
+and the plugin to writing no order or payment table itself (``shop.testing.writeguard``)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import importlib
 import re
@@ -31,6 +33,7 @@ from shop.payments.steps import next_step_from_dict
 from shop.testing.driver import CallbackRequest, SandboxDriver
 from shop.testing.loopguard import database_calls_on_the_loop
 from shop.testing.shopper import CUSTOMER, Shopper, make_settings, running_app
+from shop.testing.writeguard import plugin_writes
 
 SECRET_FIELD = re.compile(r"secret|password|api_key|token|pin", re.IGNORECASE)
 
@@ -100,6 +103,15 @@ class Kit:
     def reply_status(self, outcome: CallbackOutcome) -> int:
         return self.plugin.callback_reply(outcome).status_code
 
+    async def authorize(self) -> Payment:
+        payment, started = await self.start_payment()
+        callback = await self.driver.authorize(await self.attempt(payment), started)
+        response = await self.deliver(callback)
+        assert response.status_code == self.reply_status(CallbackOutcome.ACCEPTED), response.text
+        authorized = await self.payment(payment.id)
+        assert authorized.status == PaymentStatus.AUTHORIZED, (authorized.status, authorized.detail)
+        return authorized
+
     async def pay(self) -> Payment:
         payment, started = await self.start_payment()
         callback = await self.driver.pay(await self.attempt(payment), started)
@@ -114,6 +126,10 @@ class ContractKit:
     plugin_id: ClassVar[str]
     option: ClassVar[str | None] = None  # the option to check out with; the first offered by default
     env: ClassVar[dict[str, str]] = {}  # extra settings for the store and the plugin
+    # Plugins that declare capture: the settings under which the provider only authorizes (and
+    # the option to check out with then, if not ``option``), for the kit's capture check.
+    authorize_only_env: ClassVar[dict[str, str]] = {}
+    authorize_only_option: ClassVar[str | None] = None
 
     @pytest.fixture
     def anyio_backend(self):
@@ -121,15 +137,29 @@ class ContractKit:
 
     @pytest.fixture
     async def kit(self, tmp_path):
-        settings = make_settings(tmp_path, **self.env)
+        async with self._kit(tmp_path, self.env, self.option) as kit:
+            yield kit
+
+    @pytest.fixture
+    async def authorizing_kit(self, tmp_path):
+        async with self._kit(tmp_path, {**self.env, **self.authorize_only_env},
+                             self.authorize_only_option or self.option) as kit:
+            yield kit
+
+    @contextlib.asynccontextmanager
+    async def _kit(self, tmp_path, env: dict[str, str], option: str | None):
+        settings = make_settings(tmp_path, **env)
         async with running_app(settings, plugin_ids=[self.plugin_id]) as app:
             driver_module = importlib.import_module(f"plugins.{self.plugin_id}.sandbox.driver")
             driver = driver_module.Driver(app.state.sandboxes[self.plugin_id].state.sandbox)
             shopper = Shopper(app)
             try:
-                with database_calls_on_the_loop(app.state.engine) as on_the_loop:
-                    yield Kit(app, self.plugin_id, shopper, driver, self.option)
+                with database_calls_on_the_loop(app.state.engine) as on_the_loop, \
+                        plugin_writes(app.state.engine) as written_by_the_plugin:
+                    yield Kit(app, self.plugin_id, shopper, driver, option)
                 assert not on_the_loop, "database statements ran on the event loop:\n" + "\n".join(on_the_loop)
+                assert not written_by_the_plugin, ("the plugin wrote order or payment tables itself:\n"
+                                                   + "\n".join(written_by_the_plugin))
             finally:
                 await shopper.aclose()
 
@@ -168,6 +198,18 @@ class ContractKit:
         assert {r.status_code for r in replies} == {kit.reply_status(CallbackOutcome.ACCEPTED)}
         assert (await kit.payment(payment.id)).status == PaymentStatus.PAID
         assert await kit.moves_to(payment.id, "paid") == 1
+
+    @pytest.mark.anyio
+    async def test_money_of_another_amount_is_never_taken_as_paid(self, kit: Kit):
+        payment, started = await kit.start_payment()
+        callback = await kit.driver.pay_other_amount(await kit.attempt(payment), started)
+        await kit.deliver(callback)
+        seen = await kit.payment(payment.id)
+        assert seen.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.PAID), (seen.status, seen.detail)
+        assert await kit.moves_to(payment.id, "paid") == 0
+        if kit.plugin.reports_amount:  # the ledger saw the amount and flags the order for the merchant
+            order = await kit.order_of(seen)
+            assert order.needs_attention and "amount mismatch" in order.attention_reason
 
     # ------------------------------------------------------------------ bad callbacks
 
@@ -256,12 +298,20 @@ class ContractKit:
         assert (await kit.payment(payment.id)).status == PaymentStatus.CANCELLED
 
     @pytest.mark.anyio
-    async def test_capture_behaves_as_declared(self, kit: Kit):
-        if Capability.CAPTURE in kit.plugin.capabilities:
-            pytest.skip("capture needs an authorized payment; the plugin's own tests drive that flow")
-        payment, _ = await kit.start_payment()
-        with pytest.raises(ActionRefused):
-            await kit.app.state.attempts.capture(payment.id)
+    async def test_capture_behaves_as_declared(self, authorizing_kit: Kit):
+        kit = authorizing_kit
+        if Capability.CAPTURE not in kit.plugin.capabilities:
+            payment, _ = await kit.start_payment()
+            with pytest.raises(ActionRefused):
+                await kit.app.state.attempts.capture(payment.id)
+            return
+        authorized = await kit.authorize()
+        await kit.app.state.attempts.capture(authorized.id)
+        captured = await kit.payment(authorized.id)
+        assert captured.status == PaymentStatus.PAID, (captured.status, captured.detail)
+        assert await kit.moves_to(authorized.id, "paid") == 1
+        with pytest.raises(ActionRefused):  # captured once: nothing is left to capture
+            await kit.app.state.attempts.capture(authorized.id)
 
     # ------------------------------------------------------------------ the event log
 

@@ -49,3 +49,15 @@ class SandboxDriver(ABC):
     @abstractmethod
     def break_read_back(self, broken: bool) -> None:
         """While broken, the provider's read-back (or confirm) call answers a 5xx error."""
+
+    @abstractmethod
+    async def pay_other_amount(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
+        """The payer pays, but the provider's records hold an amount other than the payment's
+        (a cent more, say). Returns the callback announcing it (not sent). Where the provider
+        never reports an amount, its side refuses the shop's confirmation for that amount instead."""
+
+    async def authorize(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
+        """For a plugin that declares capture: the payer authorizes, and the provider holds the
+        money uncaptured. Returns the callback announcing it (not sent)."""
+        raise NotImplementedError(f"{type(self).__name__} must authorize without capturing: its plugin "
+                                  "declares capture")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,56 +15,67 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = Path(sys.executable).parent / "shop"
-SANDBOXES_STARTED = "Sandboxes ("  # the first line of `shop sandboxes`
 START_SECONDS = 90  # a loaded CI machine starting workers, the sandbox process and PostgreSQL
-START_ATTEMPTS = 3  # new ports each time another process took one first
-PORT_TAKEN = "address already in use"
 DEMO_ADMIN_PASSWORD = "demo-admin"
+# What `shop serve` prints once its sockets are bound (and its sandbox process answers).
+STORE_SERVING = re.compile(r"^Cartwheel is serving at (\S+)/$", re.MULTILINE)
+SANDBOXES_SERVING = re.compile(r"^Sandboxes \(.*\) are serving at (\S+)/$", re.MULTILINE)
+ONE_SANDBOX_SERVING = re.compile(r"^The .* sandbox is serving at (\S+)/$", re.MULTILINE)
 
 
 def free_port() -> int:
-    """A port free now. Another process may take it before the server binds it: ServerProcess.start
-    notices, and tries again on new ports."""
+    """A port free now, for an address where nothing must answer. Never for a server to bind
+    later (another process may take it first): servers bind port 0 and say which port they got."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-class PortTaken(RuntimeError):
-    """Another process bound the port between free_port() and the server's bind."""
+def served_url(process: subprocess.Popen, log_path: Path, pattern: re.Pattern, seconds: float = START_SECONDS) -> str:
+    """The address a `shop` process prints once it listens: it bound port 0, only it knows the port."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        output = log_path.read_text(errors="replace") if log_path.exists() else ""
+        found = pattern.search(output)
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            raise RuntimeError(f"it exited ({process.returncode}):\n{output[-3000:]}")
+        time.sleep(0.05)
+    raise RuntimeError(f"it did not say where it listens in {seconds} s")
 
 
 class ServerProcess:
-    """``shop db upgrade``, ``shop seed`` and ``shop serve`` as a user would run them."""
+    """``shop db upgrade``, ``shop seed`` and ``shop serve`` as a user would run them. The store
+    (and its sandbox process) bind port 0, any free port, and ``start()`` reads the ports back
+    from what `shop serve` prints: parallel runs never collide."""
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None, workers: int = 1,
                  port: int | None = None) -> None:
         self.workers = workers
         self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/shop.db",
                     "SECRET_KEY": "e2e-secret-key-0123456789abcdef", "ADMIN_PASSWORD": DEMO_ADMIN_PASSWORD,
-                    "HOST": "127.0.0.1", "SANDBOX_STATE_DIR": str(workdir / "sandboxes"),
+                    "HOST": "127.0.0.1", "PORT": str(port or 0), "SANDBOX_STATE_DIR": str(workdir / "sandboxes"),
                     # The test harness reads the sandboxes' state back (SeQura's orders, secupay's state.json).
                     "SANDBOX_TEST_READBACKS": "1", "ACCESS_LOG": "1", **(env or {})}
-        # Ports this object chose may be moved when taken; ones the caller named may not.
-        self._ports_movable = port is None
-        self._own_sandbox_port = "SANDBOX_URL" not in (env or {})
-        self._use_ports(port or free_port())
-        self.log_path = workdir / f"server-{self.port}.log"
+        if "SANDBOX_URL" not in (env or {}):
+            self.env.pop("SANDBOX_URL", None)  # its own sandbox process, on a free port too
+        # Several stores may share a workdir: each its own log.
+        handle, name = tempfile.mkstemp(prefix="server-", suffix=".log", dir=workdir)
+        os.close(handle)
+        self.log_path = Path(name)
+        self.url = self.sandbox_url = ""  # known once started
+        self.port = 0
         self.process: subprocess.Popen | None = None
 
-    def _use_ports(self, port: int) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env["PORT"] = str(self.port)
-        if self._own_sandbox_port:
-            self.env["SANDBOX_URL"] = f"http://127.0.0.1:{free_port()}"
-        # The sandbox process `shop serve` starts beside the store (or one served elsewhere).
-        self.sandbox_url = self.env["SANDBOX_URL"]
-
     def prepare(self) -> None:
+        """``shop db upgrade`` and ``shop seed``: their output goes to the store's log too, and in the
+        error when one fails."""
         for args in (["db", "upgrade"], ["seed"]):
             done = subprocess.run([str(SHOP), *args], env=self.env, cwd=ROOT, capture_output=True, text=True,
                                   timeout=120)
+            with self.log_path.open("a") as log:
+                log.write(f"--- shop {' '.join(args)} ({done.returncode})\n{done.stdout}{done.stderr}")
             if done.returncode != 0:
                 raise RuntimeError(f"`shop {' '.join(args)}` failed ({done.returncode}):\n"
                                    f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}")
@@ -72,45 +85,37 @@ class ServerProcess:
         return f"{self.sandbox_url}/sandbox/{path}"
 
     def start(self, *extra_args: str) -> ServerProcess:
-        for attempt in range(1, START_ATTEMPTS + 1):
-            try:
-                return self._start_once(extra_args)
-            except PortTaken:
-                if not self._ports_movable or attempt == START_ATTEMPTS:
-                    raise
-                self._use_ports(free_port())
-        raise AssertionError("unreachable")
-
-    def _start_once(self, extra_args: tuple[str, ...]) -> ServerProcess:
         with self.log_path.open("a") as log:
-            log.write(f"--- shop serve on {self.url}, sandboxes at {self.sandbox_url}\n")
+            log.write(f"--- shop serve {' '.join(extra_args)}\n")
             log.flush()
-            attempt_starts_at = log.tell()
+            starts_at = log.tell()
             self.process = subprocess.Popen([str(SHOP), "serve", "--workers", str(self.workers), *extra_args],
                                             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        # Another store on a port taken under us would answer /health too: ready means that this
-        # process says it is running on our ports (and the sandbox process on its own, if it
-        # started one: a store whose plugins are all live starts none).
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
-            output = self._log_since(attempt_starts_at)
-            running_lines = [f"running on {self.url}"]
-            if SANDBOXES_STARTED in output:
-                running_lines.append(f"running on {self.sandbox_url}")
-            if PORT_TAKEN in output.lower():
-                self.stop()
-                raise PortTaken(f"a port was taken before the server bound it:\n{output[-2000:]}")
+            output = self._log_since(starts_at)
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited:\n{output[-3000:]}")
-            if all(line in output for line in running_lines) and self._answers():
+            serving = STORE_SERVING.search(output)
+            # Its sandbox process, when it started one, printed its address first.
+            if serving and self._answers(serving.group(1)):
+                self.url = serving.group(1)
+                self.port = int(self.url.rsplit(":", 1)[1])
+                sandboxes = SANDBOXES_SERVING.search(output)
+                self.sandbox_url = sandboxes.group(1) if sandboxes else self.env.get("SANDBOX_URL", "")
+                # Restarted, it comes back where its clients know it, as a real store would.
+                self.env["PORT"] = str(self.port)
+                if self.sandbox_url:
+                    self.env["SANDBOX_URL"] = self.sandbox_url
                 return self
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"the server did not start in {START_SECONDS} s:\n{self.log()[-3000:]}")
 
-    def _answers(self) -> bool:
+    @staticmethod
+    def _answers(url: str) -> bool:
         try:
-            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+            return httpx.get(f"{url}/health", timeout=5).status_code == 200  # a loaded machine is slow
         except httpx.HTTPError:
             return False
 
@@ -139,6 +144,6 @@ def start_two_stores(first_dir: Path, second_dir: Path, env: dict[str, str]) -> 
     sandbox process, as two hosts of one shop talk to one provider."""
     first = ServerProcess(first_dir, env)
     first.prepare()
-    first.start()  # first: its sandbox port is only settled once it runs
+    first.start()  # first: its sandbox port is known once it runs
     second = ServerProcess(second_dir, {**env, "SANDBOX_URL": first.sandbox_url})
     return [first, second.start("--no-sandboxes")]

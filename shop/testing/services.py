@@ -8,7 +8,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,16 +25,55 @@ def _find(program: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _wait_for_port(port: int, seconds: float, process: subprocess.Popen, name: str) -> None:
+PORT_TAKEN = "Address already in use"
+START_ATTEMPTS = 3  # new ports each time another process took one first
+
+
+class PortTaken(RuntimeError):
+    """Another process bound the port between free_port() and the server's bind."""
+
+
+def _wait_until_ready(log: Path, offset: int, ready: str, seconds: float, process: subprocess.Popen,
+                      name: str) -> None:
+    """Wait for the server to say, in its own log, that it listens: a connection to the port could
+    reach another process that took it first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        output = _read_from(log, offset)
+        if ready in output:
+            return
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+            if PORT_TAKEN in output:
+                raise PortTaken(f"{name}: its port was taken first")
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{output[-2000:]}")
         time.sleep(0.05)
-    raise RuntimeError(f"{name} did not listen on {port} within {seconds} s")
+    raise RuntimeError(f"{name} did not say it was ready within {seconds} s:\n{_read_from(log, offset)[-2000:]}")
+
+
+def _read_from(log: Path, offset: int) -> str:
+    if not log.exists():
+        return ""
+    with log.open("rb") as file:
+        file.seek(offset)
+        return file.read().decode(errors="replace")
+
+
+class _Ports:
+    """A server's port, chosen free before it starts. It moves when another process took it
+    first, but only until someone has read the server's URL: a URL handed out must stay true."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.handed_out = False
+
+    def start(self, start_once) -> None:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return start_once()
+            except PortTaken:
+                if self.handed_out or attempt == START_ATTEMPTS:
+                    raise
+                self.port = free_port()
 
 
 class PostgresServer:
@@ -48,7 +86,8 @@ class PostgresServer:
             raise RuntimeError("PostgreSQL is not installed (Debian package 'postgresql'; `make test` installs it)")
         # Under /tmp itself: the 'postgres' user must be able to reach it.
         self.dir = Path(tempfile.mkdtemp(prefix="cartwheel-pg-")) / "data"
-        self.port = free_port()
+        self.log_path = self.dir.parent / "postgres.log"
+        self._ports = _Ports()
         self.process: subprocess.Popen | None = None
         self._as = []
         if os.geteuid() == 0:
@@ -56,7 +95,15 @@ class PostgresServer:
             self.dir.parent.chmod(0o755)
             self._as = ["runuser", "-u", "postgres", "--"]
             self._owner = (user.pw_uid, user.pw_gid)
-        self.url = f"postgresql+psycopg://cartwheel@127.0.0.1:{self.port}/cartwheel"
+
+    @property
+    def port(self) -> int:
+        self._ports.handed_out = True
+        return self._ports.port
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://cartwheel@127.0.0.1:{self.port}/cartwheel"
 
     def start(self) -> PostgresServer:
         self.dir.mkdir()
@@ -64,14 +111,19 @@ class PostgresServer:
             os.chown(self.dir, *self._owner)
         subprocess.run([*self._as, self.initdb, "-D", str(self.dir), "-U", "cartwheel", "--auth=trust",
                         "-E", "UTF8", "--no-sync"], check=True, capture_output=True, timeout=120)
-        self.process = subprocess.Popen(
-            [*self._as, self.postgres, "-D", str(self.dir), "-p", str(self.port), "-h", "127.0.0.1",
-             "-k", str(self.dir), "-c", "fsync=off", "-c", "max_connections=100"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_port(self.port, 30, self.process, "postgres")
+        self._ports.start(self._start_postgres)
         subprocess.run([*self._as, _find("createdb") or "createdb", "-h", "127.0.0.1", "-p", str(self.port),
                         "-U", "cartwheel", "cartwheel"], check=True, capture_output=True, timeout=60)
         return self
+
+    def _start_postgres(self) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*self._as, self.postgres, "-D", str(self.dir), "-p", str(self._ports.port), "-h", "127.0.0.1",
+                 "-k", str(self.dir), "-c", "fsync=off", "-c", "max_connections=100"],
+                stdout=log, stderr=subprocess.STDOUT)
+        _wait_until_ready(self.log_path, offset, "ready to accept connections", 30, self.process, "postgres")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -85,15 +137,25 @@ class RedisServer:
         self.binary = shutil.which("redis-server")
         if not self.binary:
             raise RuntimeError("redis-server is not installed (Debian package 'redis-server'; `make test` installs it)")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._ports = _Ports()
+        self.log_path = Path(tempfile.mkdtemp(prefix="cartwheel-redis-")) / "redis.log"
         self.process: subprocess.Popen | None = None
 
+    @property
+    def url(self) -> str:
+        self._ports.handed_out = True
+        return f"redis://127.0.0.1:{self._ports.port}/0"
+
     def start(self) -> RedisServer:
-        self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_port(self.port, 15, self.process, "redis-server")
+        self._ports.start(self._start_redis)
         return self
+
+    def _start_redis(self) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([self.binary, "--port", str(self._ports.port), "--bind", "127.0.0.1",
+                                             "--save", "", "--appendonly", "no"], stdout=log, stderr=subprocess.STDOUT)
+        _wait_until_ready(self.log_path, offset, "Ready to accept connections", 15, self.process, "redis-server")
 
     def stop(self) -> None:
         """Stop it; ``start()`` brings it back on the same port, empty."""

@@ -101,7 +101,9 @@ async def cancel_expected(request: Request) -> Response:
 STYLE = """<style>body{font:15px/1.5 system-ui,sans-serif;max-width:900px;margin:1rem auto;padding:0 1rem;color:#1d2330}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}
 header{background:#0b5c3b;color:#fff;padding:.6rem 1rem;border-radius:6px}button{font:inherit;padding:.3rem .7rem}
-input{font:inherit;padding:.3rem}.ok{color:#067647}.muted{color:#667085}form{display:inline}</style>"""
+input{font:inherit;padding:.3rem}.ok{color:#067647}.muted{color:#667085}form{display:inline}
+td,pre{overflow-wrap:anywhere}pre{white-space:pre-wrap}@media (max-width:720px){table{display:block;overflow-x:auto}}
+</style>"""
 
 
 def _page(title: str, body: str) -> HTMLResponse:
@@ -121,9 +123,9 @@ async def control(request: Request) -> Response:
         for e in reversed(list(bank.expected.values())))
     def options(values, current):
         return "".join(f"<option{' selected' if v == current else ''}>{v}</option>" for v in values)
-    body = (f"<h1>Control</h1><form method=post action='scenario'>Webhook: <select name=webhook>"
-            f"{options(WEBHOOK_MODES, bank.webhook_mode)}</select> API: <select name=read>"
-            f"{options(READ_MODES, bank.read_mode)}</select> <button>Set</button></form>"
+    body = (f"<h1>Control</h1><form method=post action='scenario'><label>Webhook: <select name=webhook>"
+            f"{options(WEBHOOK_MODES, bank.webhook_mode)}</select></label> <label>API: <select name=read>"
+            f"{options(READ_MODES, bank.read_mode)}</select></label> <button>Set</button></form>"
             f"<p class=muted>send: one signed webhook · lost: none · repeat: twice · late: after "
             f"{bank.late_seconds:g} s · hold: kept for tests · API error: 503 on every call · slow: 15 s</p>"
             f"<h2>Expected credits</h2><table><tr><th>Id</th><th>Reference</th><th>Amount</th><th>Received</th>"
@@ -139,13 +141,24 @@ async def state_json(request: Request) -> Response:
 
 
 async def set_scenario(request: Request) -> Response:
+    form = await request.form()
+    _bank(request).set_scenario(form.get("webhook"), form.get("read"))
+    return RedirectResponse("./", status_code=303)  # back to the control page, wherever mounted
+
+
+async def reset(request: Request) -> Response:
+    """The control API's reset (the store's "Reset the demo" calls it): a fresh account."""
+    _bank(request).reset()
+    return Response(status_code=204)
+
+
+async def demo_scenario(request: Request) -> Response:
+    """The scenario a demo flow needs: the defaults, then the posted switches (the control form's fields)."""
     bank = _bank(request)
     form = await request.form()
-    if form.get("webhook") in WEBHOOK_MODES:
-        bank.webhook_mode = str(form["webhook"])
-    if form.get("read") in READ_MODES:
-        bank.read_mode = str(form["read"])
-    return RedirectResponse("./", status_code=303)  # back to the control page, wherever mounted
+    bank.reset_scenario()
+    bank.set_scenario(form.get("webhook"), form.get("read"))
+    return Response(status_code=204)
 
 
 def _parse_cents(raw: str) -> int | None:
@@ -199,6 +212,8 @@ def create_sandbox(outbound: httpx.AsyncClient, *, api_key: str, webhook_secret:
         Route("/state.json", state_json),
         Route("/scenario", set_scenario, methods=["POST"]),
         Route("/book", book_from_control, methods=["POST"]),
+        Route("/control/reset", reset, methods=["POST"]),
+        Route("/control/demo-scenario", demo_scenario, methods=["POST"]),
         Route("/bank", online_banking, methods=["GET", "POST"], name="online_banking"),
         Route("/v1/expected-credits", create_expected, methods=["POST"]),
         Route("/v1/expected-credits/{credit_id}", read_expected),

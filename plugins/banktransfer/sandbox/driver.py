@@ -23,6 +23,13 @@ class Driver(SandboxDriver):
         self.sandbox.book(expected, expected.amount - expected.received, "Contract Kit")
         return self._take_held()
 
+    async def pay_other_amount(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
+        # A payer who transfers a cent more than asked: the bank reports what arrived.
+        self.sandbox.webhook_mode = "hold"
+        expected = self.sandbox.expected[started.reference]
+        self.sandbox.book(expected, expected.amount - expected.received + 1, "Contract Kit")
+        return self._take_held()
+
     async def forge_paid_claim(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
         # Correctly signed (a leaked secret, a confused bank), but no money was booked.
         expected = self.sandbox.expected[started.reference]

@@ -68,12 +68,31 @@ class Bank:
         self.account_owner = account_owner
         self.late_seconds = late_seconds
         self.expected: dict[str, ExpectedCredit] = {}
-        self.webhook_mode = "send"
-        self.read_mode = "ok"
+        self.reset_scenario()
         self.held: list[HeldWebhook] = []
         self.log: list[str] = []
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
+
+    def reset(self) -> None:
+        """Back to a fresh account (the demo's reset): no requests, credits or scenarios. The id
+        counter keeps counting, so that no id the shop saw before the reset is ever given again."""
+        for task in self._tasks:
+            task.cancel()  # a late webhook must not reach the shop after the reset
+        self.expected.clear()
+        self.held.clear()
+        self.log.clear()
+        self.reset_scenario()
+
+    def reset_scenario(self) -> None:
+        self.webhook_mode, self.read_mode = "send", "ok"  # the bank behaving well
+
+    def set_scenario(self, webhook: object, read: object) -> None:
+        """What the control page's form sets; a value the bank does not know leaves its switch alone."""
+        if webhook in WEBHOOK_MODES:
+            self.webhook_mode = str(webhook)
+        if read in READ_MODES:
+            self.read_mode = str(read)
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):06d}"

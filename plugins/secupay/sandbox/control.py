@@ -12,7 +12,7 @@ from starlette.routing import Route
 from .api import own_base, state
 from .checkout import money, templates
 from .errors import ApiError
-from .state import CLIENT_ID, CONTRACT, PAID_STX, SIMPLE_TEXT, Sandbox, Stx
+from .state import CLIENT_ID, CONTRACT, PAID_STX, SIMPLE_TEXT, Sandbox, Scenarios, Stx
 
 ACTIONS = {
     "receive": ("transfer received", Sandbox.receive_transfer),
@@ -61,14 +61,33 @@ def _back(request: Request, message: str = "") -> Response:
 
 
 async def scenarios(request: Request) -> Response:
-    form = await request.form()
-    s = state(request).scenarios
+    set_scenarios(state(request), await request.form())
+    return _back(request, "Scenarios saved.")
+
+
+async def reset(request: Request) -> Response:
+    """The control API's reset (the store's "Reset the demo" calls it): a fresh contract."""
+    state(request).reset()
+    return Response(status_code=204)
+
+
+async def demo_scenario(request: Request) -> Response:
+    """The scenario a demo flow needs: the defaults, then the posted switches (the control form's fields)."""
+    sandbox = state(request)
+    sandbox.scenarios = Scenarios()
+    set_scenarios(sandbox, await request.form())
+    return Response(status_code=204)
+
+
+def set_scenarios(sandbox: Sandbox, form) -> None:
+    """The switches the control form sends; a value secupay does not know leaves its switch alone."""
+    s = sandbox.scenarios
     if form.get("outcome") in ("normal", "reject", "review"):
         s.outcome = form["outcome"]
     if form.get("push") in ("normal", "lost", "late", "repeated", "reordered"):
         s.push = form["push"]
         if s.push != "reordered":
-            state(request).pusher.flush()
+            sandbox.pusher.flush()
     if form.get("api") in ("normal", "slow", "error"):
         s.api = form["api"]
     if form.get("token_refusal") in ("401", "403"):
@@ -77,7 +96,6 @@ async def scenarios(request: Request) -> Response:
         s.prepaid_simple = int(form["prepaid_simple"])
     if str(form.get("token_lifetime", "")).isdigit() and int(form["token_lifetime"]) > 0:
         s.token_lifetime = int(form["token_lifetime"])
-    return _back(request, "Scenarios saved.")
 
 
 async def act(request: Request) -> Response:
@@ -153,6 +171,8 @@ def routes() -> list[Route]:
         # A read-back for tests: a served sandbox leaves it out unless the test harness asks (shop.sandbox_host).
         Route("/control/state.json", snapshot, methods=["GET"], name="test_readback_state"),
         Route("/control/tokens/expire", expire_tokens, methods=["POST"]),
+        Route("/control/reset", reset, methods=["POST"]),
+        Route("/control/demo-scenario", demo_scenario, methods=["POST"]),
         Route("/control/stx/{stx}/refund", refund, methods=["POST"]),
         Route("/control/stx/{stx}/{action}", act, methods=["POST"]),
         Route("/control/push/{index:int}/resend", resend, methods=["POST"]),

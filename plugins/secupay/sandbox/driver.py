@@ -35,6 +35,21 @@ class Driver(SandboxDriver):
             self.sandbox.capture(pci, None, {})
         return self._take(stx.id, payment)
 
+    async def pay_other_amount(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
+        # Paid in full, but secupay's transaction records a cent more than the shop asked for.
+        callback = await self.pay(payment, started)
+        stx = self.sandbox.get_stx(started.reference)
+        self.sandbox.pci[stx.pci_id].amount += 1
+        return callback
+
+    async def authorize(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
+        # With SECUPAY_AUTO_CAPTURE=false a card payment stays authorised until the shop captures it.
+        stx = self.sandbox.get_stx(started.reference)
+        card = {"owner": "Max Mustermann", "pan": "411111XXXXXX1111", "expiration_date": "12/30", "brand": "visa"}
+        self.sandbox.pay(stx, "creditcard", container={"type": "credit_card", "private": card},
+                         payment_data={"pan": card["pan"], "owner": card["owner"]})
+        return self._take(stx.id, payment)
+
     async def forge_paid_claim(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
         # Well-formed (pushes carry no signature) but secupay's records show nothing paid.
         stx = self.sandbox.get_stx(started.reference)

@@ -108,3 +108,29 @@ def debit_errors(owner: str, iban: str, mandate: bool) -> dict[str, str]:
     if not mandate:
         errors["mandate"] = "Please grant the SEPA direct debit mandate."
     return errors
+
+
+# What secuconnect never shows again once it has it: a card's verification code, whole numbers.
+_SECRET_KEYS = {"cvc", "cvv", "cvc2", "security_code"}
+
+
+def mask_pan(pan: str) -> str:
+    number = digits(pan)
+    if len(number) < 12:
+        return pan  # already masked (411111XXXXXX1111) or not a card number
+    return f"{number[:6]}{'X' * (len(number) - 10)}{number[-4:]}"
+
+
+def masked(private: dict) -> dict:
+    """Payment instrument data as the API reads it back: card number and IBAN masked, the card's
+    code gone, whatever was stored."""
+    out = {}
+    for key, value in private.items():
+        if key in _SECRET_KEYS:
+            continue
+        if key in ("pan", "number") and isinstance(value, str):
+            value = mask_pan(value)
+        elif key == "iban" and isinstance(value, str) and "*" not in value:
+            value = mask_iban(value)
+        out[key] = value
+    return out

@@ -87,6 +87,14 @@ class Pusher:
             waiting, self._waiting = self._waiting, None
             self._spawn(waiting, 0.0)
 
+    def reset(self) -> None:
+        """Forget every push and stop those under way: none reaches the shop after the demo's reset."""
+        for task in self._tasks:
+            task.cancel()
+        self.log.clear()
+        self.held.clear()
+        self._waiting = None
+
     def resend(self, record: PushRecord) -> None:
         self._spawn(record, 0.0)
 

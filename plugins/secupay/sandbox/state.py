@@ -14,7 +14,7 @@ import httpx
 
 from . import ids
 from .errors import format_error, not_allowed, not_found
-from .instruments import iban_ok, mask_iban
+from .instruments import iban_ok, mask_iban, masked
 from .push import Pusher, PushRecord, push_body
 
 CLIENT_ID = "00563697073442633035025909838580"
@@ -23,6 +23,10 @@ CONTRACT = "GCR_KTSST836QYITQJM1JGYIZ4F4OLKI04"
 MERCHANT = {"object": "general.merchants", "id": "MRC_G8SE48FRHVITKILAPNCEDU0NUD55W8",
             "companyname": "Cartwheel Sandbox Merchant"}
 CONTRACT_METHODS = ("creditcard", "debit", "paypal", "prepaid", "invoice")
+# A second contract of the same client that offers fewer methods (cards and prepayment only), as
+# a real merchant's contract often does: its payment links name only those.
+SMALL_CONTRACT = "GCR_CWSMALLCARDSANDPREPAYONLY0001"
+METHODS_OF = {CONTRACT: CONTRACT_METHODS, SMALL_CONTRACT: ("creditcard", "prepaid")}
 
 # Where a payer transfers prepaid and invoice money (values seen on secuconnect's test system).
 BANK = {"owner": "secupay AG", "iban": "DE81850400611005523759", "bic": "COBADEFFXXX",
@@ -142,7 +146,7 @@ class Stx:
     @property
     def methods(self) -> tuple[str, ...]:
         wanted = (self.request.get("payment_context") or {}).get("payment_methods")
-        return tuple(m for m in CONTRACT_METHODS if not wanted or m in wanted)
+        return tuple(m for m in METHODS_OF.get(self.contract, CONTRACT_METHODS) if not wanted or m in wanted)
 
 
 class Sandbox:
@@ -152,7 +156,7 @@ class Sandbox:
     def __init__(self, outbound: httpx.AsyncClient | None = None, *, retry_delays=(0.5, 1, 2, 4, 8),
                  late_delay: float = 3.0, slow_delay: float = 3.0, push_timeout: float = 30.0) -> None:
         self.clients = {CLIENT_ID: CLIENT_SECRET}
-        self.contracts = {CONTRACT: {"currencies": {"EUR"}, "client": CLIENT_ID}}
+        self.contracts = {contract: {"currencies": {"EUR"}, "client": CLIENT_ID} for contract in METHODS_OF}
         self.tokens: dict[str, float] = {}  # token -> expiry on self.clock
         self.token_fetches = 0
         self.clock = time.monotonic
@@ -163,6 +167,16 @@ class Sandbox:
         self.pending_cards: dict[str, dict] = {}  # STX id -> card waiting for its 3-D Secure answer
         self.pci: dict[str, Pci] = {}
         self.pusher = Pusher(outbound, retry_delays=retry_delays, late_delay=late_delay, timeout=push_timeout)
+
+    def reset(self) -> None:
+        """Back to a fresh contract (the demo's reset): no transactions, pushes or scenarios. The
+        shop's access tokens stay valid, as a provider's would; new ids are random as ever."""
+        self.scenarios = Scenarios()
+        self.read_back_broken = False
+        self.stx.clear()
+        self.pending_cards.clear()
+        self.pci.clear()
+        self.pusher.reset()
 
     # ------------------------------------------------------------------ tokens
 
@@ -518,8 +532,8 @@ class Sandbox:
             out["trans_id"] = pci.trans_id
             out["transactions"] = [{"object": "payment.transactions", "id": pci.id, "trans_id": pci.trans_id,
                                     "transaction_hash": pci.transaction_hash}]
-        if stx.container:
-            out["container"] = stx.container
+        if stx.container:  # instrument data read back masked, as secuconnect does
+            out["container"] = {**stx.container, "private": masked(stx.container.get("private") or {})}
         if stx.payment_instructions:
             out["payment_instructions"] = stx.payment_instructions
         if stx.delivery_options:
@@ -562,7 +576,7 @@ class Sandbox:
                 "description": f"TA-Code {pci.trans_id}",
             },
             "customer": pci.customer,
-            "payment_data": pci.payment_data,
+            "payment_data": masked(pci.payment_data),
             "order_id": pci.shipping.get("order_id") or pci.merchant_ref,
             "invoice_number": pci.shipping.get("invoice_number"),
             "parents": [],

@@ -41,8 +41,19 @@ async def test_options_general_and_per_method(plugin):
     from decimal import Decimal
 
     from shop.payments.contract import LineKind, OrderLine
+    assert not any(o.unavailable for o in options)
     usd = make_order(lines=(OrderLine(LineKind.PRODUCT, "x", "x", 1, Money(100, "USD"), Decimal("0")),))
-    assert await plugin.options(usd) == []
+    assert {o.unavailable for o in await plugin.options(usd)} == {"secupay takes payments in euro only."}
+
+
+@pytest.mark.anyio
+async def test_options_are_disabled_for_a_country_the_contract_does_not_cover(plugin):
+    plugin.settings = replace(plugin.settings, countries="DE, AT")
+    assert not any(o.unavailable for o in await plugin.options(make_order()))  # German addresses
+    spanish = make_order()
+    spanish = replace(spanish, delivery_address=replace(spanish.delivery_address, country_code="ES"))
+    reasons = {o.unavailable for o in await plugin.options(spanish)}
+    assert reasons == {"Only for addresses in Germany or Austria."}
 
 
 @pytest.mark.anyio

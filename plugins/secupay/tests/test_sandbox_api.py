@@ -197,3 +197,20 @@ async def test_error_and_slow_scenarios(http, sandbox):
     sandbox.scenarios.api = "error"
     response = await http.post("/api/v2/Smart/Transactions", json=example_body(), headers=auth)
     assert response.status_code == 500 and response.json()["error"] == "ProductInternalException"
+
+
+@pytest.mark.anyio
+async def test_reads_mask_the_payment_instrument_as_secuconnect_does(http, sandbox):
+    """Whatever reached the sandbox whole, a read shows the card number and IBAN masked and no code."""
+    headers = await bearer(http)
+    created = (await http.post("/api/v2/Smart/Transactions", json=example_body(), headers=headers)).json()
+    stx = sandbox.get_stx(created["id"])
+    sandbox.pay(stx, "creditcard", container={"type": "credit_card", "private": {
+        "owner": "Max Mustermann", "pan": "4111111111111111", "cvc": "123", "expiration_date": "12/30"}},
+        payment_data={"pan": "4111 1111 1111 1111", "iban": "DE37503240001000000524", "cvc": "123"})
+    read = (await http.get(f"/api/v2/Smart/Transactions/{created['id']}", headers=headers)).json()
+    assert read["container"]["private"] == {"owner": "Max Mustermann", "pan": "411111XXXXXX1111",
+                                            "expiration_date": "12/30"}
+    pci = (await http.get(f"/api/v2/Payment/Transactions/{read['transactions'][0]['id']}", headers=headers)).json()
+    assert pci["payment_data"] == {"pan": "411111XXXXXX1111", "iban": "DE37**************0524"}
+    assert "4111111111111111" not in str(read) + str(pci)

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import pages, soap
+from . import pages, soap, widget
 from .state import SeqrSandbox
 
 WSDL_FILE = Path(__file__).parent.parent / "wsdl" / "seqr-merchant.wsdl"
@@ -82,6 +82,7 @@ def create_sandbox(outbound: httpx.AsyncClient | None = None, **options: Any) ->
             Route("/soap/merchant/cashregister-2", soap_endpoint, methods=["GET", "POST"], name="soap"),
             Route("/extclientproxy/service/v2", soap_endpoint, methods=["GET", "POST"], name="soap_v2"),
             *pages.routes,
+            *widget.routes,
         ],
         middleware=[Middleware(OwnRouter)],
         lifespan=lifespan,

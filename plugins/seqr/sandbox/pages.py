@@ -35,7 +35,7 @@ INSTANT_CODE = re.compile(r"^[a-z][a-z0-9+.-]*://seqr\.se/000/ic\?", re.IGNORECA
 CHOICES = {
     "soap": ("normal", "busy", "fault", "unavailable", "slow"),
     "notification": ("deliver", "lost", "late", "repeated"),
-    "notification_body": ("form", "empty"),
+    "notification_body": ("empty", "form"),
     "bank": ("approve", "decline"),
     "refunds": ("allow", "deny", "forbid"),
 }
@@ -166,9 +166,27 @@ async def control_state(request: Request) -> Response:
 
 
 async def control_scenarios(request: Request) -> Response:
+    set_scenarios(_sandbox(request).scenarios, await request.form())
+    return _see(request, "control")
+
+
+async def control_reset(request: Request) -> Response:
+    """The control API's reset (the store's "Reset the demo" calls it): SEQR as it started."""
+    _sandbox(request).reset()
+    return Response(status_code=204)
+
+
+async def control_demo_scenario(request: Request) -> Response:
+    """The scenario a demo flow needs: the starting scenarios, then the posted switches only."""
     sb = _sandbox(request)
-    form = await request.form()
-    sc = sb.scenarios
+    sb.reset_scenarios()
+    set_scenarios(sb.scenarios, await request.form(), whole_form=False)
+    return Response(status_code=204)
+
+
+def set_scenarios(sc: Scenarios, form, *, whole_form: bool = True) -> None:
+    """The control form's switches. From the whole form, an unticked box is off; a value SEQR
+    does not know leaves its switch alone."""
     for f in fields(Scenarios):
         if f.name == "hold_callbacks":
             continue  # the contract kit's switch, not a demo scenario
@@ -177,14 +195,14 @@ async def control_scenarios(request: Request) -> Response:
             if value in CHOICES[f.name]:
                 setattr(sc, f.name, value)
         elif f.type in ("bool", bool):
-            setattr(sc, f.name, form.get(f.name) == "on")
+            if whole_form or f.name in form:
+                setattr(sc, f.name, form.get(f.name) == "on")
         elif f.name in form:
             try:
                 number = float(str(form[f.name]))
             except ValueError:
                 continue
             setattr(sc, f.name, int(number) if f.type in ("int", int) else max(0.0, number))
-    return _see(request, "control")
 
 
 async def control_invoice(request: Request) -> Response:
@@ -224,6 +242,8 @@ routes = [
     Route("/", control, name="control"),
     Route("/control/state.json", control_state, name="control_state"),
     Route("/control/scenarios", control_scenarios, methods=["POST"], name="control_scenarios"),
+    Route("/control/reset", control_reset, methods=["POST"], name="control_reset"),
+    Route("/control/demo-scenario", control_demo_scenario, methods=["POST"], name="control_demo_scenario"),
     Route("/control/invoice/{reference}/{action}", control_invoice, methods=["POST"], name="control_invoice"),
     Route("/control/clock", control_clock, methods=["POST"], name="control_clock"),
     Route("/control/webshop", control_webshop, methods=["POST"], name="control_webshop"),

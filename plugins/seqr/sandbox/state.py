@@ -9,6 +9,7 @@ report delays are checked against it whenever the state is looked at.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import re
@@ -162,7 +163,9 @@ class Scenarios:
     repeat_count: int = 3
     notification_retries: int = 0  # SEQR documents none; extra tries after a failed POST
     notification_retry_seconds: float = 2.0  # the first wait between tries, doubling
-    notification_body: str = "form"  # form: invoiceReference & clientInvoiceId | empty
+    # empty: the empty POST SEQR's Instant Checkout guide describes (the default) | form:
+    # invoiceReference & clientInvoiceId, as some integrations report
+    notification_body: str = "empty"
     bank: str = "approve"  # approve | decline (the payer's bank: FAILED)
     refunds: str = "allow"  # allow | deny (99, payer's account) | forbid (97, terminal not allowed)
     commit_window_seconds: float = 20.0
@@ -195,6 +198,7 @@ class SeqrSandbox:
             if not hasattr(self.scenarios, key):
                 raise TypeError(f"unknown SEQR sandbox option {key!r}")
             setattr(self.scenarios, key, value)
+        self._starting_scenarios = dataclasses.replace(self.scenarios)  # what a reset goes back to
         self.terminals: dict[str, Terminal] = {}
         self.resellers: dict[str, Reseller] = {}
         self.invoices: dict[str, Invoice] = {}
@@ -212,6 +216,7 @@ class SeqrSandbox:
         self.tasks: set[asyncio.Task] = set()
         self._seq = itertools.count(1)
         self.read_back_broken = False  # set by the contract-kit driver
+        self.client_references: list[str | None] = []  # the latest calls' clientReference
         self._seed()
 
     def _seed(self) -> None:
@@ -219,6 +224,26 @@ class SeqrSandbox:
         self.resellers["public_test_shop"] = Reseller("public_test_shop", "9900", "1234")
         self.add_terminal(Terminal("public_test_shop_terminal", "12345678", "Cartwheel demo shop"))
         self.add_terminal(Terminal("short_password_terminal", "123", "Terminal with a short password"))
+
+    def reset(self) -> None:
+        """SEQR as it started (the demo's reset): no invoices, SMS, notifications or periods, the
+        published terminals only, the starting scenarios, the clock on wall time. References keep
+        counting, so that none the shop saw before the reset is ever given again; the Instant
+        Checkout webshops the shop registered stay."""
+        for task in self.tasks:
+            task.cancel()  # a late notification must not reach the shop after the reset
+        for remembered in (self.terminals, self.resellers, self.invoices, self.periods):
+            remembered.clear()
+        for logged in (self.sms, self.notifications, self.held):
+            logged.clear()
+        self.read_back_broken = False
+        if isinstance(self.clock, Clock):
+            self.clock.offset = timedelta()
+        self.reset_scenarios()
+        self._seed()
+
+    def reset_scenarios(self) -> None:
+        self.scenarios = dataclasses.replace(self._starting_scenarios)
 
     def add_terminal(self, terminal: Terminal) -> Terminal:
         self.terminals[terminal.id] = terminal
@@ -239,6 +264,8 @@ class SeqrSandbox:
 
     def authenticate(self, context: dict[str, Any] | None, allowed: tuple[str, ...] = ("TERMINALID",)
                      ) -> tuple[int, Principal | None]:
+        # SEQR does not check clientReference; the sandbox keeps the latest ones, as SEQR's logs would.
+        self.client_references = [*self.client_references[-49:], (context or {}).get("clientReference")]
         principal = (context or {}).get("initiatorPrincipalId") or {}
         kind = principal.get("type") or "TERMINALID"
         pid = principal.get("id") or ""

@@ -95,6 +95,15 @@ async def test_send_invoice_and_read_it(client, sb):
     assert stored["acknowledgment_mode"] == "NO_ACKNOWLEDGMENT"
 
 
+async def test_every_call_sends_its_own_client_reference(client, sb):
+    """SEQR's docs mark clientReference required (its certification script sends it): at most
+    32 characters, unique per call."""
+    sent = await client.send_invoice(invoice(client_invoice_id="1002"))
+    await client.get_payment_status(sent.reference)
+    first, second = sb.client_references[-2:]
+    assert first and second and first != second and len(first) <= 32
+
+
 async def test_paid_status_carries_receipt_and_reference(client, sb):
     sent, state = await paid(client, sb, client_invoice_id="1001")
     assert state.status == "PAID" and state.version == 1

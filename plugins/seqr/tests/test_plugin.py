@@ -11,7 +11,7 @@ import pytest
 from starlette.requests import Request
 
 from plugins.seqr import codes
-from plugins.seqr.client import ReportNotReady, SeqrError
+from plugins.seqr.client import PaymentState, Receipt, ReportNotReady, SeqrError
 from plugins.seqr.plugin import SeqrPlugin
 from plugins.seqr.sandbox.state import TEST_PIN
 from plugins.seqr.settings import SeqrSettings
@@ -116,6 +116,16 @@ async def test_fetch_follows_the_life_cycle(plugin, sb):
     assert paid.data["receipt"] == paid.data["ers_reference"]  # shown on the shopper's receipt
     assert paid.dedupe_key == f"{started.reference}:PAID:1"
     assert (await plugin.fetch(payment)).dedupe_key == paid.dedupe_key  # repeated read, same key
+
+
+async def test_a_receipt_without_a_total_is_observed_without_an_amount(plugin, sb):
+    """The amount is what SEQR reported or nothing: never the payment's own, which would make the
+    ledger's amount check pass whatever was paid."""
+    payment, started = await started_payment(plugin)
+    receipt = Receipt(terminal_id=None, payment_date=None, client_invoice_id=None, invoice_reference=None,
+                      payment_reference="p-1", payer_terminal_id=None, receiver_name=None, total=None)
+    seen = plugin._observe(payment, started.reference, PaymentState("PAID", 1, "ers-1", receipt))
+    assert seen.status is PaymentStatus.PAID and seen.amount is None
 
 
 async def test_callback_is_a_trigger_only(plugin, sb):
@@ -248,11 +258,15 @@ class _RealClock:
         return datetime.now(UTC)
 
 
-async def test_instant_checkout_code_opens_the_sandbox_app(plugin, http, sb, shop, client):
-    code = plugin.instant_checkout_code("MUG-1")
-    assert code == "HTTP://SEQR.SE/000/ic?w=cartwheel&t=MUG-1"
-    with pytest.raises(ValueError):
-        plugin.instant_checkout_code("a token with spaces")
+async def test_the_sandbox_widget_draws_the_code_its_app_opens(plugin, http):
+    """The stand-in of SEQR's widget script: the guide's call, the code as an image, the app."""
+    script = await http.get("/seqrQRCode-0.0.1.min.js")
+    assert script.status_code == 200 and "window.seqrQRCode = {qrCode: qrCode}" in script.text
+    assert script.headers["content-type"].startswith("application/javascript")
+    code = "HTTP://SEQR.SE/000/ic?w=cartwheel&t=MUG-1"
+    image = await http.get("/instant/qr.svg", params={"code": code})
+    assert image.status_code == 200 and image.headers["content-type"] == "image/svg+xml" and "<svg" in image.text
+    assert (await http.get("/instant/qr.svg", params={"code": "javascript:alert(1)"})).status_code == 400
     r = await http.get("/app", params={"code": code})
     assert r.status_code == 303 and "w=cartwheel" in r.headers["location"] and "t=MUG-1" in r.headers["location"]
 
@@ -285,8 +299,13 @@ async def test_product_extra_needs_a_secret_and_stock(plugin):
     assert await plugin.product_extra(Product()) == ""  # no secret to sign tokens with: no code
     plugin.settings = dataclasses.replace(plugin.settings, instant_checkout_secret="s3cret")
     shown = await plugin.product_extra(Product())
-    assert "<svg" in shown and "Buy it now with SEQR" in shown
-    assert f"{SANDBOX}/app?code=HTTP%3A%2F%2FSEQR.SE%2F000%2Fic%3Fw%3Dcartwheel%26t%3D3." in shown
+    assert "Buy it now with SEQR" in shown and '<div id="seqr-instant-qr"' in shown
+    # SEQR's widget from the configured address, called as its guide says; no code made up here.
+    assert f'<script src="{SANDBOX}/seqrQRCode-0.0.1.min.js"></script>' in shown
+    assert 'seqrQRCode.qrCode({"selector": "#seqr-instant-qr", "purchaseToken": "3.' in shown
+    assert '"webshopId": "cartwheel", "mode": "demo"}' in shown and "SEQR.SE/000" not in shown
+    plugin.settings = dataclasses.replace(plugin.settings, instant_mode="")
+    assert '"mode"' not in await plugin.product_extra(Product())  # production: no mode, as the guide says
     Product.stock = 0
     assert await plugin.product_extra(Product()) == ""
 
@@ -295,3 +314,10 @@ async def test_no_sandbox_links_when_pointed_at_seqr(http):
     runtime = PluginRuntime(http=http, public_url="http://shop.test", sandbox_url=SANDBOX)
     real = SeqrPlugin(SeqrSettings(base_url="https://extdev.seqr.com/soap/merchant/cashregister-2"), runtime)
     assert not real.uses_sandbox and real.sandbox_app_url("HTTP://SEQR.SE/R1") == ""
+
+
+async def test_options_are_disabled_for_a_currency_the_terminal_does_not_take(plugin):
+    (option,) = await plugin.options(make_order(currency="SEK"))
+    assert not option.unavailable
+    (option,) = await plugin.options(make_order(currency="USD"))
+    assert option.unavailable == "SEQR takes payments in EUR or SEK only."

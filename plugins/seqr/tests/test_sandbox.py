@@ -116,7 +116,8 @@ async def test_cannot_pay_twice(client, sb):
 # ----------------------------------------------------------------------------- notifications
 
 
-async def test_notification_is_posted_with_a_form_body(client, sb, shop):
+async def test_notification_can_be_posted_with_a_form_body(client, sb, shop):
+    sb.scenarios.notification_body = "form"
     sent = await client.send_invoice(invoice())
     sb.scan(sent.reference)
     sb.confirm(sent.reference, TEST_PIN)
@@ -146,8 +147,9 @@ async def test_posts_only_to_the_shops_own_address(client, sb, shop, http):
     assert "probe2" not in sb.webshops and "shop" in sb.webshops
 
 
-async def test_notification_can_be_empty(client, sb, shop):
-    sb.scenarios.notification_body = "empty"
+async def test_the_notification_is_an_empty_post_by_default(client, sb, shop):
+    """SEQR's Instant Checkout guide: "notificationURL will be called (empty HTTPS POST)"."""
+    assert sb.scenarios.notification_body == "empty"
     sent = await client.send_invoice(invoice())
     sb.scan(sent.reference)
     sb.confirm(sent.reference, TEST_PIN)
@@ -382,13 +384,13 @@ async def test_control_page_sets_scenarios(http, sb):
     assert (await http.get("/")).status_code == 200
     r = await http.post("/control/scenarios", data={
         "soap": "slow", "slow_seconds": "3", "notification": "repeated", "repeat_count": "2",
-        "notification_body": "empty", "bank": "decline", "refunds": "deny", "commit_window_seconds": "5",
+        "notification_body": "form", "bank": "decline", "refunds": "deny", "commit_window_seconds": "5",
         "late_seconds": "1", "report_delay_seconds": "0"})
     assert r.status_code == 303
     sc = sb.scenarios
     assert (sc.soap, sc.slow_seconds, sc.notification, sc.repeat_count, sc.notification_body, sc.bank,
             sc.refunds, sc.commit_window_seconds, sc.check_row_sum) == (
-        "slow", 3.0, "repeated", 2, "empty", "decline", "deny", 5.0, False)
+        "slow", 3.0, "repeated", 2, "form", "decline", "deny", 5.0, False)
     await http.post("/control/scenarios", data={"soap": "nonsense"})
     assert sc.soap == "slow"
 

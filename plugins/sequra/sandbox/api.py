@@ -92,7 +92,11 @@ async def create_order(request: Request) -> Response:
     if order.get("state") not in ("", None):
         return errors(409, f"Invalid state transition from solicited to {order['state']}")
     created = state.new_order(account, ref, order, base_url(request))
-    return Response(status_code=204, headers={"Location": created.uri})
+    reference = order.get("merchant_reference") if isinstance(order.get("merchant_reference"), dict) else {}
+    if reference.get("order_ref_1"):  # optional on the solicitation (sequra.md §5.3); the IPN echoes it
+        created.order_ref_1 = str(reference["order_ref_1"])
+    # SeQura's quick guide: "a 200 response with a Location header" (its older docs say 204).
+    return Response(status_code=200, headers={"Location": created.uri})
 
 
 @guarded
@@ -109,7 +113,7 @@ async def form_v2(request: Request) -> Response:
         return HTMLResponse(NOT_FOUND_HTML, status_code=404)
     if order.state == "solicited":
         order.product, order.campaign = product, campaign or known.campaign
-    return HTMLResponse(snippet(base_url(request), order, product), headers={"Cache-Control": "no-store"})
+    return HTMLResponse(snippet(base_url(request), order, product, campaign), headers={"Cache-Control": "no-store"})
 
 
 @guarded
@@ -329,6 +333,8 @@ async def delivery_report(request: Request) -> Response:
         return errors(409, "Invalid data: delivery_report.merchant is missing")
     if str(report["merchant"].get("id")) not in refs:
         return errors(403, "You do not have access to this URL")
+    state: SandboxState = request.app.state.sandbox
+    state.delivery_reports = [*state.delivery_reports[-29:], report]  # the last month's, for the control page
     return Response(status_code=204)
 
 

@@ -13,17 +13,20 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from . import catalogue, flow
-from .state import DECISIONS, DELIVERIES, SandboxState
+from .state import DECISIONS, DELIVERIES, SandboxState, Scenario
 from .web import base_url
 
 STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:12px;max-width:1000px;font-size:15px}"
          "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px;text-align:left}"
          "fieldset{margin:8px 0}code{font-size:12px}form.inline{display:inline}"
-         "li,td{overflow-wrap:anywhere}ul{padding-left:20px}")
+         "li,td{overflow-wrap:anywhere}ul{padding-left:20px}"
+         # Radios big enough to tap (24 px); on a phone a wide table scrolls in its own box.
+         "input[type=radio]{width:24px;height:24px;vertical-align:middle}"
+         "@media (max-width:720px){table{display:block;overflow-x:auto}}")
 
 
 def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+    return HTMLResponse(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
                         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
                         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
                         f"<body>{body}</body></html>")
@@ -88,9 +91,27 @@ rejects. <a href="{base}/_control/sms">SMS inbox (the customer's phone)</a></p>
 
 
 async def set_scenario(request: Request) -> Response:
+    apply_scenario(request.app.state.sandbox.scenario, await request.form())
+    return RedirectResponse(f"{base_url(request)}/", status_code=303)
+
+
+async def reset(request: Request) -> Response:
+    """The control API's reset (the store's "Reset the demo" calls it): SeQura as it started."""
+    request.app.state.sandbox.reset()
+    return Response(status_code=204)
+
+
+async def demo_scenario(request: Request) -> Response:
+    """The scenario a demo flow needs: the starting scenario, then the posted switches only."""
     state: SandboxState = request.app.state.sandbox
-    form = await request.form()
-    s = state.scenario
+    state.reset_scenario()
+    apply_scenario(state.scenario, await request.form(), whole_form=False)
+    return Response(status_code=204)
+
+
+def apply_scenario(s: Scenario, form, *, whole_form: bool = True) -> None:
+    """The control form's switches. From the whole form, an unticked box is off; a value SeQura's
+    sandbox does not know leaves its switch alone."""
     if form.get("decision") in DECISIONS:
         s.decision = str(form["decision"])
     if form.get("delivery") in DELIVERIES:
@@ -102,8 +123,8 @@ async def set_scenario(request: Request) -> Response:
         except (TypeError, ValueError):
             pass
     for key in ("conflict_on_confirm", "server_error", "strict_lines"):
-        setattr(s, key, form.get(key) is not None)
-    return RedirectResponse(f"{base_url(request)}/", status_code=303)
+        if whole_form or key in form:
+            setattr(s, key, form.get(key) is not None)
 
 
 async def read_back(request: Request) -> Response:
@@ -170,6 +191,9 @@ async def sms_inbox(request: Request) -> Response:
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/_control/scenario", set_scenario, methods=["POST"]),
+    # The store's hand in demo mode, at the same address on every sandbox (shop.sandbox_control).
+    Route("/control/reset", reset, methods=["POST"]),
+    Route("/control/demo-scenario", demo_scenario, methods=["POST"]),
     # Read-backs for tests (the payers' personal data): a served sandbox leaves them out unless
     # the test harness asks for them (shop.sandbox_host, SANDBOX_TEST_READBACKS).
     Route("/_control/orders", orders_json, methods=["GET"], name="test_readback_orders"),

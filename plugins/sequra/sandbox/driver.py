@@ -39,6 +39,14 @@ class Driver(SandboxDriver):
         order.product = order.product or payment.option.partition(":")[0]
         return flow.ipn_request(order, "approved")
 
+    async def pay_other_amount(self, payment: PaymentAttempt, started: Started) -> CallbackRequest:
+        """SeQura reports no amount: the shopper approves an order whose total at SeQura is a
+        cent more than the shop's, and SeQura refuses the shop's confirmation of its own (409)."""
+        callback = await self.pay(payment, started)
+        order = self._order(started)
+        order.payload["cart"]["order_total_with_tax"] += 1
+        return callback
+
     def break_read_back(self, broken: bool) -> None:
         """SeQura has no read-back; the confirm PUT is its stand-in, so that is what breaks."""
         self.sandbox.break_confirm = broken

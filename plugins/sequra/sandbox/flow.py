@@ -76,10 +76,9 @@ def decide(state: SandboxState, order: SandboxOrder) -> None:
 
 def ipn_request(order: SandboxOrder, sq_state: str) -> CallbackRequest:
     fields = dict(order.merchant.get("notification_parameters") or {})  # echoed unprefixed
-    fields.update({"order_ref": order.uuid, "product_code": order.product or "i1", "sq_state": sq_state,
-                   f"{sq_state}_since": "0"})
-    if order.order_ref_1:
-        fields["order_ref_1"] = order.order_ref_1
+    # order_ref_1 always, as in SeQura's own fixture: empty until the shop registered its reference.
+    fields.update({"order_ref": order.uuid, "order_ref_1": order.order_ref_1 or "", "product_code": order.product or "i1",
+                   "sq_state": sq_state, f"{sq_state}_since": "0"})
     return CallbackRequest("POST", order.merchant["notify_url"], dict(FORM_HEADERS), urlencode(fields).encode())
 
 

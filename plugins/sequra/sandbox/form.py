@@ -1,14 +1,18 @@
-"""The identification form: the ``form_v2`` snippet, its script, the AJAX steps the script
-calls, and the standalone page an SMS link opens (``pumbaa_form``).
+"""The identification form: the ``form_v2`` snippet, its scripts, the AJAX steps the form
+calls, and the form's own page (``pumbaa_form``).
 
-The script runs on the shop's origin and talks to the sandbox across origins, so every form
-endpoint answers CORS (simple requests only: GET, and POST of url-encoded forms)."""
+As SeQura serves it (sequra.md §6.2), the snippet is an iframe on the sandbox's origin plus a
+small script on the shop's page (``sequra_form.js``) that shows the iframe and obeys the
+messages the form posts to it (close, go to the shop). The form itself (``pumbaa_form.js``)
+runs inside the iframe, or as the whole page where an SMS link opens it. The form endpoints
+still answer CORS, for clients that drive the form's steps directly (the bench)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 from pathlib import Path
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -24,14 +28,22 @@ CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET
 TEST_CARD = {"pan": "4716773077339777", "expiry": "12/30", "cvv": "123"}
 
 
-def snippet(base: str, order: SandboxOrder, product: str) -> str:
-    """What ``form_v2`` returns: an element, the element's name for the script, the script."""
+def form_url(base: str, order: SandboxOrder, product: str, campaign: str | None = None) -> str:
+    query = urlencode({"product": product, **({"campaign": campaign} if campaign else {})})
+    return f"{base}/orders/{order.uuid}/pumbaa_form?{query}"
+
+
+def snippet(base: str, order: SandboxOrder, product: str, campaign: str | None = None) -> str:
+    """What ``form_v2`` returns, in SeQura's shape: the hidden iframe, its name for the
+    script, the script."""
     element = f"sq-identification-{product}"
-    attrs = " ".join(f'data-sequra-{k}="{html.escape(v)}"' for k, v in
-                     (("base", base), ("order", order.uuid), ("product", product)))
-    return (f'<div id="{element}" class="sq-identification" {attrs}></div>\n'
-            f'<script type="text/javascript">window.SequraFormElement = \'{element}\';</script>\n'
-            f"<script src=\"{html.escape(base)}/assets/sequra_form.js\"></script>\n")
+    src = html.escape(form_url(base, order, product, campaign))
+    return (f"<iframe id='{element}' name='{element}' class=\"sq-identification-iframe\" title=\"SeQura\"\n"
+            f"        src=\"{src}\" frameborder=\"0\"\n"
+            f"        style=\"display:none;position:fixed;top:0;left:0;width:100%;height:100%;z-index:999999;\">\n"
+            "</iframe>\n"
+            f"<script type=\"text/javascript\">window.SequraFormElement = '{element}';</script>\n"
+            f"<script src='{html.escape(base)}/assets/sequra_form.js'></script>\n")
 
 
 def _order(request: Request) -> SandboxOrder | None:
@@ -139,38 +151,45 @@ async def card(request: Request) -> Response:
     return _json(form_state(order))
 
 
-async def script(request: Request) -> Response:
-    return Response((ASSETS / "sequra_form.js").read_text(), media_type="application/javascript",
+def _asset(name: str) -> Response:
+    return Response((ASSETS / name).read_text(), media_type="application/javascript",
                     headers={**CORS, "Cache-Control": "no-cache"})
 
 
+async def script(request: Request) -> Response:
+    """The script the shop's page loads beside the iframe."""
+    return _asset("sequra_form.js")
+
+
+async def form_script(request: Request) -> Response:
+    """The form itself, run inside the iframe (or the SMS link's page)."""
+    return _asset("pumbaa_form.js")
+
+
 async def pumbaa_form(request: Request) -> Response:
-    """The standalone form an SMS link opens on the customer's phone."""
+    """The form's page: inside the ``form_v2`` iframe on the shop's page, or alone on the
+    customer's phone where an SMS link opens it."""
     order = _order(request)
     product = request.query_params.get("product") or "i1"
     if order is None or product not in catalogue.PRODUCTS:
         return HTMLResponse(NOT_FOUND_HTML, status_code=404)
     if order.product is None or order.state == "solicited":
         order.product = product
-    body = snippet(base_url(request), order, product)
+    base = base_url(request)
+    attrs = " ".join(f'data-sequra-{k}="{html.escape(v)}"' for k, v in
+                     (("base", base), ("order", order.uuid), ("product", product)))
     page = f"""<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>SeQura</title></head>
-<body style="margin:0;font-family:system-ui,sans-serif;background:#f4f4f6">
-{body}
-<script>
-(function wait() {{
-  if (!window.SequraFormInstance) return setTimeout(wait, 100);
-  window.SequraFormInstance.setCloseCallback(function () {{
-    document.body.insertAdjacentText("beforeend", "You can close this page now.");
-  }});
-  window.SequraFormInstance.show();
-}})();
-</script></body></html>"""
+<body style="margin:0;font-family:system-ui,sans-serif;background:transparent">
+<main id="sq-form" {attrs}></main>
+<script src="{html.escape(base)}/assets/pumbaa_form.js"></script>
+</body></html>"""
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
 routes = [
     Route("/assets/sequra_form.js", script, methods=["GET"]),
+    Route("/assets/pumbaa_form.js", form_script, methods=["GET"]),
     Route("/orders/{uuid}/pumbaa_form", pumbaa_form, methods=["GET"]),
     Route("/orders/{uuid}/form/state", state, methods=["GET"]),
     Route("/orders/{uuid}/form/identify", identify, methods=["POST"]),

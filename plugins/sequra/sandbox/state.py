@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
@@ -94,13 +95,16 @@ class Sms:
 
 class SandboxState:
     # What SeQura remembers across a restart of its process (shop.sandbox_host keeps it on disk).
-    PERSISTED = ("scenario", "orders", "outbox", "deliveries", "hold_callbacks", "held", "break_confirm")
+    PERSISTED = ("scenario", "orders", "outbox", "deliveries", "hold_callbacks", "held", "break_confirm",
+                 "delivery_reports")
 
     def __init__(self, outbound: httpx.AsyncClient, **options: Any) -> None:
         self.outbound = outbound
         self.scenario = Scenario(**{k: v for k, v in options.items() if hasattr(Scenario, k)})
+        self._starting_scenario = dataclasses.replace(self.scenario)  # what a reset goes back to
         self.orders: dict[str, SandboxOrder] = {}
         self.outbox: list[Sms] = []
+        self.delivery_reports: list[dict] = []  # the daily reports received, newest last
         self.deliveries: list[dict[str, Any]] = []  # every IPN/event attempt, for the control page
         # The contract kit's driver turns this on: callbacks are kept here, not sent.
         self.hold_callbacks = False
@@ -108,6 +112,21 @@ class SandboxState:
         self.break_confirm = False
         self.tasks: set[asyncio.Task] = set()
         self.timers: set[asyncio.Task] = set()  # review decisions waiting for their delay
+
+    def reset(self) -> None:
+        """SeQura as it started (the demo's reset): no orders, SMS or callbacks, the starting
+        scenario. Order uuids are random: none the shop saw before is ever given again."""
+        for task in (*self.tasks, *self.timers):
+            task.cancel()  # no IPN or review decision reaches the shop after the reset
+        self.orders.clear()
+        self.outbox.clear()
+        self.deliveries.clear()
+        self.held.clear()
+        self.hold_callbacks = self.break_confirm = False
+        self.reset_scenario()
+
+    def reset_scenario(self) -> None:
+        self.scenario = dataclasses.replace(self._starting_scenario)
 
     def new_order(self, account: str, merchant_ref: str, payload: dict[str, Any], base: str) -> SandboxOrder:
         order = SandboxOrder(str(uuidlib.uuid4()), account, merchant_ref, payload, base)

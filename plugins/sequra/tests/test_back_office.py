@@ -149,7 +149,7 @@ async def test_reference_parcel_and_the_rest_from_the_back_office(world_with):
     base = f"/admin/orders/1042/payments/{payment.id}/action"
 
     async def act(name, **form):
-        reply = await shopper.post(f"{base}/{name}", form)
+        reply = await shopper.post(f"{base}/{name}", {**form, "confirmed": "yes"})
         assert reply.status_code == 303
         return flashes(await shopper.get(reply.headers["location"]))
 
@@ -183,7 +183,7 @@ async def test_a_409_from_the_order_update_api_reaches_the_merchant_with_its_rea
     assert refused.value.status == 409
     assert refused.value.message == "SeQura refused the refund: Invalid data: the order is cancelled"
     shopper = await logged_in(world)
-    reply = await shopper.post(f"/admin/orders/1042/payments/{payment.id}/action/ship_all", {})
+    reply = await shopper.post(f"/admin/orders/1042/payments/{payment.id}/action/ship_all", {"confirmed": "yes"})
     page = await shopper.get(reply.headers["location"])
     assert flashes(page) == [("error", "The provider refused: SeQura refused the shipment: "
                                        "Invalid data: the order is cancelled")]

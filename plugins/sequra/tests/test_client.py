@@ -61,9 +61,11 @@ async def test_the_order_url_is_used_as_given():
     assert hosts == ["sq.example", "api.elsewhere.example", "api.elsewhere.example"]
 
 
-async def test_a_201_with_location_is_accepted_too():
+@pytest.mark.parametrize("status", [200, 201, 204])
+async def test_any_2xx_with_location_starts_the_solicitation(status):
+    """SeQura's quick guide says 200 with a Location, its older docs 204; some clients saw 201."""
     client = SequraClient(httpx.AsyncClient(transport=httpx.MockTransport(
-        lambda r: httpx.Response(201, headers={"Location": "https://x/orders/1"}))),
+        lambda r: httpx.Response(status, headers={"Location": "https://x/orders/1"}))),
         base_url="https://x", account_key="k", secret="s", merchant_ref="m")
     assert await client.start_solicitation({}) == "https://x/orders/1"
 
@@ -122,28 +124,27 @@ async def test_error_entries_may_be_objects_with_a_title():
 async def test_payment_methods_for_the_merchant_and_the_order(world):
     client = client_for(world)
     merchant = await client.merchant_payment_methods()
-    codes = {m["product"] for g in merchant["payment_options"] for m in g["methods"]}
-    assert codes == {"i1", "sp1", "pp3"}
+    assert {m.product for _, m in merchant.methods()} == {"i1", "sp1", "pp3"}
     uri = await client.start_solicitation(minimal())
     order = await client.order_payment_methods(uri)
-    pp3 = next(m for g in order["payment_options"] for m in g["methods"] if m["product"] == "pp3")
-    assert pp3["cost"]["instalment_fee"] == 300 and pp3["min_amount"] == 5000
+    pp3 = next(m for _, m in order.methods() if m.product == "pp3")
+    assert pp3.min_amount == 5000 and pp3.ends_at.year == 2222
     fr = await client.merchant_payment_methods("dummy_automated_tests_fr")
-    assert [m["product"] for g in fr["payment_options"] for m in g["methods"]] == ["pp3"]
+    assert [m.product for _, m in fr.methods()] == ["pp3"]
 
 
 async def test_credit_agreements_reproduce_the_spec_example(world):
     plans = await client_for(world).credit_agreements(Money(15000))
-    three = plans["pp3"][0]
-    assert three["instalment_count"] == 3
-    assert three["instalment_amount"] == {"value": 5000, "string": "50,00 €"}
-    assert three["instalment_fee"]["value"] == 300 and three["instalment_total"]["value"] == 5300
-    assert three["grand_total"] == {"value": 15900, "string": "159,00 €"}
-    assert three["cost_of_credit"]["value"] == 900 and three["cost_of_credit_pct"]["string"] == "6,00 %"
-    assert abs(three["apr"]["value"] - 10408) <= 2
-    assert [p["instalment_count"] for p in plans["pp3"]] == [3, 6, 12]
-    assert "i1" not in plans
-    assert [p["instalment_count"] for p in (await client_for(world).credit_agreements(Money(40000)))["pp3"]] == [
+    three = plans.plans("pp3")[0]
+    assert three.instalment_count == 3
+    assert (three.instalment_amount.value, three.instalment_amount.string) == (5000, "50,00 €")
+    assert three.instalment_fee.value == 300 and three.instalment_total.value == 5300
+    assert (three.grand_total.value, three.grand_total.string) == (15900, "159,00 €")
+    assert three.cost_of_credit.value == 900
+    assert abs(three.apr.value - 10408) <= 2
+    assert [p.instalment_count for p in plans.plans("pp3")] == [3, 6, 12]
+    assert plans.plans("i1") == []
+    assert [p.instalment_count for p in (await client_for(world).credit_agreements(Money(40000))).plans("pp3")] == [
         3, 6, 12, 18, 24]
 
 

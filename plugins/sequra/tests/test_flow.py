@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from plugins.sequra.sandbox import catalogue
 from plugins.sequra.tests.conftest import make_order, make_payment
 from plugins.sequra.tests.fakeshop import SANDBOX, SHOP
 from shop.money import Money
@@ -222,7 +223,7 @@ async def test_phone_order_sends_the_form_by_sms_and_the_ipn_confirms(world):
     sms = world.sandbox.outbox[-1]
     assert sms.to == "666666666" and sms.link.endswith(f"/orders/{started.reference}/pumbaa_form?product=pp3")
     page = await world.http.get(sms.link)
-    assert page.status_code == 200 and "SequraFormInstance.show()" in page.text
+    assert page.status_code == 200 and "pumbaa_form.js" in page.text
     inbox = await world.http.get(f"{SANDBOX}/_control/sms")
     assert sms.link in inbox.text
     await world.shopper_completes(started.reference)
@@ -301,6 +302,29 @@ async def test_options_list_products_with_instalments_and_fees(world):
     assert "3, 6 or 12 monthly instalments" in by_id["pp3"].detail and "fee €3.00" in by_id["pp3"].detail
     assert "no fees" in by_id["sp1"].detail
     assert by_id["pp3"].fee.minor == 900
+
+
+async def test_a_country_seQura_does_not_sell_to_shows_every_product_disabled_with_the_reason(world):
+    options = await world.plugin.options(make_order(country="DE"))
+    assert {o.option_id for o in options} == {"i1", "sp1", "pp3"}
+    assert {o.unavailable for o in options} == {"Only for delivery and invoice addresses in Spain."}
+    assert not any(o.unavailable for o in await world.plugin.options(make_order(country="ES")))
+
+
+async def test_a_country_not_chosen_yet_does_not_count_against_seQura(world):
+    assert not any(o.unavailable for o in await world.plugin.options(make_order(country="")))
+
+
+async def test_a_total_outside_a_products_limits_disables_that_product_with_its_limit(world):
+    small = make_order(lines=(OrderLine(LineKind.PRODUCT, "SKU1", "Socks", 1, Money(1000), Decimal("21")),))
+    by_id = {o.option_id: o for o in await world.plugin.options(small)}
+    limits = {code: product.min_amount for code, product in catalogue.PRODUCTS.items()}
+    for code, option in by_id.items():
+        if limits[code] > 1000:
+            assert option.unavailable == f"For orders of {Money(limits[code]).display()} or more."
+        else:
+            assert not option.unavailable
+    assert any(option.unavailable for option in by_id.values())
 
 
 async def test_options_are_empty_when_seqUra_is_down(world):

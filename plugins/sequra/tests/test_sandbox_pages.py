@@ -45,15 +45,26 @@ async def test_served_alone_the_location_is_at_the_root():
         assert deployments[0]["sandbox"]["api_base_url"] == "http://127.0.0.1:9000/"
         script = await c.get("/assets/sequra_form.js")
         assert "SequraFormInstance" in script.text and script.headers["access-control-allow-origin"] == "*"
+        form = await c.get("/assets/pumbaa_form.js")
+        assert form.status_code == 200 and "postMessage" in form.text
         preflight = await c.options("/orders/x/form/identify")
         assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
 
 
-async def test_the_form_snippet_points_at_the_sandbox(world):
+async def test_the_form_snippet_is_an_iframe_and_a_script_as_sequra_serves_it(world):
+    """sequra.md §6.2: a hidden iframe on SeQura's origin, its name for the script, the script."""
     started = await world.start(make_payment(option="sp1"))
     html = started.next_step.html
-    assert f'data-sequra-base="{SANDBOX}"' in html and f'data-sequra-order="{started.reference}"' in html
-    assert "sq-identification-sp1" in html
+    frame = f'src="{SANDBOX}/orders/{started.reference}/pumbaa_form?product=sp1"'
+    assert html.startswith("<iframe id='sq-identification-sp1' name='sq-identification-sp1'") and frame in html
+    assert 'class="sq-identification-iframe"' in html and "display:none;position:fixed" in html
+    assert "window.SequraFormElement = 'sq-identification-sp1'" in html
+    assert f"<script src='{SANDBOX}/assets/sequra_form.js'></script>" in html
+    # The page that shows it must let the iframe in: frame-src names the sandbox's origin.
+    assert SANDBOX.rsplit("/sandbox", 1)[0] in started.next_step.csp["frame-src"]
+    page = await world.http.get(f"{SANDBOX}/orders/{started.reference}/pumbaa_form?product=sp1")
+    assert page.status_code == 200 and f"{SANDBOX}/assets/pumbaa_form.js" in page.text
+    assert f'data-sequra-order="{started.reference}"' in page.text
 
 
 def test_the_plugin_never_uses_the_control_namespace():

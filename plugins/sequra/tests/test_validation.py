@@ -72,7 +72,7 @@ async def api():
 
 async def test_the_spec_example_is_accepted_with_an_absolute_location(api):
     response = await api.post("/orders", json=minimal())
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 200 and response.content == b""  # as SeQura's quick guide says
     location = response.headers["location"]
     assert location.startswith("http://sb.test/orders/") and len(location.rsplit("/", 1)[1]) == 36
 
@@ -289,7 +289,7 @@ async def test_every_test_merchant_ref_is_known(api):
     assert (await api.post("/orders", json=body)).status_code == 409  # ES address at a French merchant
     for key in ("delivery_address", "invoice_address"):
         body["order"][key]["country_code"] = "FR"
-    assert (await api.post("/orders", json=body)).status_code == 204
+    assert (await api.post("/orders", json=body)).status_code == 200
 
 
 async def test_unknown_order_on_form_v2_is_html_404(api):
@@ -375,3 +375,27 @@ async def test_names_and_item_order_may_change(api):
 async def test_server_error_scenario_is_500(api):
     api.state.scenario.server_error = True
     assert (await api.post("/orders", json=minimal())).status_code == 500
+
+
+async def test_the_ipn_carries_order_ref_1_empty_until_known_then_the_shops_reference():
+    """SeQura's own IPN fixture carries order_ref_1; before step 4 it is empty."""
+    from urllib.parse import parse_qs
+
+    from plugins.sequra.sandbox.flow import ipn_request
+    from plugins.sequra.sandbox.state import SandboxOrder
+
+    merchant = {"id": "m", "notify_url": "http://shop.test/ipn", "notification_parameters": {"signature": "s"}}
+    order = SandboxOrder("u-1", "cartwheel", "m", {"merchant": merchant}, "http://sb.test", product="i1")
+    fields = parse_qs(ipn_request(order, "approved").body.decode(), keep_blank_values=True)
+    assert fields["order_ref_1"] == [""] and fields["order_ref"] == ["u-1"] and fields["signature"] == ["s"]
+    order.order_ref_1 = "CW2026-00042"
+    assert "order_ref_1=CW2026-00042" in ipn_request(order, "approved").body.decode()
+
+
+async def test_an_order_ref_1_sent_with_the_solicitation_is_kept(api):
+    body = minimal()
+    body["order"]["merchant_reference"] = {"order_ref_1": "ERP-77"}
+    response = await api.post("/orders", json=body)
+    assert response.status_code == 200
+    uuid = response.headers["location"].rsplit("/", 1)[1]
+    assert api.state.orders[uuid].order_ref_1 == "ERP-77"

@@ -1,0 +1,1 @@
+"""Templatepay: a checkout plugin for Cartwheel (made by `shop new-plugin`)."""
