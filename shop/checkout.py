@@ -171,7 +171,7 @@ def unavailable_choice(options, plugin_id: str, option_id: str) -> str:
     """Why the chosen method cannot be used for this order, or "" when it can."""
     chosen = next((o for o in options if (o.plugin_id, o.option_id) == (plugin_id, option_id)), None)
     if chosen is None:
-        return "Please choose one of the payment methods shown."
+        return _("Please choose one of the payment methods shown.")
     return chosen.unavailable
 
 

@@ -23,11 +23,8 @@ _TEMPLATES = jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "t
 
 def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=_TEMPLATES, autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
-                             extensions=["jinja2.ext.i18n"])
-    # Rendered inside use_locale(order.locale): the words, amounts and country names are the order's.
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
-    env.policies["ext.i18n.trimmed"] = True
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    i18n.install_in(env)  # rendered inside use_locale(order.locale): words, amounts and countries are the order's
     env.filters["money"] = lambda cents, currency: Money(int(cents), currency).display()
     env.filters["country"] = i18n.country_name
     return env

@@ -132,6 +132,15 @@ def pgettext(context: str, message: str) -> str:
 _ = gettext
 
 
+def install_in(env) -> None:
+    """Give a Jinja environment ``_``/``gettext``/``ngettext`` and ``{% trans %}`` in the current
+    language. Newstyle: _("Order %(number)s", number=...) escapes its values; the callables read
+    the context's locale, so one environment serves every language."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True, pgettext=pgettext)
+    env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as babel.cfg extracts them
+
+
 def N_(message: str) -> str:
     """Marks a string for the catalog where it is defined; it is translated where it is shown."""
     return message

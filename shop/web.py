@@ -37,12 +37,8 @@ def make_templates(plugin_dirs: dict[str, Path]) -> Jinja2Templates:
         jinja2.PrefixLoader({pid: jinja2.FileSystemLoader(d) for pid, d in plugin_dirs.items()}),
     ])
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(default=True),
-                             auto_reload=False, trim_blocks=True, lstrip_blocks=True,
-                             extensions=["jinja2.ext.i18n"])
-    # Newstyle gettext: _("Order %(number)s", number=...) escapes its values; the callables read
-    # the request's locale, so one environment serves every language.
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
-    env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as babel.cfg extracts them
+                             auto_reload=False, trim_blocks=True, lstrip_blocks=True)
+    i18n.install_in(env)
     env.filters["money"] = lambda value, currency="EUR": (
         value.display() if isinstance(value, Money) else Money(int(value), currency).display())
     env.filters["amount"] = lambda minor, currency="EUR": Money(int(minor), currency).editable()

@@ -43,16 +43,21 @@ class BankTransferPlugin(PluginBase):
     settings_model = BankTransferSettings
     has_read_back = True
     demo_flows = (
-        DemoFlow("Prepayment by transfer", "Place the order: its page shows IBAN, reference and a GiroCode.",
+        DemoFlow(N_("Prepayment by transfer"),
+                 N_("Place the order: its page shows IBAN, reference and a GiroCode."),
                  persona="max"),
-        DemoFlow("The transfer arrives", "Place the order, then book the transfer on the sandbox bank's control "
-                                         "page (or send it from its online banking): the order page turns paid live.",
+        DemoFlow(N_("The transfer arrives"),
+                 N_("Place the order, then book the transfer on the sandbox bank's control page (or send it from its "
+                    "online banking): the order page turns paid live."),
                  persona="max"),
-        DemoFlow("The bank's webhook is lost", "Place the order and book the transfer: no webhook comes (scenario "
-                                               "'lost'); about a minute later the reconciler reads the bank back and the order turns paid.",
+        DemoFlow(N_("The bank's webhook is lost"),
+                 N_("Place the order and book the transfer: no webhook comes (scenario 'lost'); about a minute later "
+                    "the reconciler reads the bank back and the order turns paid."),
                  persona="max", scenario={"webhook": "lost"}),
-        DemoFlow("Merchant confirms by hand", "Back office, the order, 'Mark transfer received'."),
-        DemoFlow("Unpaid orders expire", "Orders not paid within the expiry time expire and give their stock back."),
+        DemoFlow(N_("Merchant confirms by hand"),
+                 N_("Back office, the order, 'Mark transfer received'.")),
+        DemoFlow(N_("Unpaid orders expire"),
+                 N_("Orders not paid within the expiry time expire and give their stock back.")),
     )
 
     def __init__(self, settings: BankTransferSettings, runtime: PluginRuntime) -> None:

@@ -118,21 +118,28 @@ class SecupayPlugin(PluginBase):
     has_read_back = True
     replies = _REPLIES
     demo_flows = (
-        DemoFlow("Card", "Place the order; on secupay's page pay with 4111 1111 1111 1111: back on the receipt.",
+        DemoFlow(N_("Card"),
+                 N_("Place the order; on secupay's page pay with 4111 1111 1111 1111: back on the receipt."),
                  persona="max", option="creditcard"),
-        DemoFlow("Declined, then paid", "Card 4000 0000 0000 0002 is declined on secupay's page; another card pays.",
+        DemoFlow(N_("Declined, then paid"),
+                 N_("Card 4000 0000 0000 0002 is declined on secupay's page; another card pays."),
                  persona="max", option="creditcard"),
-        DemoFlow("3-D Secure", "Card 4000 0000 0000 3220 asks for the bank's code (1234).",
+        DemoFlow(N_("3-D Secure"),
+                 N_("Card 4000 0000 0000 3220 asks for the bank's code (1234)."),
                  persona="max", option="creditcard"),
-        DemoFlow("SEPA direct debit", "IBAN DE37 5032 4000 1000 0005 24, tick the mandate.",
+        DemoFlow(N_("SEPA direct debit"),
+                 N_("IBAN DE37 5032 4000 1000 0005 24, tick the mandate."),
                  persona="max", option="debit"),
-        DemoFlow("Prepayment", "The order page shows secupay's account and a GiroCode; 'transfer received' on the "
-                               "sandbox's page turns it paid live.", persona="max", option="prepaid"),
-        DemoFlow("Rejected by secupay", "Whatever is paid with, secupay refuses (scenario 'reject'): the shopper is "
-                                        "back in the shop, free to choose another way.",
+        DemoFlow(N_("Prepayment"),
+                 N_("The order page shows secupay's account and a GiroCode; 'transfer received' on the sandbox's page "
+                    "turns it paid live."),
+                 persona="max", option="prepaid"),
+        DemoFlow(N_("Rejected by secupay"),
+                 N_("Whatever is paid with, secupay refuses (scenario 'reject'): the shopper is back in the shop, "
+                    "free to choose another way."),
                  persona="max", option="creditcard", scenario={"outcome": "reject"}),
-        DemoFlow("Capture later", "With SECUPAY_AUTO_CAPTURE=false the back office captures the authorised card "
-                                  "payment."),
+        DemoFlow(N_("Capture later"),
+                 N_("With SECUPAY_AUTO_CAPTURE=false the back office captures the authorised card payment.")),
     )
 
     def __init__(self, settings: SecupaySettings, runtime: PluginRuntime) -> None:

@@ -106,10 +106,9 @@ class SequraPlugin(PluginBase):
     # decides by the shopper's name unless its control page sets a decision.
     demo_flows = (
         DemoFlow(N_("Pay later, approved"),
-                 N_("Place the order; SeQura's form asks name, date of birth and mobile (all filled in), then the "
-                    "SMS code: the mobile's last five digits (55444 for +34 666 555 444). SeQura approves; the "
-                    "order page turns paid. SeQura sells to Spanish addresses with a Spanish mobile (6xx or 7xx) "
-                    "only."),
+                 N_("Place the order; SeQura's form asks name, date of birth and mobile (all filled in), then the SMS "
+                    "code: the mobile's last five digits (55444 for +34 666 555 444). SeQura approves; the order page "
+                    "turns paid. SeQura sells to Spanish addresses with a Spanish mobile (6xx or 7xx) only."),
                  persona="lucia", option="i1"),
         DemoFlow(N_("Part payment, first instalment by card"),
                  N_("Place the order; in SeQura's form the SMS code is the mobile's last five digits (55444), then "
@@ -203,7 +202,8 @@ class SequraPlugin(PluginBase):
         countries = codes_of(self.settings.countries)
         addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
         if countries and any(code and code.upper() not in countries for code in addresses):
-            return _("Only for delivery and invoice addresses in %(countries)s.") % {"countries": country_list(countries)}
+            return (_("Only for delivery and invoice addresses in %(countries)s.")
+                    % {"countries": country_list(countries)})
         return ""
 
     def _merchant(self, payment: PaymentAttempt, isolated: bool) -> Merchant:
