@@ -96,4 +96,6 @@ async def test_an_order_keeps_its_language_and_its_mail_speaks_it_whoever_sees_i
             PaymentStatus.PAID, "credited", "credit:1", amount=Money(payment.amount_cents, payment.currency)))
     (mail,) = rows(app, OutboxMessage, order_id=order.id)
     assert mail.subject == f"Din beställning {order.number} är bekräftad"
-    assert f"Hej {order.given_names}!" in mail.body and f"{NBSP}€ för beställning" in mail.body
+    assert f"Hej {order.given_names}!" in mail.body and f"Vi har tagit emot 22,95{NBSP}€" in mail.body
+    assert "Delsumma" in mail.body and "Spanien" in mail.body  # the lines and addresses too, countries by name
+    assert '<html lang="sv">' in mail.html_body and "Leveransadress" in mail.html_body
