@@ -155,6 +155,7 @@ def test_the_operator_texts_the_form_again_then_cancels_the_payment(page: Page, 
     expect(sequra.get_by_text("State solicited")).to_be_visible()
     # The customer changed their mind on the phone: the operator cancels. An order SeQura has not
     # approved has nothing to cancel at SeQura (its API answers 404): the shop cancels on its side.
+    say_yes(operator)  # the back office asks before a payment is cancelled
     operator.get_by_role("button", name="Cancel payment").click()
     expect(operator.get_by_text("Cancel sent")).to_be_visible()
     expect(operator.locator(".payment").first.locator("[data-payment-status]")).to_have_text("cancelled")

@@ -8,7 +8,17 @@ import hmac
 import httpx
 
 from shop.money import Money
+from shop.payments.answers import Answer, parse
 from shop.payments.contract import ProviderError, ProviderUnavailable
+
+
+class ExpectedCredit(Answer):
+    """The bank's answer about one expected credit: the fields the shop reads."""
+
+    id: str
+    status: str
+    received: int = 0  # cents credited so far
+    currency: str | None = None
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -42,13 +52,17 @@ class BankClient:
                                 status=response.status_code, code=error.get("code"))
         return body
 
-    async def expect_credit(self, *, reference: str, amount: Money, notify_url: str, iban: str) -> dict:
-        return await self._call("POST", "/expected-credits", {
+    async def expect_credit(self, *, reference: str, amount: Money, notify_url: str, iban: str) -> ExpectedCredit:
+        return self._credit(await self._call("POST", "/expected-credits", {
             "reference": reference, "amount": amount.minor, "currency": amount.currency,
-            "iban": iban, "notify_url": notify_url})
+            "iban": iban, "notify_url": notify_url}), "the new expected credit")
 
-    async def expected_credit(self, credit_id: str) -> dict:
-        return await self._call("GET", f"/expected-credits/{credit_id}")
+    async def expected_credit(self, credit_id: str) -> ExpectedCredit:
+        return self._credit(await self._call("GET", f"/expected-credits/{credit_id}"), "an expected credit")
 
-    async def cancel(self, credit_id: str) -> dict:
-        return await self._call("POST", f"/expected-credits/{credit_id}/cancel")
+    async def cancel(self, credit_id: str) -> ExpectedCredit:
+        return self._credit(await self._call("POST", f"/expected-credits/{credit_id}/cancel"), "a cancel")
+
+    @staticmethod
+    def _credit(body: dict, what: str) -> ExpectedCredit:
+        return parse(ExpectedCredit, body, provider="The bank", what=what)

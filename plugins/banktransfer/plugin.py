@@ -92,20 +92,20 @@ class BankTransferPlugin(PluginBase):
             next_step=Instructions(fields, qr_payload=qr, note=(
                 _("Please transfer the amount with the reference by %(date)s. We ship as soon as it arrives.")
                 % {"date": format_date(due, "long")})),
-            observation=Observation(PaymentStatus.PENDING, credit["status"], f"credit:{credit['id']}:open",
-                                    reference=credit["id"]),
-            reference=credit["id"], data={"transfer_reference": reference})
+            observation=Observation(PaymentStatus.PENDING, credit.status, f"credit:{credit.id}:open",
+                                    reference=credit.id),
+            reference=credit.id, data={"transfer_reference": reference})
 
     async def fetch(self, payment: PaymentAttempt, claim: CallbackClaim | None = None) -> Observation:
         credit = await self.bank.expected_credit(payment.reference)
-        status = to_status(credit["status"])
-        received = Money(int(credit.get("received", 0)), credit.get("currency", payment.amount.currency))
+        status = to_status(credit.status)
+        received = Money(credit.received, credit.currency or payment.amount.currency)
         detail = ""
-        if credit["status"] == "partially_credited":
+        if credit.status == "partially_credited":
             detail = _("%(received)s of %(amount)s has arrived so far.") % {
                 "received": received.display(), "amount": payment.amount.display()}
-        return Observation(status, credit["status"], f"credit:{credit['id']}:{credit['status']}:{received.minor}",
-                           reference=credit["id"], amount=received if status == PaymentStatus.PAID else None,
+        return Observation(status, credit.status, f"credit:{credit.id}:{credit.status}:{received.minor}",
+                           reference=credit.id, amount=received if status == PaymentStatus.PAID else None,
                            detail=detail)
 
     async def verify_callback(self, request: Request, body: bytes, payment: PaymentAttempt) -> CallbackClaim:
@@ -122,8 +122,8 @@ class BankTransferPlugin(PluginBase):
 
     async def cancel(self, payment: PaymentAttempt) -> Observation:
         credit = await self.bank.cancel(payment.reference)
-        return Observation(to_status(credit["status"]), credit["status"], f"credit:{credit['id']}:{credit['status']}",
-                           reference=credit["id"])
+        return Observation(to_status(credit.status), credit.status, f"credit:{credit.id}:{credit.status}",
+                           reference=credit.id)
 
     def admin_actions(self, payment: PaymentAttempt) -> Sequence[AdminAction]:
         # Awaited, or arrived late after the order expired (money is never dropped); a payment
