@@ -8,8 +8,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, pay_by_card
 from e2e.pages.checkout import SHOPPER
+from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, pay_by_card
 from e2e.steps import add_to_cart, fill_details, open_admin_order, order_number, shot
 from e2e.store import sandbox_page
 
