@@ -11,6 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from e2e.bank_steps import book_transfer, transfer_details
+from e2e.pages.sequra_form import SequraForm
 from e2e.secupay_steps import CARD_OK, pay_by_card
 from e2e.seqr_steps import invoice_reference, pay_in_app
 from e2e.steps import add_to_cart, fill_details, log_in_admin, order_number, place_order
@@ -92,7 +93,7 @@ def order_embedded_form(page: Page) -> None:
     page.get_by_label("Country").first.select_option(label="Spain")
     page.locator("input[name=method][value='sequra:i1']").check()
     page.get_by_role("button", name=re.compile("Place order")).click()
-    expect(page.locator(".sq-identification-form")).to_be_visible()
+    SequraForm(page).expect_step("identify")  # in form_v2's iframe
 
 
 def confirm_email(page: Page) -> None:

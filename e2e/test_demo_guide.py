@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.bank_steps import book_transfer, transfer_details
+from e2e.pages.sequra_form import SequraForm
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, pay_by_card
 from e2e.secupay_steps import expect_paid as expect_paid_by_secupay
 from e2e.seqr_steps import open_app
@@ -73,15 +74,17 @@ def test_sequra_pay_later_approved(page: Page):
     try_it(page, "SeQura", "Pay later, approved", "Lucía")
     expect(page.get_by_label("Country").first).to_have_value("ES")
     place_order(page)
-    form = page.locator(".sq-identification-form")
-    expect(form).to_have_attribute("data-sq-step", "identify")
+    sequra = SequraForm(page)  # in form_v2's iframe
+    sequra.expect_step("identify")
+    form = sequra.form
     expect(form.get_by_label("Nombre")).to_have_value("Lucía")  # SeQura knows the shopper from the order
     form.get_by_label("Fecha de nacimiento").fill("1985-03-14")
     form.get_by_label("Móvil").fill("666 555 444")
     form.get_by_role("button", name="Continuar").click()
-    expect(form).to_have_attribute("data-sq-step", "otp")
+    sequra.expect_step("otp")
     form.get_by_label("Código de verificación").fill("55444")  # the mobile's last five digits, as the guide says
-    form.get_by_role("button", name="Verificar").click()
+    with sequra.returned_to_the_shop():
+        form.get_by_role("button", name="Verificar").click()
     expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=15_000)
     expect(page.locator("#receipt")).to_contain_text("by SeQura")
 

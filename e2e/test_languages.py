@@ -9,6 +9,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from e2e.pages.sequra_form import SequraForm
 from e2e.steps import fill_details
 
 NBSP = "\xa0"  # Babel keeps a number and its currency together
@@ -47,9 +48,9 @@ def test_spanish_through_sequra(page: Page):
     page.get_by_role("button", name=re.compile("Realizar pedido y pagar")).click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.get_by_role("heading", name=re.compile("Pago en curso"))).to_be_visible()
-    form = page.locator(".sq-identification-form")  # SeQura's own form, in Spanish
-    expect(form).to_have_attribute("data-sq-step", "identify")
-    expect(form.get_by_role("button", name="Continuar")).to_be_visible()
+    form = SequraForm(page)  # SeQura's own form, in its iframe, in Spanish
+    form.expect_step("identify")
+    expect(form.form.get_by_role("button", name="Continuar")).to_be_visible()
 
 
 def test_german_through_secupay(new_context):
