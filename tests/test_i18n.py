@@ -3,6 +3,7 @@
 import pytest
 from sqlmodel import select
 
+from shop.countries import country_list, or_list
 from shop.i18n import current_locale, gettext, negotiate, supported, use_locale
 from shop.models import Order, OutboxMessage, Payment
 from shop.money import Money
@@ -99,3 +100,16 @@ async def test_an_order_keeps_its_language_and_its_mail_speaks_it_whoever_sees_i
     assert f"Hej {order.given_names}!" in mail.body and f"Vi har tagit emot 22,95{NBSP}€" in mail.body
     assert "Delsumma" in mail.body and "Spanien" in mail.body  # the lines and addresses too, countries by name
     assert '<html lang="sv">' in mail.html_body and "Leveransadress" in mail.html_body
+
+
+def test_a_reason_names_its_countries_and_currencies_as_the_shoppers_language_lists_them():
+    with use_locale("de"):
+        assert country_list(("ES", "PT")) == "Spanien oder Portugal"
+    with use_locale("es"):
+        assert country_list(("FR", "IT", "ES")) == "Francia, Italia o España"
+    with use_locale("sv"):
+        assert or_list(("EUR", "SEK")) == "EUR eller SEK"
+        assert gettext("Only for addresses in %(countries)s.") % {"countries": country_list(("DE",))} == (
+            "Bara för adresser i Tyskland.")
+    with use_locale("en"):
+        assert country_list(("DE", "AT")) == "Germany or Austria"
