@@ -9,19 +9,27 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test unit e2e bench bench-packages lint clean system-packages
+.PHONY: run test unit e2e bench bench-packages lint clean system-packages messages
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# Installing also compiles the translation catalogs (.po under version control, .mo built here).
 $(BIN)/shop: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --no-dev
+	$(BIN)/pybabel -q compile -d shop/locale -D messages
 	@touch $@
 
 $(BIN)/pytest: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras
+	$(BIN)/pybabel -q compile -d shop/locale -D messages
 	@touch $(BIN)/shop $@
+
+# After changing a user-visible string: extract, update every catalog, then translate what is new
+# (tests/test_catalogs.py fails while a string is untranslated or fuzzy).
+messages: $(BIN)/shop
+	$(BIN)/python -m shop.catalogs update
 
 run: $(BIN)/shop
 	$(BIN)/shop db upgrade
@@ -71,3 +79,4 @@ lint: | $(UV)
 
 clean:
 	rm -rf $(VENV) .tools var test-results
+	find shop/locale -name '*.mo' -delete

@@ -93,7 +93,7 @@ def order_embedded_form(page: Page) -> None:
     page.get_by_label("Country").first.select_option(label="Spain")
     page.locator("input[name=method][value='sequra:i1']").check()
     page.get_by_role("button", name=re.compile("Place order")).click()
-    SequraForm(page).expect_step("identify")
+    SequraForm(page).expect_step("identify")  # in form_v2's iframe
 
 
 def confirm_email(page: Page) -> None:

@@ -74,7 +74,7 @@ def test_sequra_pay_later_approved(page: Page):
     try_it(page, "SeQura", "Pay later, approved", "Lucía")
     expect(page.get_by_label("Country").first).to_have_value("ES")
     place_order(page)
-    sequra = SequraForm(page)
+    sequra = SequraForm(page)  # in form_v2's iframe
     sequra.expect_step("identify")
     form = sequra.form
     expect(form.get_by_label("Nombre")).to_have_value("Lucía")  # SeQura knows the shopper from the order
@@ -83,7 +83,8 @@ def test_sequra_pay_later_approved(page: Page):
     form.get_by_role("button", name="Continuar").click()
     sequra.expect_step("otp")
     form.get_by_label("Código de verificación").fill("55444")  # the mobile's last five digits, as the guide says
-    form.get_by_role("button", name="Verificar").click()
+    with sequra.returned_to_the_shop():
+        form.get_by_role("button", name="Verificar").click()
     expect(page.locator("#receipt")).to_contain_text("Paid — thank you!", timeout=15_000)
     expect(page.locator("#receipt")).to_contain_text("by SeQura")
 

@@ -15,6 +15,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from shop import admin_security, mailer
+from shop.i18n import N_
+from shop.i18n import gettext as _
 from shop.mailer import delivery_state
 from shop.models import Order, OrderLine, OutboxMessage, Payment, PaymentEvent, Refund, utcnow
 from shop.money import Money
@@ -23,7 +25,7 @@ from shop.payments.attempts import ActionRefused
 from shop.payments.contract import Capability, Observation, ProviderError, RefundSeen
 from shop.security import checked_form
 from shop.sequence import sequence_svg
-from shop.web import flash, render
+from shop.web import PAYMENT_STATUS_LABELS, flash, render
 
 ORDER_STATUSES = ("awaiting_payment", "authorized", "paid", "refunded", "expired", "cancelled")
 
@@ -77,13 +79,14 @@ async def login(request: Request) -> Response:
     if wait:
         minutes = -(-wait // 60)
         response = await render(request, "admin/login.html", {
-            "next": target, "error": f"Too many wrong passwords from your address: try again in {minutes} min."},
+            "next": target,
+            "error": _("Too many wrong passwords from your address: try again in %(minutes)s min.") % {"minutes": minutes}},
             status_code=429)
         response.headers["retry-after"] = str(wait)
         return response
     if not _password_matches(str(form.get("password", "")), state.settings.admin_password):
         await state.db.write(admin_security.record_failure, state.db, client)
-        return await render(request, "admin/login.html", {"next": target, "error": "That password is not right."},
+        return await render(request, "admin/login.html", {"next": target, "error": _("That password is not right.")},
                             status_code=401)
     await state.db.write(admin_security.clear_failures, state.db, client)
     request.session[SESSION_KEY] = await state.db.write(admin_security.open_session, state.db, _fingerprint(state))
@@ -130,7 +133,7 @@ def _orders_with_providers(db, status: str, provider: str) -> tuple[list[Order],
 def _order_by_number(session, number: str) -> Order:
     order = session.exec(select(Order).where(Order.number == number)).first()
     if order is None:
-        raise HTTPException(404, "There is no such order.")
+        raise HTTPException(404, _("There is no such order."))
     return order
 
 
@@ -168,7 +171,7 @@ def _payment_of(request: Request) -> Payment:
         order = _order_by_number(session, request.path_params["number"])
         payment = session.get(Payment, int(request.path_params["payment_id"]))
     if payment is None or payment.order_id != order.id:
-        raise HTTPException(404, "There is no such payment on this order.")
+        raise HTTPException(404, _("There is no such payment on this order."))
     return payment
 
 
@@ -182,7 +185,7 @@ async def _run(request: Request, action) -> Response:
     except ActionRefused as exc:
         flash(request, str(exc), "error")
     except ProviderError as exc:
-        flash(request, f"The provider refused: {exc.message}", "error")
+        flash(request, _("The provider refused: %(message)s") % {"message": exc.message}, "error")
     else:
         flash(request, message)
     return _back(request)
@@ -211,26 +214,27 @@ async def refund(request: Request) -> Response:
         try:
             amount = Money.from_decimal(typed.replace(",", "."), payment.currency).display()
         except (InvalidOperation, ValueError):
-            amount = typed or "the amount entered"  # refused with its reason once confirmed
-        return await _confirm_first(request, form, payment,
-                                    f"Refund {amount} of order {request.path_params['number']} to the customer? "
-                                    "The money goes back; this cannot be undone.", "Yes, refund")
+            amount = typed or _("the amount entered")  # refused with its reason once confirmed
+        question = _("Refund %(amount)s of order %(number)s to the customer? The money goes back; this cannot be "
+                     "undone.") % {"amount": amount, "number": request.path_params["number"]}
+        return await _confirm_first(request, form, payment, question, _("Yes, refund"))
 
     async def act() -> str:
         try:
             amount = Money.from_decimal(str(form.get("refund_amount", "")).replace(",", "."), payment.currency)
         except (InvalidOperation, ValueError):
-            raise ActionRefused("Enter the amount to refund, like 12.50.") from None
+            raise ActionRefused(_("Enter the amount to refund, like %(example)s.")
+                                % {"example": Money(1250, payment.currency).editable()}) from None
         done = await request.app.state.attempts.refund(payment.id, amount, str(form.get("reason", ""))[:200])
-        return f"Refunded {done.amount.display()}."
+        return _("Refunded %(amount)s.") % {"amount": done.amount.display()}
 
     return await _run(request, act)
 
 
 QUESTIONS = {
-    "cancel": ("Cancel this payment of {amount}? The provider lets the money go and the order is cancelled; "
-               "this cannot be undone.", "Yes, cancel the payment"),
-    "capture": ("Capture {amount} now? The customer is charged.", "Yes, capture"),
+    "cancel": (N_("Cancel this payment of %(amount)s? The provider lets the money go and the order is cancelled; "
+                  "this cannot be undone."), N_("Yes, cancel the payment")),
+    "capture": (N_("Capture %(amount)s now? The customer is charged."), N_("Yes, capture")),
 }
 
 
@@ -240,11 +244,13 @@ async def _provider_action(request: Request, name: str) -> Response:
     if not _confirmed(form):
         question, button = QUESTIONS[name]
         amount = Money(payment.amount_cents, payment.currency).display()
-        return await _confirm_first(request, form, payment, question.format(amount=amount), button)
+        return await _confirm_first(request, form, payment, _(question) % {"amount": amount}, _(button))
 
     async def act() -> str:
         observation = await getattr(request.app.state.attempts, name)(payment.id)
-        return f"{name.capitalize()} sent: the provider says {observation.raw_status}."
+        said = {"cancel": _("Cancel sent: the provider says %(status)s."),
+                "capture": _("Capture sent: the provider says %(status)s.")}[name]
+        return said % {"status": observation.raw_status}
 
     return await _run(request, act)
 
@@ -267,25 +273,27 @@ async def plugin_action(request: Request) -> Response:
     name = request.path_params["name"]
 
     plugin = state.plugins[payment.plugin]
-    _, attempt = await state.db.run(state.attempts.load, payment.id)
+    _payment, attempt = await state.db.run(state.attempts.load, payment.id)
     offered = {a.name: a for a in plugin.admin_actions(attempt)}
     if name in offered and offered[name].confirm and not _confirmed(form):
-        return await _confirm_first(request, form, payment, offered[name].confirm, f"Yes: {offered[name].label}")
+        action = offered[name]
+        return await _confirm_first(request, form, payment, _(action.confirm),
+                                    _("Yes: %(action)s") % {"action": _(action.label)})
 
     async def act() -> str:
         if name not in offered:
-            raise ActionRefused("That action is not available for this payment now.")
+            raise ActionRefused(_("That action is not available for this payment now."))
         fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
         with recorder.about(payment.id, payment.order_id) as call:
             result = await plugin.admin_action(name, attempt, fields)
             if isinstance(result, Observation):
                 applied = await state.ledger.apply(payment.id, result, correlation_id=call.correlation_id,
                                                    source=f"merchant: {name}")
-                return f"Done: the payment is {applied.status}."
+                return _("Done: the payment is %(status)s.") % {"status": _(PAYMENT_STATUS_LABELS.get(applied.status, applied.status))}
             if isinstance(result, RefundSeen):
                 await state.ledger.record_refund(payment.id, result, f"merchant: {name}", call.correlation_id)
-                return f"Refund of {result.amount.display()} recorded."
-        return str(result or "Done.")
+                return _("Refund of %(amount)s recorded.") % {"amount": result.amount.display()}
+        return str(result or _("Done."))
 
     return await _run(request, act)
 
@@ -310,9 +318,9 @@ async def retry_outbox_message(request: Request) -> Response:
     state = request.app.state
     message = await mailer.retry_now(state, request.path_params["message_id"])
     if message is None:
-        raise HTTPException(404, "There is no such message.")
+        raise HTTPException(404, _("There is no such message."))
     delivery = delivery_state(message, utcnow(), bool(state.settings.smtp_url))
-    flash(request, f"The message to {message.recipient} is now {delivery}.",
+    flash(request, _("The message to %(recipient)s is now %(state)s.") % {"recipient": message.recipient, "state": delivery},
           "error" if delivery.name in ("parked", "retrying") else "info")
     return RedirectResponse("/admin/outbox", status_code=303)
 

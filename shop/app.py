@@ -17,7 +17,8 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from shop import admin, cart, catalog, checkout, demo, orders
+from shop import admin, cart, catalog, checkout, demo, i18n, orders
+from shop.catalogs import compile_stale
 from shop.db import Database, checkpoint_wal_every, make_engine
 from shop.payments.attempts import Attempts
 from shop.payments.bus import make_bus
@@ -62,7 +63,7 @@ def _select_one(engine) -> None:
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    return await _error_page(request, 404, getattr(exc, "detail", "") or "There is nothing at this address.")
+    return await _error_page(request, 404, getattr(exc, "detail", "") or i18n.gettext("There is nothing at this address."))
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -72,7 +73,7 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return await _error_page(request, 500,
-                             "Something went wrong on our side. Nothing was charged twice; please try again.")
+                             i18n.gettext("Something went wrong on our side. Nothing was charged twice; please try again."))
 
 
 async def _error_page(request: Request, status: int, message: str) -> Response:
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
                run_background: bool = True) -> Starlette:
     """The store. ``in_process`` routes every provider call to this same app (tests, the
     contract kit) instead of over the network; ``run_background`` starts the reconciler."""
+    compile_stale()  # a fresh clone served without `make`: its catalogs are compiled here
     db = Database(make_engine(settings.database_url))
     engine = db.engine
     bus = make_bus(settings.redis_url)
@@ -126,6 +128,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
             Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="cartwheel",
                        same_site="lax", https_only=settings.callback_base_url.startswith("https"),
                        max_age=14 * 24 * 3600),
+            Middleware(i18n.LocaleMiddleware),  # inside the session: the shopper's choice is kept there
         ],
         exception_handlers={404: not_found, HTTPException: http_error, 500: server_error},
         lifespan=lifespan,
@@ -167,7 +170,7 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
         Route("/ready", ready),
         Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-        *catalog.routes, *cart.routes, *checkout.routes, *orders.routes, *demo.routes,
+        *i18n.routes, *catalog.routes, *cart.routes, *checkout.routes, *orders.routes, *demo.routes,
         admin.mount(state.plugins),
     ]
     state.sandboxes = {}  # mounted in this app (in process only)

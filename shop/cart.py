@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from shop.catalog import plugin_snippets
+from shop.i18n import gettext as _
 from shop.models import Cart, CartLine, Product, utcnow
 from shop.payments.contract import LineKind, OrderLine
 from shop.pricing import basket_lines, find_discount, total_of
@@ -75,17 +76,17 @@ def parse_quantity(raw: object, *, allow_zero: bool = False) -> int:
     try:
         quantity = int(str(raw).strip())
     except ValueError:
-        raise CartError("Quantity must be a whole number.") from None
+        raise CartError(_("Quantity must be a whole number.")) from None
     low = 0 if allow_zero else 1
     if not low <= quantity <= MAX_QUANTITY:
-        raise CartError(f"Quantity must be between {low} and {MAX_QUANTITY}.")
+        raise CartError(_("Quantity must be between %(low)s and %(high)s.") % {"low": low, "high": MAX_QUANTITY})
     return quantity
 
 
 def product_by_sku(session: Session, sku: object) -> Product:
     product = session.exec(select(Product).where(Product.sku == str(sku or ""))).first()
     if product is None:
-        raise CartError("That product does not exist.", 404)
+        raise CartError(_("That product does not exist."), 404)
     return product
 
 
@@ -99,9 +100,10 @@ def add_to_cart(session: Session, cart: str, product: Product, quantity: int) ->
     line = session.exec(select(CartLine).where(CartLine.cart_id == cart, CartLine.product_id == product.id)).first()
     new_quantity = quantity + (line.quantity if line else 0)
     if new_quantity > MAX_QUANTITY:
-        raise CartError(f"At most {MAX_QUANTITY} of one product fit in a cart.")
+        raise CartError(_("At most %(count)s of one product fit in a cart.") % {"count": MAX_QUANTITY})
     if new_quantity > product.stock:
-        raise CartError(f"Only {product.stock} of {product.name} in stock.", 409)
+        raise CartError(_("Only %(count)s of %(product)s in stock.") % {"count": product.stock, "product": product.name},
+                        409)
     line = line or CartLine(cart_id=cart, product_id=product.id, quantity=0)
     line.quantity = new_quantity
     session.add(line)
@@ -111,11 +113,12 @@ def add_to_cart(session: Session, cart: str, product: Product, quantity: int) ->
 def set_quantity(session: Session, cart: str, product: Product, quantity: int) -> None:
     line = session.exec(select(CartLine).where(CartLine.cart_id == cart, CartLine.product_id == product.id)).first()
     if line is None:
-        raise CartError("That product is not in your cart.", 404)
+        raise CartError(_("That product is not in your cart."), 404)
     if quantity == 0:
         session.delete(line)
     elif quantity > product.stock:
-        raise CartError(f"Only {product.stock} of {product.name} in stock.", 409)
+        raise CartError(_("Only %(count)s of %(product)s in stock.") % {"count": product.stock, "product": product.name},
+                        409)
     else:
         line.quantity = quantity
         session.add(line)
@@ -190,7 +193,7 @@ async def add(request: Request) -> Response:
         product = await request.app.state.db.write(_add, request, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
-    message = f"Added {quantity} × {product.name} to your cart."
+    message = _("Added %(quantity)s × %(product)s to your cart.") % {"quantity": quantity, "product": product.name}
     if is_htmx(request):
         context = await request.app.state.db.run(cart_context, request)
         response = await render(request, "cart_badge.html", {**context, "message": message})
@@ -213,12 +216,13 @@ async def _change(request: Request, *, remove: bool) -> Response:
     cart = cart_id(request)
     try:
         if not cart:
-            raise CartError("Your cart is empty.", 404)
+            raise CartError(_("Your cart is empty."), 404)
         quantity = 0 if remove else parse_quantity(form.get("quantity"), allow_zero=True)
         product = await request.app.state.db.write(_set, request.app.state.db, cart, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
-    return await _after_change(request, f"Removed {product.name}." if quantity == 0 else "Cart updated.")
+    message = _("Removed %(product)s.") % {"product": product.name} if quantity == 0 else _("Cart updated.")
+    return await _after_change(request, message)
 
 
 async def update(request: Request) -> Response:
@@ -243,11 +247,11 @@ async def apply_code(request: Request) -> Response:
     code = str(form.get("code", "")).strip().upper()
     try:
         if code and find_discount(code) is None:
-            raise CartError(f"The code {code} is not valid.", 422)
+            raise CartError(_("The code %(code)s is not valid.") % {"code": code}, 422)
         await request.app.state.db.write(_apply_code, request, code)
     except CartError as exc:
         return await _cart_error(request, exc)
-    return await _after_change(request, f"Code {code} applied." if code else "Code removed.")
+    return await _after_change(request, _("Code %(code)s applied.") % {"code": code} if code else _("Code removed."))
 
 
 routes = [

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from shop.i18n import gettext as _
 from shop.models import Product
 from shop.web import render
 
@@ -66,7 +67,7 @@ async def product_page(request: Request) -> Response:
     db = request.app.state.db
     product = await db.run(_product_by_sku, db, request.path_params["sku"])
     if product is None:
-        raise HTTPException(404, "There is no such product.")
+        raise HTTPException(404, _("There is no such product."))
     # Plugins may show something on a product page (SEQR's Instant Checkout code, SeQura's teaser).
     extras = await plugin_snippets(request, "product_extra", product)
     return await render(request, "product.html", {"product": product, "extras": extras})

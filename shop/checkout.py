@@ -20,6 +20,8 @@ from shop import stock
 from shop.cart import cart_hash_of, cart_id, items_of, priced_lines
 from shop.countries import COUNTRIES
 from shop.db import locked_session
+from shop.i18n import N_, country_name, current_locale
+from shop.i18n import gettext as _
 from shop.models import Cart, Order, OrderLine, Payment, PaymentEvent, Product, utcnow
 from shop.orders import failed_field_errors, grant_access, next_step_response
 from shop.payments.contract import Address, Channel, Customer, LineKind, OrderSnapshot, PaymentStatus
@@ -46,45 +48,54 @@ class CheckoutForm:
     def get(self, name: str) -> str:
         return self.raw.get(name, "")
 
-    def _need(self, name: str, label: str, max_length: int = 80) -> str:
+    def _need(self, name: str, missing: str, too_long: str, max_length: int = 80) -> str:
+        """The field's value, or a message: ``missing`` and ``too_long`` are whole sentences,
+        as translations need them (a label spliced into a sentence does not translate)."""
         value = self.get(name)
         if not value:
-            self.errors[name] = f"Please enter {label}."
+            self.errors[name] = _(missing)
         elif len(value) > max_length:
-            self.errors[name] = f"{label.capitalize()} is too long (at most {max_length} characters)."
+            self.errors[name] = _(too_long) % {"max": max_length}
         return value
 
     def _address(self, prefix: str) -> None:
-        self._need(f"{prefix}given_names", "the first name")
-        self._need(f"{prefix}surname", "the last name")
-        self._need(f"{prefix}line1", "the street and number", 120)
-        self._need(f"{prefix}city", "the city")
-        postal = self._need(f"{prefix}postal_code", "the postcode", 10)
+        self._need(f"{prefix}given_names", N_("Please enter the first name."),
+                   N_("The first name is too long (at most %(max)s characters)."))
+        self._need(f"{prefix}surname", N_("Please enter the last name."),
+                   N_("The last name is too long (at most %(max)s characters)."))
+        self._need(f"{prefix}line1", N_("Please enter the street and number."),
+                   N_("The street and number is too long (at most %(max)s characters)."), 120)
+        self._need(f"{prefix}city", N_("Please enter the city."),
+                   N_("The city is too long (at most %(max)s characters)."))
+        postal = self._need(f"{prefix}postal_code", N_("Please enter the postcode."),
+                            N_("The postcode is too long (at most %(max)s characters)."), 10)
         if postal and not POSTAL.match(postal):
-            self.errors[f"{prefix}postal_code"] = "This postcode does not look right."
+            self.errors[f"{prefix}postal_code"] = _("This postcode does not look right.")
         if self.get(f"{prefix}country_code") not in COUNTRIES:
-            self.errors[f"{prefix}country_code"] = "Please choose a country we deliver to."
+            self.errors[f"{prefix}country_code"] = _("Please choose a country we deliver to.")
 
     def _validate(self) -> None:
-        email = self._need("email", "your e-mail address", 254)
+        email = self._need("email", N_("Please enter your e-mail address."),
+                           N_("Your e-mail address is too long (at most %(max)s characters)."), 254)
         if email and not EMAIL.match(email):
-            self.errors["email"] = "This e-mail address does not look right (name@example.com)."
-        phone = self._need("phone", "a phone number", 20)
+            self.errors["email"] = _("This e-mail address does not look right (name@example.com).")
+        phone = self._need("phone", N_("Please enter a phone number."),
+                           N_("A phone number is too long (at most %(max)s characters)."), 20)
         if phone and not PHONE.match(phone):
-            self.errors["phone"] = "Use digits, spaces and an optional leading +."
+            self.errors["phone"] = _("Use digits, spaces and an optional leading +.")
         birth = self.get("date_of_birth")
         if birth:
             try:
                 born = date.fromisoformat(birth)
                 if not date(1900, 1, 1) < born < date.today() - timedelta(days=365 * 18):
-                    self.errors["date_of_birth"] = "You must be at least 18 years old."
+                    self.errors["date_of_birth"] = _("You must be at least 18 years old.")
             except ValueError:
-                self.errors["date_of_birth"] = "Use the form YYYY-MM-DD."
+                self.errors["date_of_birth"] = _("Use the form YYYY-MM-DD.")
         self._address("")
         if not self.same_invoice:
             self._address("invoice_")
         if ":" not in self.get("method"):
-            self.errors["method"] = "Please choose how to pay."
+            self.errors["method"] = _("Please choose how to pay.")
 
     def details(self) -> OrderDetails:
         customer = Customer(email=self.get("email"), given_names=self.get("given_names"),
@@ -100,7 +111,7 @@ class CheckoutForm:
 
     @property
     def method(self) -> tuple[str, str]:
-        plugin_id, _, option = self.get("method").partition(":")
+        plugin_id, _colon, option = self.get("method").partition(":")
         return plugin_id, option
 
 
@@ -112,7 +123,8 @@ def draft_of(lines, delivery_country: str = "", invoice_country: str = "") -> Or
     and, once the shopper has chosen them, the countries it goes to ("" while unknown)."""
     delivery = Address("", "", "", "", "", delivery_country)
     invoice = Address("", "", "", "", "", invoice_country or delivery_country)
-    return OrderSnapshot("draft", tuple(lines), Customer("", "", ""), delivery, invoice, "", utcnow())
+    customer = Customer("", "", "", language=current_locale())  # offers in the language they are shown in
+    return OrderSnapshot("draft", tuple(lines), customer, delivery, invoice, "", utcnow())
 
 
 def countries_chosen(values) -> tuple[str, str]:
@@ -132,12 +144,13 @@ async def show_checkout(request: Request, form: CheckoutForm | None = None, stat
     settings = request.app.state.settings
     lines = await request.app.state.db.run(_priced_cart, request.app.state.db, cart_id(request), settings)
     if not lines:
-        flash(request, "Your cart is empty: add something first.")
+        flash(request, _("Your cart is empty: add something first."))
         return RedirectResponse("/", status_code=303)
     values = form.raw if form else request.session.get("checkout_details", {})
     options = await options_for_form(request, lines, values)
     return await render(request, "checkout.html", {
-        "lines": lines, "total": total_of(lines, settings.currency), "options": options, "countries": COUNTRIES,
+        "lines": lines, "total": total_of(lines, settings.currency), "options": options,
+        "countries": {code: country_name(code) for code in COUNTRIES},
         "values": values, "errors": form.errors if form else {}, "error": error,
         "same_invoice": form.same_invoice if form else values.get("invoice_same", "on") == "on"},
         status_code=status_code)
@@ -158,7 +171,7 @@ def unavailable_choice(options, plugin_id: str, option_id: str) -> str:
     """Why the chosen method cannot be used for this order, or "" when it can."""
     chosen = next((o for o in options if (o.plugin_id, o.option_id) == (plugin_id, option_id)), None)
     if chosen is None:
-        return "Please choose one of the payment methods shown."
+        return _("Please choose one of the payment methods shown.")
     return chosen.unavailable
 
 
@@ -183,13 +196,13 @@ def place_order(session: Session, settings, items: list[tuple[Product, int]], de
     Used by the checkout (items from the shopper's cart) and by plugin routes that take orders
     elsewhere (SEQR Instant Checkout, SeQura's call centre)."""
     if not items:
-        raise ValueError("Your cart is empty.")
+        raise ValueError(_("Your cart is empty."))
     lines = basket_lines(items, discount_code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
     _cancel_abandoned_orders(session, cart)
     _hold_stock(session, items)  # held for this order until it is paid or expires
     order = Order(number=_next_number(session), public_id=secrets.token_urlsafe(16), cart_id=cart,
                   cart_hash=cart_hash_of(session, cart) if cart else _items_hash(items), channel=channel,
-                  currency=settings.currency, total_cents=total_of(lines, settings.currency).minor,
+                  currency=settings.currency, locale=current_locale(), total_cents=total_of(lines, settings.currency).minor,
                   email=details.customer.email, given_names=details.customer.given_names,
                   surname=details.customer.surname, phone=details.customer.phone,
                   date_of_birth=details.customer.date_of_birth, delivery_address=asdict(details.delivery),
@@ -215,7 +228,8 @@ def _hold_stock(session: Session, items: list[tuple[Product, int]]) -> None:
     short = stock.hold(session, quantities)
     if short is not None:
         name = next(product.name for product, _ in items if product.id == short)
-        raise ValueError(f"Only {stock.left(session, short)} of {name} left in stock: please change your cart.")
+        raise ValueError(_("Only %(count)s of %(product)s left in stock: please change your cart.")
+                         % {"count": stock.left(session, short), "product": name})
 
 
 def _items_hash(items: list[tuple[Product, int]]) -> str:
@@ -261,7 +275,7 @@ async def submit_checkout(request: Request) -> Response:
         return await show_checkout(request, form)
     plugin_id, option = form.method
     if plugin_id and plugin_id not in state.plugins:
-        form.errors["method"] = "Please choose one of the payment methods shown."
+        form.errors["method"] = _("Please choose one of the payment methods shown.")
     elif "method" not in form.errors:
         # Checked again here: the page may be older than the cart, or posted without JS.
         lines = await state.db.run(_priced_cart, state.db, cart_id(request), state.settings)

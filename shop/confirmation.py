@@ -11,6 +11,9 @@ from pathlib import Path
 import jinja2
 from sqlmodel import Session, select
 
+from shop import i18n
+from shop.i18n import gettext as _
+from shop.i18n import use_locale
 from shop.models import Order, OrderLine, OutboxMessage, Payment
 from shop.money import Money
 from shop.payments.contract import LineKind, PaymentStatus
@@ -21,7 +24,9 @@ _TEMPLATES = jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "t
 def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=_TEMPLATES, autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    i18n.install_in(env)  # rendered inside use_locale(order.locale): words, amounts and countries are the order's
     env.filters["money"] = lambda cents, currency: Money(int(cents), currency).display()
+    env.filters["country"] = i18n.country_name
     return env
 
 
@@ -40,15 +45,18 @@ def confirmation_context(session: Session, order: Order, payment: Payment, metho
         "discounts": by_kind[LineKind.DISCOUNT],
         "delivery": order.delivery_address,
         "invoice": order.invoice_address,
-        "method": method,
+        "method": _(method),
+        "locale": order.locale,
         # Authorized: the provider holds the money (an invoice, a card charged on shipping).
         "paid": PaymentStatus(payment.status) == PaymentStatus.PAID,
     }
 
 
 def confirmation_mail(session: Session, order: Order, payment: Payment, method: str) -> OutboxMessage:
-    context = confirmation_context(session, order, payment, method)
-    return OutboxMessage(order_id=order.id, recipient=order.email,
-                         subject=f"Your order {order.number} is confirmed",
-                         body=_TEXT.get_template("mail/confirmation.txt").render(context),
-                         html_body=_HTML.get_template("mail/confirmation.html").render(context))
+    # In the order's language, whoever's callback got it paid.
+    with use_locale(order.locale):
+        context = confirmation_context(session, order, payment, method)
+        return OutboxMessage(order_id=order.id, recipient=order.email,
+                             subject=_("Your order %(number)s is confirmed") % {"number": order.number},
+                             body=_TEXT.get_template("mail/confirmation.txt").render(context),
+                             html_body=_HTML.get_template("mail/confirmation.html").render(context))

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from babel.lists import format_list
+
+from shop.i18n import country_name, current_locale
+
+# The codes the checkout offers; their names come from the shopper's locale (shop.i18n.country_name).
+# The English names here say which country a code means to someone reading the source.
 COUNTRIES = {"DE": "Germany", "ES": "Spain", "AT": "Austria", "FR": "France", "IT": "Italy", "NL": "Netherlands",
              "PT": "Portugal", "SE": "Sweden", "BE": "Belgium", "CH": "Switzerland"}
 
 
 def country_list(codes: Iterable[str]) -> str:
-    """"Spain", "Spain or Portugal", "France, Italy or Spain": for "only for addresses in ..."."""
-    names = [COUNTRIES.get(code, code) for code in codes]
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} or {names[-1]}"
+    """"Spain", "Spain or Portugal", "France, Italy, or Spain" (in the shopper's language, as it
+    joins them: "Francia, Italia o España"): for "only for addresses in ..."."""
+    names = [country_name(code) for code in codes]
+    return format_list(names, style="or", locale=current_locale()) if names else ""
+
+
+def or_list(words: Iterable[str]) -> str:
+    """"EUR or SEK" as the shopper's language joins alternatives ("EUR eller SEK")."""
+    words = list(words)
+    return format_list(words, style="or", locale=current_locale()) if words else ""
 
 
 def codes_of(setting: str) -> tuple[str, ...]:

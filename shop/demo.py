@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from shop.admin import admin_only
 from shop.cart import CartError, add_to_cart, cart_id, product_by_sku
+from shop.i18n import gettext as _
 from shop.personas import PERSONAS, Persona
 from shop.sandbox_control import SandboxControlError, reset_sandboxes, set_demo_scenario
 from shop.security import checked_form
@@ -42,7 +43,7 @@ async def demo_page(request: Request) -> Response:
 
 def _every_plugin_in_sandbox_mode(state) -> None:
     if not all(_in_sandbox_mode(state, plugin.id) for plugin in state.plugins):
-        raise HTTPException(403, "The demo reset would clear real orders: a plugin talks to its real provider.")
+        raise HTTPException(403, _("The demo reset would clear real orders: a plugin talks to its real provider."))
 
 
 @admin_only
@@ -65,14 +66,15 @@ async def demo_reset(request: Request) -> Response:
     except SandboxControlError as exc:
         return await render(request, "demo_reset.html", {
             "sandbox_pages": state.sandbox_pages, "plugins": state.plugins,
-            "error": f"Nothing in the shop was reset: {exc}. Try again in a moment."}, status_code=502)
+            "error": _("Nothing in the shop was reset: %(error)s. Try again in a moment.") % {"error": exc}},
+            status_code=502)
     await state.db.write(_reset, state.db)
     state.listing.forget()
     request.session.pop("cart", None)
     request.session.pop("orders", None)
     request.session.pop("checkout_details", None)
-    flash(request, "The demo is reset: catalog and stock restored, orders and carts cleared, every sandbox "
-                   "emptied and its scenarios back to normal.")
+    flash(request, _("The demo is reset: catalog and stock restored, orders and carts cleared, every sandbox "
+                     "emptied and its scenarios back to normal."))
     return RedirectResponse("/demo", status_code=303)
 
 
@@ -96,18 +98,20 @@ async def try_flow(request: Request) -> Response:
     try:
         await set_demo_scenario(state, plugin.id, flow.scenario)
     except SandboxControlError as exc:
-        flash(request, f"Could not set the scenario for \"{flow.title}\": {exc}.", "error")
+        flash(request, _("Could not set the scenario for \"%(flow)s\": %(error)s.")
+              % {"flow": _(flow.title), "error": exc}, "error")
         return RedirectResponse("/demo", status_code=303)
     persona = PERSONAS[flow.persona]
     request.session.pop("cart", None)  # a cart of its own: nothing left from the previous flow
     try:
         await state.db.write(_fill_cart, request, persona)
     except CartError as exc:  # sold out since the last reset
-        flash(request, f"Could not fill the cart for \"{flow.title}\": {exc.detail} Reset the demo to restock.",
-              "error")
+        flash(request, _("Could not fill the cart for \"%(flow)s\": %(error)s Reset the demo to restock.")
+              % {"flow": _(flow.title), "error": exc.detail}, "error")
         return RedirectResponse("/demo", status_code=303)
     request.session["checkout_details"] = {**persona.details, "method": f"{plugin.id}:{flow.option or plugin.id}"}
-    flash(request, f"{flow.title}: checking out as {persona.description}. {flow.how}")
+    flash(request, _("%(flow)s: checking out as %(persona)s. %(how)s")
+          % {"flow": _(flow.title), "persona": _(persona.description), "how": _(flow.how)})
     return RedirectResponse("/checkout", status_code=303)
 
 

@@ -34,6 +34,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from shop.db import session as db_session
+from shop.i18n import N_, format_datetime, format_time, ngettext
+from shop.i18n import gettext as _
 from shop.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -201,26 +203,37 @@ async def retry_now(state, message_id: int) -> OutboxMessage | None:
     return await asyncio.to_thread(_retry_now, state.engine, state.settings.smtp_url, message_id)
 
 
+# The states as the back office names them, in its user's language.
+DELIVERY_LABELS = {"sent": N_("sent"), "sending": N_("sending"), "retrying": N_("retrying"), "parked": N_("parked"),
+                   "queued": N_("queued"), "held": N_("held")}
+
+
 @dataclass(frozen=True)
 class DeliveryState:
     name: str  # sent | sending | retrying | parked | queued | held
     details: str = ""
 
+    @property
+    def label(self) -> str:
+        return _(DELIVERY_LABELS[self.name])
+
     def __str__(self) -> str:
-        return f"{self.name} {self.details}".rstrip()
+        return f"{self.label} {self.details}".rstrip()
 
 
 def delivery_state(message: OutboxMessage, now: datetime, smtp_configured: bool) -> DeliveryState:
     """What the back office says about a message."""
-    attempts = f"{message.attempts} attempt{'s' if message.attempts != 1 else ''}"
+    attempts = ngettext("%(count)s attempt", "%(count)s attempts", message.attempts) % {"count": message.attempts}
     if message.sent_at:
-        return DeliveryState("sent", f"at {message.sent_at:%Y-%m-%d %H:%M}")
+        return DeliveryState("sent", _("at %(when)s") % {"when": format_datetime(message.sent_at)})
     if message.parked_at:
-        return DeliveryState("parked", f"since {message.parked_at:%Y-%m-%d %H:%M} after {attempts}: {message.error}")
+        return DeliveryState("parked", _("since %(when)s after %(attempts)s: %(error)s") % {
+            "when": format_datetime(message.parked_at), "attempts": attempts, "error": message.error})
     if message.claimed_until and message.claimed_until > now:
-        return DeliveryState("sending", f"by {message.claimed_by}")
+        return DeliveryState("sending", _("by %(worker)s") % {"worker": message.claimed_by})
     if message.next_attempt_at and message.next_attempt_at > now:
-        return DeliveryState("retrying", f"at {message.next_attempt_at:%H:%M:%S} after {attempts}: {message.error}")
+        return DeliveryState("retrying", _("at %(when)s after %(attempts)s: %(error)s") % {
+            "when": format_time(message.next_attempt_at), "attempts": attempts, "error": message.error})
     if not smtp_configured:
-        return DeliveryState("held", "here: no SMTP server is set")
-    return DeliveryState("queued", f"(last error: {message.error})" if message.error else "")
+        return DeliveryState("held", _("here: no SMTP server is set"))
+    return DeliveryState("queued", _("(last error: %(error)s)") % {"error": message.error} if message.error else "")

@@ -75,6 +75,7 @@ class Order(SQLModel, table=True):
     status: str = Field(default="awaiting_payment", index=True, max_length=24)
     channel: str = Field(default="online", max_length=12)
     currency: str = Field(default="EUR", max_length=3)
+    locale: str = Field(default="en", max_length=8)  # the language it was placed in: its e-mails speak it
     total_cents: int
     email: str = Field(max_length=254)
     given_names: str = Field(max_length=80)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from babel import Locale
+from babel.numbers import get_currency_symbol, get_decimal_symbol, get_group_symbol
+
+from shop.i18n import current_locale
 
 # ISO 4217 exponents for the currencies the providers here accept.
 _EXPONENTS = {"EUR": 2, "SEK": 2, "USD": 2, "GBP": 2, "CHF": 2, "PLN": 2, "NOK": 2, "DKK": 2}
@@ -45,11 +52,13 @@ class Money:
         """Plain major-unit notation, as wire formats want it: "44.85"."""
         return f"{self.to_decimal():.{self.exponent}f}"
 
-    def display(self) -> str:
-        symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(self.currency)
-        text = f"{abs(self.to_decimal()):,.{self.exponent}f}"
-        sign = "-" if self.minor < 0 else ""
-        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {self.currency}"
+    def display(self, locale: str | None = None) -> str:
+        """As people of the locale (the request's, unless named) write it: "€14.50", "14,50 €", "14,50 kr"."""
+        return _format_of(locale or current_locale(), self.currency).apply(self.minor)
+
+    def editable(self, locale: str | None = None) -> str:
+        """The plain amount for a form field, with the locale's decimal mark and no grouping: "12,50"."""
+        return str(self).replace(".", _format_of(locale or current_locale(), self.currency).decimal)
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -77,6 +86,48 @@ class Money:
 
     def __bool__(self) -> bool:
         return self.minor != 0
+
+
+@dataclass(frozen=True)
+class _MoneyFormat:
+    """Babel's currency pattern for one locale and currency, taken apart once and then applied to
+    integer minor units: Babel's own formatter costs tens of microseconds a call, and every page
+    shows many prices. tests/test_money_format.py holds it to Babel's output."""
+
+    prefixes: tuple[str, str]  # (positive, negative), the currency symbol already in place
+    suffixes: tuple[str, str]
+    decimal: str
+    group: str
+    grouping: tuple[int, int]  # the first group's size from the right, then every other group's
+    exponent: int
+
+    def apply(self, minor: int) -> str:
+        negative = minor < 0
+        major, fraction = divmod(abs(minor), 10**self.exponent)
+        digits, size, groups = str(major), self.grouping[0], []
+        while len(digits) > size:
+            groups.append(digits[-size:])
+            digits, size = digits[:-size], self.grouping[1]
+        number = self.group.join([digits, *reversed(groups)])
+        if self.exponent:
+            number += self.decimal + f"{fraction:0{self.exponent}d}"
+        return self.prefixes[negative] + number + self.suffixes[negative]
+
+
+@functools.cache
+def _format_of(locale: str, currency: str) -> _MoneyFormat:
+    where = Locale.parse(locale)
+    pattern = where.currency_formats["standard"]
+    symbol = get_currency_symbol(currency, where)
+
+    def filled(affix: str) -> str:  # as Babel's NumberPattern.apply fills in the symbol and drops quotes
+        affix = affix.replace("¤¤¤", currency).replace("¤¤", currency).replace("¤", symbol)
+        return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", affix)
+
+    return _MoneyFormat(prefixes=(filled(pattern.prefix[0]), filled(pattern.prefix[1])),
+                        suffixes=(filled(pattern.suffix[0]), filled(pattern.suffix[1])),
+                        decimal=get_decimal_symbol(where), group=get_group_symbol(where),
+                        grouping=pattern.grouping, exponent=_EXPONENTS[currency])
 
 
 def tax_included(gross: Money, rate_percent: Decimal | int | str) -> Money:

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from shop.i18n import gettext as _
 from shop.models import Order, OrderLine, OutboxMessage, Payment, Refund
 from shop.money import Money
 from shop.payments.attempts import snapshot_of
@@ -45,11 +46,11 @@ def grant_access(conn: HTTPConnection, order: Order) -> None:
 def owned_order(conn: HTTPConnection) -> Order:
     public_id = conn.path_params["public_id"]
     if public_id not in conn.session.get("orders", []):
-        raise HTTPException(404, "There is no such order.")  # another shopper's order: as if it did not exist
+        raise HTTPException(404, _("There is no such order."))  # another shopper's order: as if it did not exist
     with conn.app.state.db() as session:
         order = session.exec(_ORDER_BY_PUBLIC_ID, params={"public_id": public_id}).first()
     if order is None:
-        raise HTTPException(404, "There is no such order.")
+        raise HTTPException(404, _("There is no such order."))
     return order
 
 
@@ -107,7 +108,7 @@ async def order_page(request: Request) -> Response:
     context = await db.run(_page_context, request, order)
     if isinstance(context["step"], Embed):
         allow_in_csp(request, dict(context["step"].csp))
-    _, panel_html = await panel(request, order, context)
+    _status, panel_html = await panel(request, order, context)
     return await render(request, "order.html", {**context, "panel_html": panel_html,
                                                 "total": Money(order.total_cents, order.currency)})
 
@@ -175,14 +176,14 @@ async def pay_again(request: Request) -> Response:
     form = await checked_form(request)
     context = await request.app.state.db.run(panel_context, request, order)
     if not context["can_retry"]:
-        flash(request, "This order cannot take a new payment now.", "error")
+        flash(request, _("This order cannot take a new payment now."), "error")
         return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
-    plugin_id, _, option = str(form.get("method", "")).partition(":")
+    plugin_id, _colon, option = str(form.get("method", "")).partition(":")
     state = request.app.state
     chosen = next((o for o in await retry_options(request, order) if (o.plugin_id, o.option_id) == (plugin_id, option)),
                   None)
     if chosen is None or chosen.unavailable:
-        flash(request, chosen.unavailable if chosen else "Please choose one of the payment methods shown.", "error")
+        flash(request, chosen.unavailable if chosen else _("Please choose one of the payment methods shown."), "error")
         return RedirectResponse(f"/orders/{order.public_id}", status_code=303)
     payment, started, error = await state.attempts.start(order.id, plugin_id, option, start_context(request))
     return next_step_response(request, order, started, error)
@@ -193,7 +194,7 @@ async def receipt_mail(request: Request) -> Response:
     order = await request.app.state.db.run(owned_order, request)
     message = await request.app.state.db.run(_confirmation_of, request.app.state.db, order)
     if message is None:
-        raise HTTPException(404, "No confirmation has been sent for this order yet.")
+        raise HTTPException(404, _("No confirmation has been sent for this order yet."))
     return await render(request, "receipt_mail.html", {"order": order, "message": message})
 
 

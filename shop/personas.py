@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shop.i18n import N_
+
 
 @dataclass(frozen=True)
 class Persona:
     key: str
-    description: str  # who they are, in the demo guide's words
+    description: str  # who they are, in the demo guide's words (marked N_, translated where shown)
     details: Mapping[str, str]  # the checkout form's fields, by their names
     cart: tuple[tuple[str, int], ...]  # (product SKU, quantity)
 
@@ -33,18 +35,18 @@ def _spanish(given_names: str, surname: str) -> dict[str, str]:
 SEQURA_CART = (("LAMP-DESK", 1), ("MUG-ENAMEL", 1))
 
 PERSONAS: dict[str, Persona] = {p.key: p for p in (
-    Persona("lucia", "Lucía García, a shopper in Madrid (SeQura approves her)", _spanish("Lucía", "García"),
+    Persona("lucia", N_("Lucía García, a shopper in Madrid (SeQura approves her)"), _spanish("Lucía", "García"),
             SEQURA_CART),
-    Persona("lucia-rejected", "Lucía \"Reject Test\": the surname SeQura's sandbox always rejects",
+    Persona("lucia-rejected", N_("Lucía \"Reject Test\": the surname SeQura's sandbox always rejects"),
             _spanish("Lucía", "Reject Test"), SEQURA_CART),
-    Persona("lucia-reviewed", "\"Review Test Approve\": the name SeQura puts on hold for review, then approves",
+    Persona("lucia-reviewed", N_("\"Review Test Approve\": the name SeQura puts on hold for review, then approves"),
             _spanish("Review", "Test Approve"), SEQURA_CART),
-    Persona("max", "Max Mustermann, a shopper in Berlin",
+    Persona("max", N_("Max Mustermann, a shopper in Berlin"),
             {"email": "max@example.com", "phone": "+49 170 1234567", "date_of_birth": "1965-12-31",
              "given_names": "Max", "surname": "Mustermann", "line1": "Hauptstraße 5", "line2": "", "company": "",
              "postal_code": "10115", "city": "Berlin", "country_code": "DE", "invoice_same": "on"},
             (("NOTEBOOK-A5", 2), ("PEN-BLUE", 1))),
-    Persona("sven", "Sven Svensson, a SEQR user in Stockholm",
+    Persona("sven", N_("Sven Svensson, a SEQR user in Stockholm"),
             {"email": "sven@example.com", "phone": "+46 70 123 45 67", "date_of_birth": "1979-06-06",
              "given_names": "Sven", "surname": "Svensson", "line1": "Drottninggatan 1", "line2": "", "company": "",
              "postal_code": "111 51", "city": "Stockholm", "country_code": "SE", "invoice_same": "on"},

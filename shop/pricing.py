@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from shop.i18n import gettext as _
 from shop.models import Product
 from shop.money import Money
 from shop.payments.contract import LineKind, OrderLine
@@ -51,12 +52,13 @@ def basket_lines(items: list[tuple[Product, int]], discount_code: str, shipping_
     discount = find_discount(discount_code) if discount_code else None
     off = discount.amount(products_total) if discount else Money.zero(currency)
     if products_total.minor - off.minor < free_shipping_from_cents:
-        lines.append(OrderLine(LineKind.SHIPPING, "shipping", "Shipping", 1, Money(shipping_fee_cents, currency),
+        lines.append(OrderLine(LineKind.SHIPPING, "shipping", _("Shipping"), 1, Money(shipping_fee_cents, currency),
                                SHIPPING_TAX_RATE))
     if off:
         # The discount carries the tax rate of the products it mostly applies to.
         main_rate = max(lines[: len(items)], key=lambda line: line.total.minor).tax_rate
-        lines.append(OrderLine(LineKind.DISCOUNT, discount.code, f"Discount {discount.code}", 1, -off, main_rate))
+        name = _("Discount %(code)s") % {"code": discount.code}
+        lines.append(OrderLine(LineKind.DISCOUNT, discount.code, name, 1, -off, main_rate))
     return tuple(lines)
 
 

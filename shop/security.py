@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shop.i18n import gettext as _
+
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 # Fields a browser must never send: prices and totals are the server's alone.
@@ -29,9 +31,9 @@ async def checked_form(request: Request) -> FormData:
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
     expected = request.session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise HTTPException(403, "This form has expired or did not come from this shop. Reload the page and try again.")
+        raise HTTPException(403, _("This form has expired or did not come from this shop. Reload the page and try again."))
     if PRICE_FIELDS & set(form.keys()):
-        raise HTTPException(400, "Prices and totals are set by the shop and cannot be sent with a form.")
+        raise HTTPException(400, _("Prices and totals are set by the shop and cannot be sent with a form."))
     return form
 
 

@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from shop import i18n
+from shop.i18n import N_
 from shop.money import Money
 from shop.payments.contract import StartContext
 from shop.security import csrf_token
@@ -18,6 +20,14 @@ from shop.security import csrf_token
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
+
+
+# Statuses as people read them; the code and the CSS keep the plain names.
+ORDER_STATUS_LABELS = {"awaiting_payment": N_("awaiting payment"), "authorized": N_("authorized"), "paid": N_("paid"),
+                       "refunded": N_("refunded"), "expired": N_("expired"), "cancelled": N_("cancelled")}
+PAYMENT_STATUS_LABELS = {"created": N_("created"), "pending": N_("pending"), "authorized": N_("authorized"),
+                         "paid": N_("paid"), "failed": N_("failed"), "cancelled": N_("cancelled"),
+                         "expired": N_("expired"), "refunded": N_("refunded")}
 
 
 def make_templates(plugin_dirs: dict[str, Path]) -> Jinja2Templates:
@@ -28,9 +38,20 @@ def make_templates(plugin_dirs: dict[str, Path]) -> Jinja2Templates:
     ])
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(default=True),
                              auto_reload=False, trim_blocks=True, lstrip_blocks=True)
+    i18n.install_in(env)
     env.filters["money"] = lambda value, currency="EUR": (
         value.display() if isinstance(value, Money) else Money(int(value), currency).display())
+    env.filters["amount"] = lambda minor, currency="EUR": Money(int(minor), currency).editable()
+    env.filters["order_status"] = lambda status: i18n.gettext(ORDER_STATUS_LABELS.get(status, status))
+    env.filters["payment_status"] = lambda status: i18n.gettext(PAYMENT_STATUS_LABELS.get(status, status))
+    env.filters["number"] = i18n.format_number
+    env.filters["datetime"] = i18n.format_datetime
+    env.filters["date"] = i18n.format_date
+    env.filters["time"] = i18n.format_time
+    env.filters["country"] = i18n.country_name
     env.globals["csrf_token"] = csrf_token
+    env.globals["current_locale"] = i18n.current_locale
+    env.globals["locale_names"] = i18n.LOCALE_NAMES
     return Jinja2Templates(env=env)
 
 
@@ -80,4 +101,4 @@ def start_context(request: Request) -> StartContext:
     """What a plugin may know of the shopper's device when it starts a payment."""
     agent = request.headers.get("user-agent", "")
     return StartContext(user_agent=agent, ip_address=request.client.host if request.client else "",
-                        is_mobile=bool(_MOBILE.search(agent)), locale="en")
+                        is_mobile=bool(_MOBILE.search(agent)), locale=i18n.current_locale())

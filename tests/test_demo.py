@@ -197,3 +197,20 @@ async def test_try_it_and_the_guide_are_only_for_plugins_in_sandbox_mode(tmp_pat
             assert (await shopper.get("/demo")).status_code == 404  # nothing of a demo in a live store
         finally:
             await shopper.aclose()
+
+
+async def test_the_guide_and_try_it_speak_the_presenters_language(tmp_path):
+    async with running_app(make_settings(tmp_path), plugin_ids=ALL) as app:
+        shopper = Shopper(app)
+        try:
+            await shopper.post("/locale", {"locale": "es", "next": "/demo"})
+            guide = (await shopper.get("/demo")).text
+            assert "Guía de la demo" in guide and ">Probar</button>" in guide
+            assert "Pago aplazado, aprobado" in guide  # a plugin's flow title
+            assert "Lucía García, una compradora de Madrid (SeQura la aprueba)" in guide  # a persona
+            index, _flow = flow_to_try(app.state.plugins.get("sequra"))
+            await shopper.post(f"/demo/try/sequra/{index}")
+            checkout = (await shopper.get("/checkout")).text
+            assert "compras como Lucía García" in checkout
+        finally:
+            await shopper.aclose()

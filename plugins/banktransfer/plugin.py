@@ -11,6 +11,8 @@ from starlette.requests import Request
 from plugins.banktransfer.client import BankClient, signature_valid
 from plugins.banktransfer.settings import BankTransferSettings
 from plugins.banktransfer.status import to_status
+from shop.i18n import N_, format_date, ngettext
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -36,21 +38,26 @@ SIGNATURE_HEADER = "x-bank-signature"
 
 class BankTransferPlugin(PluginBase):
     id = "banktransfer"
-    name = "Bank transfer"
+    name = N_("Bank transfer")  # translated where shown: the shop calls it by a name in each language
     capabilities = frozenset({Capability.CANCEL, Capability.STATUS_PUSH})
     settings_model = BankTransferSettings
     has_read_back = True
     demo_flows = (
-        DemoFlow("Prepayment by transfer", "Place the order: its page shows IBAN, reference and a GiroCode.",
+        DemoFlow(N_("Prepayment by transfer"),
+                 N_("Place the order: its page shows IBAN, reference and a GiroCode."),
                  persona="max"),
-        DemoFlow("The transfer arrives", "Place the order, then book the transfer on the sandbox bank's control "
-                                         "page (or send it from its online banking): the order page turns paid live.",
+        DemoFlow(N_("The transfer arrives"),
+                 N_("Place the order, then book the transfer on the sandbox bank's control page (or send it from its "
+                    "online banking): the order page turns paid live."),
                  persona="max"),
-        DemoFlow("The bank's webhook is lost", "Place the order and book the transfer: no webhook comes (scenario "
-                                               "'lost'); about a minute later the reconciler reads the bank back and the order turns paid.",
+        DemoFlow(N_("The bank's webhook is lost"),
+                 N_("Place the order and book the transfer: no webhook comes (scenario 'lost'); about a minute later "
+                    "the reconciler reads the bank back and the order turns paid."),
                  persona="max", scenario={"webhook": "lost"}),
-        DemoFlow("Merchant confirms by hand", "Back office, the order, 'Mark transfer received'."),
-        DemoFlow("Unpaid orders expire", "Orders not paid within the expiry time expire and give their stock back."),
+        DemoFlow(N_("Merchant confirms by hand"),
+                 N_("Back office, the order, 'Mark transfer received'.")),
+        DemoFlow(N_("Unpaid orders expire"),
+                 N_("Orders not paid within the expiry time expire and give their stock back.")),
     )
 
     def __init__(self, settings: BankTransferSettings, runtime: PluginRuntime) -> None:
@@ -58,11 +65,13 @@ class BankTransferPlugin(PluginBase):
         self.bank = BankClient(runtime.http, settings.base_url, settings.api_key)
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
+        days = self.settings.pay_within_days
         # A SEPA credit transfer (and its GiroCode) moves euro only.
-        unavailable = "" if order.currency == "EUR" else "Bank transfer takes payments in euro only."
-        return [PaymentOption(self.id, self.id, self.name,
-                              f"Transfer the amount within {self.settings.pay_within_days} days; we ship when it arrives.",
-                              unavailable=unavailable)]
+        unavailable = "" if order.currency == "EUR" else _("Bank transfer takes payments in euro only.")
+        return [PaymentOption(self.id, self.id, _(self.name), ngettext(
+            "Transfer the amount within %(days)s day; we ship when it arrives.",
+            "Transfer the amount within %(days)s days; we ship when it arrives.", days) % {"days": days},
+            unavailable=unavailable)]
 
     @staticmethod
     def transfer_reference(payment: PaymentAttempt) -> str:
@@ -73,14 +82,16 @@ class BankTransferPlugin(PluginBase):
         reference = self.transfer_reference(payment)
         credit = await self.bank.expect_credit(reference=reference, amount=payment.amount,
                                                notify_url=payment.urls.callback, iban=s.iban)
-        fields = (("Account owner", s.account_owner), ("IBAN", s.iban), ("BIC", s.bic), ("Bank", s.bank_name),
-                  ("Amount", payment.amount.display()), ("Reference", reference))
+        # Kept with the attempt and shown on the order page: in the language the shopper paid in.
+        fields = ((_("Account owner"), s.account_owner), ("IBAN", s.iban), ("BIC", s.bic), (_("Bank"), s.bank_name),
+                  (_("Amount"), payment.amount.display()), (_("Reference"), reference))
         qr = girocode_payload(bic=s.bic, name=s.account_owner, iban=s.iban, amount_cents=payment.amount.minor,
                               currency=payment.amount.currency, purpose=reference)
         due = payment.order.created_at + timedelta(days=s.pay_within_days)
         return Started(
             next_step=Instructions(fields, qr_payload=qr, note=(
-                f"Please transfer the amount with the reference by {due:%d %B %Y}. We ship as soon as it arrives.")),
+                _("Please transfer the amount with the reference by %(date)s. We ship as soon as it arrives.")
+                % {"date": format_date(due, "long")})),
             observation=Observation(PaymentStatus.PENDING, credit.status, f"credit:{credit.id}:open",
                                     reference=credit.id),
             reference=credit.id, data={"transfer_reference": reference})
@@ -91,7 +102,8 @@ class BankTransferPlugin(PluginBase):
         received = Money(credit.received, credit.currency or payment.amount.currency)
         detail = ""
         if credit.status == "partially_credited":
-            detail = f"{received.display()} of {payment.amount.display()} has arrived so far."
+            detail = _("%(received)s of %(amount)s has arrived so far.") % {
+                "received": received.display(), "amount": payment.amount.display()}
         return Observation(status, credit.status, f"credit:{credit.id}:{credit.status}:{received.minor}",
                            reference=credit.id, amount=received if status == PaymentStatus.PAID else None,
                            detail=detail)

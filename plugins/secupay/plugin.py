@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shop.countries import codes_of, country_list
+from shop.i18n import N_
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.answers import UnexpectedAnswer, parse
 from shop.payments.base import PLAIN_REPLIES, PluginBase
@@ -41,13 +43,13 @@ from .settings import SecupaySettings
 from .status import SIMPLE_TEXT, payment_status
 
 METHOD_LABELS = {
-    "creditcard": "Credit card",
-    "debit": "SEPA direct debit",
+    "creditcard": N_("Credit card"),
+    "debit": N_("SEPA direct debit"),
     "paypal": "PayPal",
-    "prepaid": "Prepayment (bank transfer)",
-    "invoice": "Invoice",
+    "prepaid": N_("Prepayment (bank transfer)"),
+    "invoice": N_("Invoice"),
     "sofort": "Sofort",
-    "easycredit": "easyCredit instalments",
+    "easycredit": N_("easyCredit instalments"),
 }
 CURRENCIES = {"EUR"}  # what secupay contracts settle in
 
@@ -93,15 +95,16 @@ def grouped_iban(iban: str) -> str:
 
 def transfer_step(transfer: dict, amount: Money, method: str) -> Instructions:
     """The order page's next step once the shopper is back from secupay with prepaid or invoice."""
-    fields = (("Account holder", str(transfer.get("owner") or "")),
-              ("IBAN", grouped_iban(str(transfer.get("iban") or ""))), ("BIC", str(transfer.get("bic") or "")), ("Bank", str(transfer.get("bank") or "")),
-              ("Purpose", str(transfer.get("purpose") or "")), ("Amount", amount.display()))
+    fields = ((_("Account holder"), str(transfer.get("owner") or "")),
+              ("IBAN", grouped_iban(str(transfer.get("iban") or ""))), ("BIC", str(transfer.get("bic") or "")),
+              (_("Bank"), str(transfer.get("bank") or "")),
+              (_("Purpose"), str(transfer.get("purpose") or "")), (_("Amount"), amount.display()))
     if method == "invoice":
-        note = ("Please transfer the amount once your goods have arrived, with the purpose exactly as shown: "
-                "secupay collects the invoice for us.")
+        note = _("Please transfer the amount once your goods have arrived, with the purpose exactly as shown: "
+                 "secupay collects the invoice for us.")
     else:
-        note = ("Please transfer the amount with the purpose exactly as shown: it is how secupay finds your "
-                "payment. We ship as soon as the money arrives.")
+        note = _("Please transfer the amount with the purpose exactly as shown: it is how secupay finds your "
+                 "payment. We ship as soon as the money arrives.")
     return Instructions(fields=tuple((label, value) for label, value in fields if value),
                         qr_payload=epc_payload(transfer, amount), note=note)
 
@@ -115,21 +118,28 @@ class SecupayPlugin(PluginBase):
     has_read_back = True
     replies = _REPLIES
     demo_flows = (
-        DemoFlow("Card", "Place the order; on secupay's page pay with 4111 1111 1111 1111: back on the receipt.",
+        DemoFlow(N_("Card"),
+                 N_("Place the order; on secupay's page pay with 4111 1111 1111 1111: back on the receipt."),
                  persona="max", option="creditcard"),
-        DemoFlow("Declined, then paid", "Card 4000 0000 0000 0002 is declined on secupay's page; another card pays.",
+        DemoFlow(N_("Declined, then paid"),
+                 N_("Card 4000 0000 0000 0002 is declined on secupay's page; another card pays."),
                  persona="max", option="creditcard"),
-        DemoFlow("3-D Secure", "Card 4000 0000 0000 3220 asks for the bank's code (1234).",
+        DemoFlow(N_("3-D Secure"),
+                 N_("Card 4000 0000 0000 3220 asks for the bank's code (1234)."),
                  persona="max", option="creditcard"),
-        DemoFlow("SEPA direct debit", "IBAN DE37 5032 4000 1000 0005 24, tick the mandate.",
+        DemoFlow(N_("SEPA direct debit"),
+                 N_("IBAN DE37 5032 4000 1000 0005 24, tick the mandate."),
                  persona="max", option="debit"),
-        DemoFlow("Prepayment", "The order page shows secupay's account and a GiroCode; 'transfer received' on the "
-                               "sandbox's page turns it paid live.", persona="max", option="prepaid"),
-        DemoFlow("Rejected by secupay", "Whatever is paid with, secupay refuses (scenario 'reject'): the shopper is "
-                                        "back in the shop, free to choose another way.",
+        DemoFlow(N_("Prepayment"),
+                 N_("The order page shows secupay's account and a GiroCode; 'transfer received' on the sandbox's page "
+                    "turns it paid live."),
+                 persona="max", option="prepaid"),
+        DemoFlow(N_("Rejected by secupay"),
+                 N_("Whatever is paid with, secupay refuses (scenario 'reject'): the shopper is back in the shop, "
+                    "free to choose another way."),
                  persona="max", option="creditcard", scenario={"outcome": "reject"}),
-        DemoFlow("Capture later", "With SECUPAY_AUTO_CAPTURE=false the back office captures the authorised card "
-                                  "payment."),
+        DemoFlow(N_("Capture later"),
+                 N_("With SECUPAY_AUTO_CAPTURE=false the back office captures the authorised card payment.")),
     )
 
     def __init__(self, settings: SecupaySettings, runtime: PluginRuntime) -> None:
@@ -159,17 +169,17 @@ class SecupayPlugin(PluginBase):
         # The merchant's choice and order, of what the contract offers: never a method without a link.
         methods = [m for m in self.settings.method_list if m in METHOD_LABELS and m in contract]
         general = PaymentOption(self.id, "general", "secupay",
-                                detail=", ".join(METHOD_LABELS[m] for m in methods), unavailable=reason)
-        return [general, *(PaymentOption(self.id, m, METHOD_LABELS[m], detail="via secupay", unavailable=reason)
+                                detail=", ".join(_(METHOD_LABELS[m]) for m in methods), unavailable=reason)
+        return [general, *(PaymentOption(self.id, m, _(METHOD_LABELS[m]), detail=_("via secupay"), unavailable=reason)
                            for m in methods)]
 
     def unavailable_for(self, order: OrderSnapshot) -> str:
         if order.currency not in CURRENCIES:
-            return "secupay takes payments in euro only."
+            return _("secupay takes payments in euro only.")
         countries = codes_of(self.settings.countries)
         addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
         if countries and any(code and code.upper() not in countries for code in addresses):
-            return f"Only for addresses in {country_list(countries)}."
+            return _("Only for addresses in %(countries)s.") % {"countries": country_list(countries)}
         return ""
 
     async def _create(self, body: dict) -> CreatedTransaction:
@@ -284,7 +294,8 @@ class SecupayPlugin(PluginBase):
         detail = _sentence(status, method or (picked if status == PaymentStatus.FAILED else None), simple)
         if step is not None and status == PaymentStatus.PENDING:
             # Shown above the bank details on the order page, and in the merchant's timeline.
-            detail = f"Prepayment by bank transfer to secupay: {due.display()}, purpose {transfer['purpose']}"
+            detail = _("Prepayment by bank transfer to secupay: %(amount)s, purpose %(purpose)s") % {
+                "amount": due.display(), "purpose": transfer["purpose"]}
         return Observation(status=status, raw_status=raw, dedupe_key=key, reference=stx_id, amount=amount,
                            detail=detail, data=data, refunds=refunds, next_step=step)
 
@@ -369,27 +380,34 @@ def _key(stx_id: str, word: str, pci_id: str | None = None, simple: int | None =
 
 
 # The method inside a sentence: "Paid by card", "secupay declined the card payment".
-METHOD_WORDS = {"creditcard": "card", "prepaid": "prepayment", "invoice": "invoice", "easycredit": "easyCredit"}
+METHOD_WORDS = {"creditcard": N_("card"), "prepaid": N_("prepayment"), "invoice": N_("invoice"),
+                "easycredit": "easyCredit"}
 
 
 def _sentence(status: PaymentStatus, method: str | None, simple: int | None) -> str:
-    label = METHOD_LABELS.get(method or "", method or "secupay")
-    word = METHOD_WORDS.get(method or "", label)
+    """What the shopper (and the merchant's timeline) reads about the payment, in the order's language."""
+    label = _(METHOD_LABELS.get(method or "", method or "secupay"))
+    word = _(METHOD_WORDS[method]) if method in METHOD_WORDS else label
     if status == PaymentStatus.PAID:
-        return f"Paid by {word}" + (" (the bank reports an issue)" if simple == 4 else "")
+        if simple == 4:
+            return _("Paid by %(method)s (the bank reports an issue)") % {"method": word}
+        return _("Paid by %(method)s") % {"method": word}
     if status == PaymentStatus.AUTHORIZED:
         if simple == 14:
-            return "Invoice accepted by secupay: capture it when the goods are shipped"
-        return f"{label} authorised: capture to collect the money"
+            return _("Invoice accepted by secupay: capture it when the goods are shipped")
+        return _("%(method)s authorised: capture to collect the money") % {"method": label}
     if status == PaymentStatus.PENDING:
         if method == "prepaid":
-            return "Waiting for the bank transfer to arrive at secupay"
+            return _("Waiting for the bank transfer to arrive at secupay")
         if method:
-            return f"{label}: secupay is still checking the payment"
-        return "secupay's payment page has not been completed yet"
+            return _("%(method)s: secupay is still checking the payment") % {"method": label}
+        return _("secupay's payment page has not been completed yet")
     if status == PaymentStatus.FAILED:
-        failed = f"secupay declined the {word} payment" if method else "The payment failed at secupay"
-        return f"{failed}. No money was taken: please try again, with another card or another way to pay."
+        if method:
+            return _("secupay declined the %(method)s payment. No money was taken: please try again, with another "
+                     "card or another way to pay.") % {"method": word}
+        return _("The payment failed at secupay. No money was taken: please try again, with another card or another "
+                 "way to pay.")
     if status == PaymentStatus.CANCELLED:
-        return "The payment was cancelled at secupay"
+        return _("The payment was cancelled at secupay")
     return label

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from shop.i18n import gettext as _
 from shop.payments.contract import ProviderError
 from shop.security import checked_form
 from shop.web import flash, render
@@ -27,7 +28,7 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
         report, rows, error = None, [], ""
         if report_id and period_id:
             if report_id not in REPORT_IDS:
-                error = "Pick one of SEQR's reports."
+                error = _("Pick one of SEQR's reports.")
             else:
                 terminal = plugin.settings.terminal_id if report_id in TERMINAL_REPORTS else None
                 try:
@@ -48,9 +49,10 @@ def routes(plugin: SeqrPlugin) -> list[Route]:
         try:
             period_id = await plugin.mark_transaction_period(terminal)
         except ProviderError as exc:
-            flash(request, f"SEQR refused: {exc.message}", "error")
+            flash(request, _("SEQR refused: %(message)s") % {"message": exc.message}, "error")
         else:
-            flash(request, f"Period {period_id} closed at SEQR. Its reports are ready in a few seconds.")
+            flash(request, _("Period %(period)s closed at SEQR. Its reports are ready in a few seconds.")
+                  % {"period": period_id})
         return RedirectResponse(BASE, status_code=303)
 
     return [

@@ -25,7 +25,9 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from shop.countries import codes_of
+from shop.countries import codes_of, or_list
+from shop.i18n import N_, install_in, use_locale
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.base import PluginBase
 from shop.payments.contract import (
@@ -68,6 +70,7 @@ from .status import to_payment_status
 
 _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
                                 autoescape=True, trim_blocks=True, lstrip_blocks=True)
+install_in(_templates)
 
 
 class SeqrPlugin(PluginBase):
@@ -78,26 +81,35 @@ class SeqrPlugin(PluginBase):
     settings_model = SeqrSettings
     has_read_back = True
     templates_dir = Path(__file__).parent / "templates"
-    admin_links = (("/", "SEQR end of day"),)
+    admin_links = (("/", N_("SEQR end of day")),)
     demo_flows = (
-        DemoFlow("Pay by scanning", "Place the order; open the sandbox app (link under the code, or the sandbox "
-                                    "control page), confirm, PIN 1234. The order page turns paid by itself.",
+        DemoFlow(N_("Pay by scanning"),
+                 N_("Place the order; open the sandbox app (link under the code, or the sandbox control page), "
+                    "confirm, PIN 1234. The order page turns paid by itself."),
                  persona="sven"),
-        DemoFlow("Pay on a phone", "On a phone-sized window, tap Pay with SEQR; after paying, the app's OK button "
-                                   "follows the backURL to the receipt.", persona="sven"),
-        DemoFlow("Payer's bank declines", "Place the order and pay in the app with PIN 1234: the payer's bank "
-                                          "declines (scenario 'decline') and the order page offers another try.",
+        DemoFlow(N_("Pay on a phone"),
+                 N_("On a phone-sized window, tap Pay with SEQR; after paying, the app's OK button follows the "
+                    "backURL to the receipt."),
+                 persona="sven"),
+        DemoFlow(N_("Payer's bank declines"),
+                 N_("Place the order and pay in the app with PIN 1234: the payer's bank declines (scenario 'decline') "
+                    "and the order page offers another try."),
                  persona="sven", scenario={"bank": "decline"}),
-        DemoFlow("Payer cancels", "Place the order and cancel in the app: the order page offers another try.",
+        DemoFlow(N_("Payer cancels"),
+                 N_("Place the order and cancel in the app: the order page offers another try."),
                  persona="sven"),
-        DemoFlow("Notification lost", "Place the order and pay: no notification comes (scenario 'lost'); the payment "
-                                      "is reversed after 20 s unless the shop reads it, and the sandbox shows the "
-                                      "SMS sent to the payer.", persona="sven", scenario={"notification": "lost"}),
-        DemoFlow("Refund", "In the back office, refund part of a paid SEQR order, then the rest."),
-        DemoFlow("End of day", "Back office, SEQR end of day: close the period, then run a report."),
-        DemoFlow("Instant Checkout", "On a product page, scan the SEQR Instant Checkout code (or open the sandbox app "
-                                     "from the link under it), confirm the stored address, then PIN 1234: the order "
-                                     "is made, paid and confirmed without visiting the cart."),
+        DemoFlow(N_("Notification lost"),
+                 N_("Place the order and pay: no notification comes (scenario 'lost'); the payment is reversed after "
+                    "20 s unless the shop reads it, and the sandbox shows the SMS sent to the payer."),
+                 persona="sven", scenario={"notification": "lost"}),
+        DemoFlow(N_("Refund"),
+                 N_("In the back office, refund part of a paid SEQR order, then the rest.")),
+        DemoFlow(N_("End of day"),
+                 N_("Back office, SEQR end of day: close the period, then run a report.")),
+        DemoFlow(N_("Instant Checkout"),
+                 N_("On a product page, scan the SEQR Instant Checkout code (or open the sandbox app from the link "
+                    "under it), confirm the stored address, then PIN 1234: the order is made, paid and confirmed "
+                    "without visiting the cart.")),
     )
 
     def __init__(self, settings: SeqrSettings, runtime: PluginRuntime) -> None:
@@ -117,9 +129,9 @@ class SeqrPlugin(PluginBase):
 
     async def options(self, order: OrderSnapshot) -> Sequence[PaymentOption]:
         currencies = codes_of(self.settings.currencies)
-        unavailable = (f"SEQR takes payments in {' or '.join(currencies)} only."
+        unavailable = (_("SEQR takes payments in %(currencies)s only.") % {"currencies": or_list(currencies)}
                        if currencies and order.currency not in currencies else "")
-        return [PaymentOption(self.id, self.id, self.name, detail="Scan the code with the SEQR app",
+        return [PaymentOption(self.id, self.id, self.name, detail=_("Scan the code with the SEQR app"),
                               unavailable=unavailable)]
 
     @property
@@ -141,8 +153,10 @@ class SeqrPlugin(PluginBase):
         )
         if sum((r.total for r in rows), Money.zero(payment.amount.currency)) != payment.amount:
             rows = ()  # SEQR wants rows that add up to the total; without them it shows the total alone
+        with use_locale(order.customer.language):  # the payer reads it in the app, in the shop's language
+            title = _("%(shop)s order %(number)s") % {"shop": self.settings.shop_name, "number": order.number}
         return Invoice(
-            title=f"{self.settings.shop_name} order {order.number}",
+            title=title,
             total=payment.amount,
             rows=rows,
             client_invoice_id=order.number,
@@ -192,10 +206,10 @@ class SeqrPlugin(PluginBase):
                         payment_date=receipt.payment_date.isoformat() if receipt.payment_date else None)
             amount = receipt.total  # None when the receipt says no total: the ledger decides
         detail = {
-            "CANCELED": "The SEQR invoice was cancelled (by the payer, the shop, or reversed unread).",
-            "FAILED": "The payer's bank declined the SEQR payment.",
-            "EXPIRED": "The SEQR invoice expired unpaid.",
-            "PAID": f"Paid with SEQR, receipt {state.ers_reference}.",
+            "CANCELED": _("The SEQR invoice was cancelled (by the payer, the shop, or reversed unread)."),
+            "FAILED": _("The payer's bank declined the SEQR payment."),
+            "EXPIRED": _("The SEQR invoice expired unpaid."),
+            "PAID": _("Paid with SEQR, receipt %(receipt)s.") % {"receipt": state.ers_reference},
         }.get(state.status, "")
         return Observation(
             status=to_payment_status(state.status),

@@ -16,6 +16,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from shop.checkout import COUNTRIES, CheckoutForm, draft_of
+from shop.i18n import N_, country_name
+from shop.i18n import gettext as _
 from shop.models import Order, OrderLine, Payment, Product
 from shop.money import Money
 from shop.payments.contract import Channel, OrderRefused, PaymentStatus, PluginOrder, ProviderError, StartContext
@@ -40,12 +42,12 @@ def _quantities(form, products: list[Product]) -> tuple[list[tuple[Product, int]
         try:
             quantity = int(raw)
         except ValueError:
-            errors[f"qty:{product.sku}"] = "Enter a whole number."
+            errors[f"qty:{product.sku}"] = _("Enter a whole number.")
             continue
         if quantity < 0 or quantity > MAX_QUANTITY:
-            errors[f"qty:{product.sku}"] = f"Between 0 and {MAX_QUANTITY}."
+            errors[f"qty:{product.sku}"] = _("Between 0 and %(max)s.") % {"max": MAX_QUANTITY}
         elif quantity > product.stock:
-            errors[f"qty:{product.sku}"] = f"Only {product.stock} in stock."
+            errors[f"qty:{product.sku}"] = _("Only %(stock)s in stock.") % {"stock": product.stock}
         elif quantity:
             items.append((product, quantity))
     return items, errors
@@ -67,8 +69,8 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         in_stock = await request.app.state.db.run(products, request)
         return await render(request, "sequra/phone_order.html", {
             "products": in_stock, "values": values, "errors": errors or {}, "error": error,
-            "countries": COUNTRIES, "isolated_only": plugin.settings.isolated_till,
-            "product_codes": PRODUCT_CODES}, status_code=status_code)
+            "countries": {code: country_name(code) for code in COUNTRIES}, "isolated_only": plugin.settings.isolated_till,
+            "product_codes": {code: _(label) for code, label in PRODUCT_CODES.items()}}, status_code=status_code)
 
     async def show(request: Request) -> Response:
         return await page(request)
@@ -84,15 +86,17 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         items, quantity_errors = _quantities(form, await state.db.run(products, request))
         errors.update(quantity_errors)
         if not items and not quantity_errors:
-            errors["items"] = "Add at least one product."
+            errors["items"] = _("Add at least one product.")
         if option not in PRODUCT_CODES:
-            errors["product"] = "Choose one of SeQura's products."
+            errors["product"] = _("Choose one of SeQura's products.")
         elif items and not errors:
             offered = {o.option_id for o in await plugin.options(draft_of(_draft_lines(items, state.settings)))
                        if not o.unavailable}
             if option not in offered:
-                errors["product"] = (f"SeQura does not offer {PRODUCT_CODES[option]} for this amount"
-                                     + (f"; it offers {', '.join(sorted(offered))}." if offered else "."))
+                product = _(PRODUCT_CODES[option])
+                errors["product"] = (_("SeQura does not offer %(product)s for this amount; it offers %(offered)s.")
+                                     % {"product": product, "offered": ", ".join(sorted(offered))} if offered else
+                                     _("SeQura does not offer %(product)s for this amount.") % {"product": product})
         if errors:
             return await page(request, values=raw, errors=errors, status_code=422)
         services = plugin.runtime.services
@@ -107,10 +111,12 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         start = await services.start_payment(order.id, plugin.id, option, StartContext(), channel=channel)
         if start.started is None:
             message = start.message
-            flash(request, f"Order {number} was created, but SeQura refused it: {message}", "error")
+            flash(request, _("Order %(number)s was created, but SeQura refused it: %(message)s")
+                  % {"number": number, "message": message}, "error")
             if start.field_errors:
                 return await page(request, values=raw, errors=dict(start.field_errors),
-                                  error=f"SeQura refused the order: {message}", status_code=422)
+                                  error=_("SeQura refused the order: %(message)s") % {"message": message},
+                                  status_code=422)
         return RedirectResponse(f"{BASE}/phone-order/{number}", status_code=303)
 
     def tracked(request: Request) -> dict:
@@ -118,7 +124,7 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         with state.db() as session:
             order = session.exec(select(Order).where(Order.number == request.path_params["number"])).first()
             if order is None:
-                raise HTTPException(404, "There is no such order.")
+                raise HTTPException(404, _("There is no such order."))
             payment = session.exec(select(Payment).where(Payment.order_id == order.id, Payment.plugin == plugin.id)
                                    .order_by(Payment.id.desc())).first()
             lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
@@ -148,7 +154,7 @@ def routes(plugin: SequraPlugin) -> list[Route]:
         try:
             body = await delivery_report.send(plugin)
         except ProviderError as exc:
-            flash(request, f"SeQura did not take the delivery report: {exc.message}", "error")
+            flash(request, _("SeQura did not take the delivery report: %(error)s") % {"error": exc.message}, "error")
             return RedirectResponse(f"{BASE}/delivery-report", status_code=303)
         report = body["delivery_report"]
         return await render(request, "sequra/delivery_report.html", {"sent": {
@@ -164,5 +170,5 @@ def routes(plugin: SequraPlugin) -> list[Route]:
     ]
 
 
-PRODUCT_CODES = {"i1": "Pay later in 7 days (i1)", "sp1": "Split in 3, no fees (sp1)",
-                 "pp3": "Part payment (pp3)"}
+PRODUCT_CODES = {"i1": N_("Pay later in 7 days (i1)"), "sp1": N_("Split in 3, no fees (sp1)"),
+                 "pp3": N_("Part payment (pp3)")}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from shop.i18n import N_, current_locale, ngettext
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.contract import PaymentOption
 
@@ -11,7 +13,7 @@ from .answers import CreditAgreements, Method, MethodGroup, PaymentMethods, Plan
 
 # Where the instalment terms could not be read, a credit product is not offered blind: the
 # shopper must see what the credit costs before choosing it.
-TERMS_UNREADABLE = "Not available right now: SeQura's instalment terms could not be read."
+TERMS_UNREADABLE = N_("Not available right now: SeQura's instalment terms could not be read.")
 
 
 def payment_options(plugin_id: str, name: str, total: Money, methods: PaymentMethods,
@@ -30,8 +32,8 @@ def payment_options(plugin_id: str, name: str, total: Money, methods: PaymentMet
         plans = agreements.plans(code) if agreements is not None else []
         reason = unavailable or amount_limit(method, total)
         if not reason and terms_unreadable and group.category == "part_payment":
-            reason = TERMS_UNREADABLE
-        options.append(PaymentOption(plugin_id, option_id, label, _detail(method, plans, total.currency),
+            reason = _(TERMS_UNREADABLE)
+        options.append(PaymentOption(plugin_id, option_id, label, _detail(group, method, plans, total.currency),
                                      _fee(plans, total.currency), unavailable=reason))
     return options
 
@@ -39,9 +41,9 @@ def payment_options(plugin_id: str, name: str, total: Money, methods: PaymentMet
 def amount_limit(method: Method, total: Money) -> str:
     """Why the total does not fit the product's min_amount/max_amount (cents or none), or ""."""
     if total.minor < (method.min_amount or 0):
-        return f"For orders of {Money(method.min_amount, total.currency).display()} or more."
+        return _("For orders of %(amount)s or more.") % {"amount": Money(method.min_amount, total.currency).display()}
     if method.max_amount is not None and total.minor > method.max_amount:
-        return f"For orders up to {Money(method.max_amount, total.currency).display()}."
+        return _("For orders up to %(amount)s.") % {"amount": Money(method.max_amount, total.currency).display()}
     return ""
 
 
@@ -54,16 +56,35 @@ def _title(group: MethodGroup, method: Method, code: str) -> str:
     return group_title or own or code
 
 
-def _detail(method: Method, plans: list[Plan], currency: str) -> str:
+# What a kind of product means, for shoppers who do not read SeQura's Spanish claims.
+KIND_DESCRIPTIONS = {"pay_later": N_("Receive your order first, then pay later at no cost")}
+
+
+def _claim(group: MethodGroup, method: Method) -> str:
+    """SeQura's own claim for a Spanish shopper (it writes them in Spanish); ours in other languages."""
+    claim = method.claim or method.description or ""
+    if current_locale() == "es" or group.category not in KIND_DESCRIPTIONS:
+        return claim
+    return _(KIND_DESCRIPTIONS[group.category])
+
+
+def _detail(group: MethodGroup, method: Method, plans: list[Plan], currency: str) -> str:
+    """What the plans mean, in the shopper's language (the product's name stays SeQura's own)."""
     if not plans:
-        return method.claim or method.description or ""
+        return _claim(group, method)
     counts = [p.instalment_count for p in plans]
     cheapest = min(plans, key=lambda p: p.instalment_total.value)
     fee = Money(plans[0].instalment_fee.value, currency)
-    how = f"{', '.join(map(str, counts[:-1]))} or {counts[-1]}" if len(counts) > 1 else str(counts[0])
     per = Money(cheapest.instalment_total.value, currency).display()
-    return (f"{how} monthly instalments, from {per}/month; "
-            + (f"fee {fee.display()} per instalment" if fee else "no fees"))
+    if len(counts) > 1:
+        how = _("%(counts)s or %(last)s monthly instalments, from %(amount)s/month") % {
+            "counts": ", ".join(map(str, counts[:-1])), "last": counts[-1], "amount": per}
+    else:
+        how = ngettext("%(count)s monthly instalment, from %(amount)s/month",
+                       "%(count)s monthly instalments, from %(amount)s/month", counts[0]) % {
+            "count": counts[0], "amount": per}
+    cost = _("fee %(amount)s per instalment") % {"amount": fee.display()} if fee else _("no fees")
+    return _("%(plans)s; %(cost)s") % {"plans": how, "cost": cost}
 
 
 def _fee(plans: list[Plan], currency: str) -> Money | None:

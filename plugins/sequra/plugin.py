@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from shop.countries import codes_of, country_list
+from shop.i18n import N_
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.answers import UnexpectedAnswer
 from shop.payments.attempts import ActionRefused
@@ -83,7 +85,7 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/#-]{0,63}$")
 
 def split_option(option: str) -> tuple[str, str | None]:
     """Option ids are the product code, or ``code:campaign`` for campaign products."""
-    product, _, campaign = option.partition(":")
+    product, _sep, campaign = option.partition(":")
     return product, campaign or None
 
 
@@ -98,30 +100,28 @@ class SequraPlugin(PluginBase):
     reports_amount = False
     confirms_on_callback = True  # the IPN is where the sale is confirmed: the core checks the cart first
     templates_dir = Path(__file__).parent / "templates"
-    admin_links = (("/phone-order", "SeQura phone order"), ("/delivery-report", "SeQura delivery report"))
+    admin_links = (("/phone-order", N_("SeQura phone order")), ("/delivery-report", N_("SeQura delivery report")))
     # What the sandbox plays from SeQura's test data (sandbox/flow.py, form.py): it sells to Spanish
     # addresses with a Spanish mobile, texts a code that is the mobile's last five digits, and
     # decides by the shopper's name unless its control page sets a decision.
     demo_flows = (
-        DemoFlow("Pay later, approved", "Place the order; SeQura's form asks name, date of birth and mobile (all "
-                                        "filled in), then the SMS code: the mobile's last five digits (55444 for "
-                                        "+34 666 555 444). SeQura approves; the order page turns paid. SeQura "
-                                        "sells to Spanish addresses with a Spanish mobile (6xx or 7xx) only.",
+        DemoFlow(N_("Pay later, approved"),
+                 N_("Place the order; SeQura's form asks name, date of birth and mobile (all filled in), then the SMS "
+                    "code: the mobile's last five digits (55444 for +34 666 555 444). SeQura approves; the order page "
+                    "turns paid. SeQura sells to Spanish addresses with a Spanish mobile (6xx or 7xx) only."),
                  persona="lucia", option="i1"),
-        DemoFlow("Part payment, first instalment by card", "Place the order; in SeQura's form the SMS code is the "
-                                                           "mobile's last five digits (55444), then the first "
-                                                           "instalment is paid with SeQura's test card 4716 7730 7733 "
-                                                           "9777, 12/30, CVV 123.",
+        DemoFlow(N_("Part payment, first instalment by card"),
+                 N_("Place the order; in SeQura's form the SMS code is the mobile's last five digits (55444), then "
+                    "the first instalment is paid with SeQura's test card 4716 7730 7733 9777, 12/30, CVV 123."),
                  persona="lucia", option="pp3"),
-        DemoFlow("Rejected", "The surname 'Reject Test' (or a birth date under 18) is always rejected: after the SMS "
-                             "code (55444) SeQura says no, and 'Elegir otro método de pago' brings the shopper back "
-                             "to the checkout, cart as it was. The control page's decision 'reject' does the same "
-                             "for any name.",
+        DemoFlow(N_("Rejected"),
+                 N_("The surname 'Reject Test' (or a birth date under 18) is always rejected: after the SMS code "
+                    "(55444) SeQura says no, and 'Elegir otro método de pago' brings the shopper back to the "
+                    "checkout, cart as it was. The control page's decision 'reject' does the same for any name."),
                  persona="lucia-rejected", option="i1"),
-        DemoFlow("Asks for more: review, then approved", "The name 'Review Test Approve' puts the order on hold for "
-                                                         "SeQura's review; about 10 s later SeQura approves and the "
-                                                         "order page follows live. 'Review Test Cancel' is "
-                                                         "cancelled instead.",
+        DemoFlow(N_("Asks for more: review, then approved"),
+                 N_("The name 'Review Test Approve' puts the order on hold for SeQura's review; about 10 s later "
+                    "SeQura approves and the order page follows live. 'Review Test Cancel' is cancelled instead."),
                  persona="lucia-reviewed", option="i1"),
     )
 
@@ -198,11 +198,12 @@ class SequraPlugin(PluginBase):
         country), in the shopper's words; "" when it may accept it. A country not known yet
         (a draft without addresses) does not count against it."""
         if order.currency != "EUR":
-            return "SeQura takes payments in euro only."
+            return _("SeQura takes payments in euro only.")
         countries = codes_of(self.settings.countries)
         addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
         if countries and any(code and code.upper() not in countries for code in addresses):
-            return f"Only for delivery and invoice addresses in {country_list(countries)}."
+            return (_("Only for delivery and invoice addresses in %(countries)s.")
+                    % {"countries": country_list(countries)})
         return ""
 
     def _merchant(self, payment: PaymentAttempt, isolated: bool) -> Merchant:

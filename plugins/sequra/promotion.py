@@ -1,5 +1,5 @@
-"""The teasers as HTML on the shop's pages, in the shopper's language (English, or Spanish for a
-browser that asks for it first), and the routes that load or update them with htmx.
+"""The teasers as HTML on the shop's pages, in the shopper's language (the shop's locale), and
+the routes that load or update them with htmx.
 
 Product page: the teaser follows the quantity field (price x quantity, priced by the shop).
 Cart: rendered with the cart body, so every change of quantity or discount renders it again.
@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
 import jinja2
+from babel.numbers import format_decimal
 from markupsafe import Markup
 from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from shop.i18n import current_locale, install_in
 from shop.models import Product
 from shop.money import Money
 
@@ -30,49 +33,21 @@ PLACES = ("product", "cart", "listing")
 PREFIX = "/pay/sequra"
 _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
                                 autoescape=True, trim_blocks=True, lstrip_blocks=True)
-WORDS = {
-    "en": {"from": "Or pay in instalments from {per}/month with SeQura", "short": "From {per}/month with SeQura",
-           "below": "Instalments with SeQura from {minimum}", "more": "More info",
-           "title": "Pay in instalments with SeQura", "for": "For a purchase of {amount}:",
-           "count": "Instalments", "per": "Per month", "fee": "Fee per month", "total": "Total you pay",
-           "apr": "APR", "close": "Close",
-           "note": "The first instalment is paid by card when you buy; SeQura decides when you check out."},
-    "es": {"from": "O paga a plazos desde {per}/mes con SeQura", "short": "Desde {per}/mes con SeQura",
-           "below": "Fracciona tu pago con SeQura a partir de {minimum}", "more": "Más información",
-           "title": "Paga a plazos con SeQura", "for": "Para una compra de {amount}:",
-           "count": "Plazos", "per": "Cuota mensual", "fee": "Comisión mensual", "total": "Total a pagar",
-           "apr": "TAE", "close": "Cerrar",
-           "note": "La primera cuota se paga con tarjeta al comprar; SeQura decide al finalizar la compra."},
-}
+install_in(_templates)
 
 
-def language(request: Request | None) -> str:
-    """The browser's first choice among the teaser's languages; English otherwise."""
-    header = request.headers.get("accept-language", "") if request is not None else ""
-    first = header.split(",")[0].split(";")[0].strip().lower()
-    return "es" if first.startswith("es") else "en"
+def percent_text(hundredths: int) -> str:
+    """An APR in hundredths of a percent (1234) as the shopper's locale writes it: "12.34 %", "12,34 %"."""
+    return f"{format_decimal(Decimal(hundredths) / 100, format='0.00', locale=current_locale())} %"
 
 
-def money_text(cents: int, lang: str) -> str:
-    if lang == "es":
-        whole, rest = divmod(abs(cents), 100)
-        return f"{'-' if cents < 0 else ''}{whole:,}".replace(",", ".") + f",{rest:02d} €"
-    return Money(cents, "EUR").display()
-
-
-def percent_text(hundredths: int, lang: str) -> str:
-    text = f"{hundredths // 100}{',' if lang == 'es' else '.'}{hundredths % 100:02d} %"
-    return text
-
-
-def render(teaser: Teaser | None, place: str, key: str, lang: str) -> Markup:
+def render(teaser: Teaser | None, place: str, key: str) -> Markup:
     """The teaser's HTML, "" where there is none. ``key`` makes the dialog's id unique on the page."""
     if teaser is None:
         return Markup("")
-    words = WORDS[lang]
     return Markup(_templates.get_template("teaser.html").render(
-        teaser=teaser, place=place, key=key, words=words, lang=lang, money=lambda cents: money_text(cents, lang),
-        percent=lambda value: percent_text(value, lang), script=f"{PREFIX}/teaser.js"))
+        teaser=teaser, place=place, key=key, lang=current_locale(), money=lambda cents: Money(cents, "EUR").display(),
+        percent=percent_text, script=f"{PREFIX}/teaser.js"))
 
 
 class Promotion:
@@ -93,7 +68,7 @@ class Promotion:
             return Markup("")
         known, teaser = self.teasers.peek(amount)
         if known:
-            return render(teaser, place, key, language(request))
+            return render(teaser, place, key)
         query = urlencode({"amount": amount.minor, "sig": self.sign(amount.minor), "place": place, "key": key})
         return Markup(f'<span class="sequra-loading" hx-get="{PREFIX}/teaser?{query}" hx-trigger="load" '
                       'hx-swap="outerHTML"></span>')
@@ -116,8 +91,7 @@ class Promotion:
                                                                                 self.sign(int(raw))):
             return HTMLResponse("", status_code=400)
         teaser = await self.teasers.wait_for(Money(int(raw), "EUR"), self.wait)
-        return _fragment(render(teaser, place, "".join(c for c in key if c.isalnum() or c in "-_"),
-                                language(request)))
+        return _fragment(render(teaser, place, "".join(c for c in key if c.isalnum() or c in "-_")))
 
     async def product_teaser(self, request: Request) -> Response:
         """Price x quantity, priced here: the browser sends only the quantity."""
@@ -127,7 +101,7 @@ class Promotion:
         if product is None or "product" not in self.places:
             return _fragment(Markup(""))
         teaser = await self.teasers.wait_for(Money(product.price_cents * quantity, "EUR"), self.wait)
-        return _fragment(render(teaser, "product", product.sku, language(request)))
+        return _fragment(render(teaser, "product", product.sku))
 
     async def script(self, request: Request) -> Response:
         return Response((Path(__file__).parent / "templates" / "teaser.js").read_text(),

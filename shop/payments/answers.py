@@ -13,11 +13,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shop.i18n import N_
+from shop.i18n import gettext as _
 from shop.payments.contract import ProviderError
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
-UNREADABLE = "Not available right now: {provider}'s answer could not be read. Please choose another way to pay."
+UNREADABLE = N_("Not available right now: %(provider)s's answer could not be read. Please choose another way to pay.")
 
 
 class Answer(BaseModel):
@@ -39,7 +41,7 @@ class UnexpectedAnswer(ProviderError):
     @property
     def reason(self) -> str:
         """For a shopper: why the option is unavailable."""
-        return UNREADABLE.format(provider=self.provider)
+        return _(UNREADABLE) % {"provider": self.provider}
 
 
 def parse(model: type[Model], data: Any, *, provider: str, what: str) -> Model:

@@ -12,6 +12,8 @@ from decimal import Decimal
 from sqlalchemy import bindparam, case, update
 from sqlmodel import Session, select
 
+from shop.i18n import gettext as _
+from shop.i18n import use_locale
 from shop.models import Order, OrderLine, Payment, PaymentEvent, utcnow
 from shop.money import Money
 from shop.payments import recorder
@@ -80,7 +82,7 @@ def snapshot_of(session: Session, order: Order) -> OrderSnapshot:
                                  Money(line.unit_price_cents, order.currency), Decimal(line.tax_rate))
                     for line in lines),
         customer=Customer(email=order.email, given_names=order.given_names, surname=order.surname,
-                          phone=order.phone, date_of_birth=order.date_of_birth),
+                          phone=order.phone, language=order.locale, date_of_birth=order.date_of_birth),
         delivery_address=Address(**order.delivery_address),
         invoice_address=Address(**order.invoice_address),
         cart_hash=order.cart_hash,
@@ -130,8 +132,8 @@ class Attempts:
                 started = await plugin.start(attempt, ctx)
             except ProviderError as exc:
                 unavailable = isinstance(exc, ProviderUnavailable)
-                message = (f"{plugin.name} cannot be reached right now. Please try again in a moment."
-                           if unavailable else exc.message)
+                message = (_("%(provider)s cannot be reached right now. Please try again in a moment.")
+                           % {"provider": plugin.name} if unavailable else exc.message)
                 await self.state.ledger.apply(payment.id, Observation(
                     PaymentStatus.FAILED, "start failed", f"start-failed:{payment.id}", detail=message,
                     data={"_errors": exc.fields}), correlation_id=call.correlation_id, source="start")
@@ -167,21 +169,24 @@ class Attempts:
     def _plugin_with(self, payment: Payment, capability: Capability):
         plugin = self.state.plugins[payment.plugin]
         if capability not in plugin.capabilities:
-            raise ActionRefused(f"{plugin.name} does not support {capability.replace('_', ' ')}.")
+            raise ActionRefused(_("%(provider)s does not support %(action)s.")
+                                % {"provider": plugin.name, "action": capability.replace("_", " ")})
         return plugin
 
     async def refund(self, payment_id: int, amount: Money, reason: str = "") -> RefundSeen:
         payment, attempt = await self.state.db.run(self.load, payment_id)
         plugin = self._plugin_with(payment, Capability.REFUND)
         if payment.status != PaymentStatus.PAID:
-            raise ActionRefused(f"Only a paid payment can be refunded; this one is {payment.status}.")
+            raise ActionRefused(_("Only a paid payment can be refunded; this one is %(status)s.")
+                                % {"status": payment.status})
         if amount.currency != payment.currency or amount.minor <= 0:
-            raise ActionRefused("Enter a positive amount in the payment's currency.")
+            raise ActionRefused(_("Enter a positive amount in the payment's currency."))
         left = payment.amount_cents - attempt.refunded.minor
         if amount.minor > left:
-            raise ActionRefused(f"At most {Money(left, payment.currency).display()} is left to refund.")
+            raise ActionRefused(_("At most %(amount)s is left to refund.")
+                                % {"amount": Money(left, payment.currency).display()})
         if amount.minor < left and Capability.PARTIAL_REFUND not in plugin.capabilities:
-            raise ActionRefused(f"{plugin.name} refunds only the full remaining amount.")
+            raise ActionRefused(_("%(provider)s refunds only the full remaining amount.") % {"provider": plugin.name})
         with recorder.about(payment.id, payment.order_id) as call:
             refund = await plugin.refund(attempt, amount, reason)
             await self.state.ledger.record_refund(payment.id, refund, reason or "refund by the merchant",
@@ -192,7 +197,8 @@ class Attempts:
         payment, attempt = await self.state.db.run(self.load, payment_id)
         plugin = self._plugin_with(payment, Capability.CANCEL)
         if PaymentStatus(payment.status) not in OPEN:
-            raise ActionRefused(f"Only an open payment can be cancelled; this one is {payment.status}.")
+            raise ActionRefused(_("Only an open payment can be cancelled; this one is %(status)s.")
+                                % {"status": payment.status})
         with recorder.about(payment.id, payment.order_id) as call:
             observation = await plugin.cancel(attempt)
             await self.state.ledger.apply(payment.id, observation, correlation_id=call.correlation_id,
@@ -203,7 +209,8 @@ class Attempts:
         payment, attempt = await self.state.db.run(self.load, payment_id)
         plugin = self._plugin_with(payment, Capability.CAPTURE)
         if payment.status != PaymentStatus.AUTHORIZED:
-            raise ActionRefused(f"Only an authorized payment can be captured; this one is {payment.status}.")
+            raise ActionRefused(_("Only an authorized payment can be captured; this one is %(status)s.")
+                                % {"status": payment.status})
         with recorder.about(payment.id, payment.order_id) as call:
             observation = await plugin.capture(attempt, amount or attempt.amount)
             await self.state.ledger.apply(payment.id, observation, correlation_id=call.correlation_id,
@@ -218,7 +225,8 @@ class Attempts:
             return False
         with recorder.about(payment.id, payment.order_id) as call:
             try:
-                observation = await plugin.fetch(attempt)
+                with use_locale(attempt.order.customer.language):  # its words reach the shopper
+                    observation = await plugin.fetch(attempt)
             except ProviderError as exc:
                 await self.state.db.write(self.note, payment, f"{source}: read-back failed", exc.message,
                                           call.correlation_id)

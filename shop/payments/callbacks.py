@@ -25,6 +25,8 @@ from starlette.routing import Mount, Route
 
 from shop import admin_security
 from shop.checkout import order_problem
+from shop.i18n import gettext as _
+from shop.i18n import use_locale
 from shop.models import Order, Payment
 from shop.orders import grant_access
 from shop.payments import recorder
@@ -116,7 +118,8 @@ async def _process(request, state, plugin, payment: Payment, attempt, body: byte
     if confirms_on_callback(plugin):
         await _keep_intent(state, plugin, payment, attempt, claim, correlation_id)
     try:
-        observation = await plugin.fetch(attempt, claim)
+        with use_locale(attempt.order.customer.language):  # what it says to the shopper, in the order's language
+            observation = await plugin.fetch(attempt, claim)
     except CartChanged as exc:
         await _fail_for_cart(state, payment, claim.dedupe_key, exc.message, correlation_id)
         return CallbackOutcome.CONFLICT, exc.message
@@ -165,7 +168,7 @@ async def handle_return(request: Request) -> Response:
     outcome = request.path_params["outcome"]
     payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
     if payment is None:
-        raise HTTPException(404, "This payment link is not known to the shop.")
+        raise HTTPException(404, _("This payment link is not known to the shop."))
     started_here = order.public_id in request.session.get("orders", [])  # this browser placed the order
     if plugin.has_read_back and PaymentStatus(payment.status) in OPEN:
         await state.attempts.refresh(payment.id, source=f"return: {outcome}")
@@ -191,12 +194,12 @@ def _why_back(plugin, payment: Payment, started_here: bool) -> tuple[str, str]:
     reason where the provider gave one, and "you left" only where the shop knows that is what
     happened (a provider without read-back closes its page the same way after a rejection)."""
     if started_here and payment.status == PaymentStatus.FAILED:
-        return (payment.detail or f"{plugin.name} declined the payment; no money was taken. "
-                "Please choose another way to pay."), "error"
+        return (payment.detail or _("%(provider)s declined the payment; no money was taken. Please choose another "
+                                    "way to pay.") % {"provider": _(plugin.name)}), "error"
     if plugin.has_read_back:
-        return "You left the payment page. Your cart is as you left it: check out again when you are ready.", "info"
-    return (f"The payment with {plugin.name} was not completed and no money was taken. Your cart is as you "
-            "left it: choose how to pay again."), "info"
+        return _("You left the payment page. Your cart is as you left it: check out again when you are ready."), "info"
+    return _("The payment with %(provider)s was not completed and no money was taken. Your cart is as you left it: "
+             "choose how to pay again.") % {"provider": _(plugin.name)}, "info"
 
 
 async def handle_email_check(request: Request) -> Response:
@@ -208,17 +211,17 @@ async def handle_email_check(request: Request) -> Response:
     form = await checked_form(request)
     payment, order = await state.db.run(_payment_and_order, state.db, plugin.id, request.path_params["token"])
     if payment is None:
-        raise HTTPException(404, "This payment link is not known to the shop.")
+        raise HTTPException(404, _("This payment link is not known to the shop."))
     guesses = f"order-email:{order.id}"  # counted per order, not per address: a botnet guesses no faster
     wait = await state.db.run(admin_security.retry_after_seconds, state.db, guesses)
     if wait:
-        response = await _email_check_page(request, plugin, f"Too many wrong addresses: try again in {-(-wait // 60)} min.",
-                                           status_code=429)
+        too_many = _("Too many wrong addresses: try again in %(minutes)s min.") % {"minutes": -(-wait // 60)}
+        response = await _email_check_page(request, plugin, too_many, status_code=429)
         response.headers["retry-after"] = str(wait)
         return response
     if not _same_email(str(form.get("email", "")), order.email):
         await state.db.write(admin_security.record_failure, state.db, guesses)
-        return await _email_check_page(request, plugin, "That is not the e-mail address of this order.",
+        return await _email_check_page(request, plugin, _("That is not the e-mail address of this order."),
                                        status_code=403)
     await state.db.write(admin_security.clear_failures, state.db, guesses)
     grant_access(request, order)

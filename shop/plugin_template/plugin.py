@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from shop.i18n import N_
+from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.contract import (
     CallbackClaim,
@@ -17,7 +19,9 @@ from shop.payments.contract import (
     Capability,
     CheckoutPlugin,
     Observation,
+    OrderSnapshot,
     PaymentAttempt,
+    PaymentOption,
     PaymentStatus,
     PluginRuntime,
     ProviderError,
@@ -41,11 +45,14 @@ class TemplatepayPlugin(CheckoutPlugin):
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,
                               Capability.STATUS_PUSH})
     settings_model = TemplatepaySettings
+    # What the shopper or the presenter reads is marked for translation: _() where it is said,
+    # N_() where it is defined and said later. `make messages` then asks for its es, de and sv.
     demo_flows = (
-        ("Pay on the hosted page", "Check out with Templatepay and press Pay on its page: the order is paid."),
-        ("A declined payment", "On the hosted page press Decline: the shopper can choose another way to pay."),
-        ("A lost notification", "On the sandbox's control page set notifications to 'lose': the reconciler "
-                                "reads the payment back."),
+        (N_("Pay on the hosted page"), N_("Check out with Templatepay and press Pay on its page: the order is paid.")),
+        (N_("A declined payment"),
+         N_("On the hosted page press Decline: the shopper can choose another way to pay.")),
+        (N_("A lost notification"),
+         N_("On the sandbox's control page set notifications to 'lose': the reconciler reads the payment back.")),
     )
 
     def __init__(self, settings: TemplatepaySettings, runtime: PluginRuntime) -> None:
@@ -54,6 +61,9 @@ class TemplatepayPlugin(CheckoutPlugin):
         self._sandbox = None
 
     # ------------------------------------------------------------------ checkout
+
+    async def options(self, order: OrderSnapshot) -> list[PaymentOption]:
+        return [PaymentOption(self.id, self.id, self.name, detail=_("You pay on Templatepay's secure page."))]
 
     async def start(self, payment: PaymentAttempt, ctx: StartContext) -> Started:
         created = await self.client.create_payment(

@@ -67,7 +67,7 @@ async def test_an_answer_of_another_shape_shows_secupay_unavailable_and_fails_th
     monkeypatch.setattr(plugin.client, "create_smart_transaction", odd)
     with caplog.at_level(logging.WARNING, logger="shop.payments.answers"):
         options = await plugin.options(make_order())
-    assert [(o.option_id, o.unavailable) for o in options] == [("general", UNREADABLE.format(provider="secupay"))]
+    assert [(o.option_id, o.unavailable) for o in options] == [("general", UNREADABLE % {"provider": "secupay"})]
     assert "secupay answered the new payment in an unexpected shape" in caplog.text
     with pytest.raises(ProviderError) as caught:  # the core keeps this on the payment's timeline
         await plugin.start(make_payment(), StartContext())

@@ -13,10 +13,20 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from shop import i18n
+from shop.i18n import N_
+from shop.money import Money
+
 from ..client import REPORT_IDS
 from .state import OPEN, TEST_PIN, Scenarios, SeqrSandbox
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+templates.env.policies["ext.i18n.trimmed"] = True
+templates.env.globals["current_locale"] = i18n.current_locale
+# The app speaks the phone's language: Swedish, else English (the two SEQR's app has).
+APP_LANGUAGES = ("sv", "en")
 
 # HTTP://SEQR.SE/R<ref> from sendInvoice, or the same with an app scheme (SEQR:, SEQR-DEMO:, ...)
 INVOICE_CODE = re.compile(r"^[a-z][a-z0-9+.-]*://seqr\.se/r(\d+)/?$", re.IGNORECASE)
@@ -35,9 +45,32 @@ def _sandbox(request: Request) -> SeqrSandbox:
     return request.app.state.sandbox
 
 
+def app_language(request: Request) -> str:
+    language = i18n.negotiate(request.headers.get("accept-language", ""))
+    return language if language in APP_LANGUAGES else "en"
+
+
+def app_text(request: Request, message: str) -> str:
+    with i18n.use_locale(app_language(request)):
+        return i18n.gettext(message)
+
+
+def amount(value, currency: str) -> str:
+    """An invoice amount (major units, as SEQR sends it) as the app's language writes it."""
+    try:
+        return Money.from_decimal(str(value), currency).display()
+    except ValueError:  # a currency the shop has no exponent for: as SEQR sent it
+        return f"{value} {currency}"
+
+
+templates.env.filters["amount"] = amount
+
+
 def _page(request: Request, name: str, status_code: int = 200, **ctx) -> Response:
-    return templates.TemplateResponse(request, name, {"sb": _sandbox(request), "test_pin": TEST_PIN, **ctx},
-                                      status_code=status_code)
+    # The control page is the sandbox operator's and stays in English; the app is the payer's.
+    with i18n.use_locale(app_language(request) if name.startswith("app_") else "en"):
+        return templates.TemplateResponse(request, name, {"sb": _sandbox(request), "test_pin": TEST_PIN, **ctx},
+                                          status_code=status_code)
 
 
 def _see(request: Request, route: str, **params) -> RedirectResponse:
@@ -57,7 +90,7 @@ async def app_home(request: Request) -> Response:
             url = request.url_for("app_instant").include_query_params(
                 w=(query.get("w") or [""])[0], t=(query.get("t") or [""])[0])
             return RedirectResponse(str(url), status_code=303)
-        return _page(request, "app_home.html", 400, error=f"This is not a SEQR code: {code}",
+        return _page(request, "app_home.html", 400, error=app_text(request, N_("This is not a SEQR code: %(code)s")) % {"code": code},
                      invoices=_sandbox(request).open_invoices())
     return _page(request, "app_home.html", invoices=_sandbox(request).open_invoices())
 
@@ -65,7 +98,7 @@ async def app_home(request: Request) -> Response:
 async def app_invoice(request: Request) -> Response:
     inv = _sandbox(request).scan(request.path_params["reference"])
     if inv is None:
-        return _page(request, "app_home.html", 404, error="SEQR does not know this invoice.",
+        return _page(request, "app_home.html", 404, error=app_text(request, N_("SEQR does not know this invoice.")),
                      invoices=_sandbox(request).open_invoices())
     return _page(request, "app_invoice.html", inv=inv)
 
@@ -84,7 +117,7 @@ async def app_pay(request: Request) -> Response:
     outcome = sb.confirm(reference, str(form.get("pin", "")))
     inv = sb.invoices.get(reference)
     if outcome == "wrong_pin":
-        return _page(request, "app_pin.html", 403, inv=inv, error="Wrong PIN. Try again.")
+        return _page(request, "app_pin.html", 403, inv=inv, error=app_text(request, N_("Wrong PIN. Try again.")))
     if outcome == "not_payable":
         return _see(request, "app_invoice", reference=reference)
     return _page(request, "app_done.html", inv=inv, outcome=outcome)

@@ -285,12 +285,26 @@ def test_fault_helper_is_soap_11():
 # ----------------------------------------------------------------------------- the phone app
 
 
+async def test_the_app_speaks_the_phones_language_swedish_or_english(client, sb, http):
+    sent = await client.send_invoice(invoice())
+    swedish = await http.get(f"/app/invoice/{sent.reference}", headers={"accept-language": "sv-SE,sv;q=0.9"})
+    assert '<html lang="sv">' in swedish.text and "Bekräfta" in swedish.text and "10,00\xa0€" in swedish.text
+    german = await http.get(f"/app/invoice/{sent.reference}", headers={"accept-language": "de-DE"})
+    assert '<html lang="en">' in german.text and "Confirm" in german.text  # no German app: English
+    wrong = await http.post(f"/app/invoice/{sent.reference}/pay", data={"pin": "9999"},
+                            headers={"accept-language": "sv"})
+    assert "Fel PIN-kod" in wrong.text
+    control = await http.get("/", headers={"accept-language": "sv"})
+    assert '<html lang="en">' in control.text  # the control page is the operator's, in English
+
+
+
 async def test_app_pays_through_qr_code(client, sb, http, shop):
     sent = await client.send_invoice(invoice())
     r = await http.get("/app", params={"code": sent.qr_code})
     assert r.status_code == 303 and r.headers["location"].endswith(f"/app/invoice/{sent.reference}")
     page = await http.get(f"/app/invoice/{sent.reference}")
-    assert "10.00 EUR" in page.text and "Confirm" in page.text
+    assert "€10.00" in page.text and "Confirm" in page.text
     assert sb.invoices[sent.reference].scanned_at is not None
     pin = await http.get(f"/app/invoice/{sent.reference}/pin")
     assert TEST_PIN in pin.text  # the test PIN is documented on the page
