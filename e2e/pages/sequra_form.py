@@ -10,6 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 
 TEST_CARD = ("4716 7730 7733 9777", "12/30", "123")  # the sandbox's
 FORM_FRAME = "iframe.sq-identification-iframe"  # form_v2's iframe, on SeQura's origin
+FORM_LOAD_MS = 15_000
 
 
 class SequraForm:
@@ -20,7 +21,9 @@ class SequraForm:
     def form(self) -> Locator:
         scope = self.page if "/pumbaa_form" in self.page.url else self.page.frame_locator(FORM_FRAME)
         form = scope.locator(".sq-identification-form")
-        expect(form).to_be_visible()
+        # The iframe loads from SeQura's origin (the sandbox process) after the order page: on a
+        # busy CI machine that takes longer than an assertion's usual 5 s.
+        expect(form).to_be_visible(timeout=FORM_LOAD_MS)
         return form
 
     def expect_step(self, step: str, timeout: float = 5_000) -> None:
