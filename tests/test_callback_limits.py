@@ -280,6 +280,8 @@ def test_a_served_store_refuses_20_mb_callbacks_at_once(tmp_path):
         with sqlite3.connect(tmp_path / "shop.db") as db:
             statuses = db.execute("SELECT http_status FROM paymentevent WHERE kind = 'callback'").fetchall()
             assert statuses == [(413,), (413,)]
-            assert db.execute("SELECT count(*) FROM paymentevent WHERE payment_id IS NULL").fetchone() == (0,)
+            # The store's own calls out (SeQura's teasers warmed at start) have no payment; no callback is unattached.
+            assert db.execute("SELECT count(*) FROM paymentevent WHERE payment_id IS NULL AND kind = 'callback'"
+                              ).fetchone() == (0,)
     finally:
         server.stop()
