@@ -30,3 +30,10 @@ def or_list(words: Iterable[str]) -> str:
 def codes_of(setting: str) -> tuple[str, ...]:
     """A comma-separated setting ("ES, PT") as upper-case codes; empty means no limit."""
     return tuple(code.strip().upper() for code in setting.split(",") if code.strip())
+
+
+def addresses_outside(order, countries: tuple[str, ...]) -> bool:
+    """Whether the order's delivery or invoice address is in none of ``countries`` (no limit when
+    empty). An address whose country is not known yet (a draft checkout) does not count."""
+    codes = (order.delivery_address.country_code, order.invoice_address.country_code)
+    return bool(countries) and any(code and code.upper() not in countries for code in codes)

@@ -59,19 +59,25 @@ def rows(engine, model, **where):
         return list(session.exec(query))
 
 
+async def bank_transfer_payments(app, count: int) -> list[Payment]:
+    """``count`` shoppers each check out one unit by bank transfer: their payments, in order."""
+    payments = []
+    for _ in range(count):
+        shopper = Shopper(app)
+        try:
+            await shopper.add(SKU, 1)
+            assert (await shopper.checkout("banktransfer:banktransfer")).status_code == 303
+        finally:
+            await shopper.aclose()
+        with db.session(app.state.engine) as session:
+            payments.append(session.exec(select(Payment).order_by(Payment.id.desc())).first())
+    return payments
+
+
 async def test_paid_from_several_processes_at_once_moves_once_mails_once_and_takes_the_stock_once(settings):
     async with running_app(settings, plugin_ids=["banktransfer"]) as app:
         engine = app.state.engine
-        payments = []
-        for _ in range(4):
-            shopper = Shopper(app)
-            try:
-                await shopper.add(SKU, 1)
-                assert (await shopper.checkout("banktransfer:banktransfer")).status_code == 303
-            finally:
-                await shopper.aclose()
-            with db.session(engine) as session:
-                payments.append(session.exec(select(Payment).order_by(Payment.id.desc())).first())
+        payments = await bank_transfer_payments(app, 4)
         late = payments[2:]  # their orders expire first: the money comes late and takes the goods again
         for payment in late:
             assert await app.state.ledger.expire_order(payment.order_id, "test: unpaid in time")
@@ -117,16 +123,7 @@ async def test_authorized_and_paid_from_several_processes_at_once_confirm_the_sa
     confirmation, and only that one (the check for it runs under the ledger's lock)."""
     async with running_app(settings, plugin_ids=["banktransfer"]) as app:
         engine = app.state.engine
-        payments = []
-        for _ in range(3):
-            shopper = Shopper(app)
-            try:
-                await shopper.add(SKU, 1)
-                assert (await shopper.checkout("banktransfer:banktransfer")).status_code == 303
-            finally:
-                await shopper.aclose()
-            with db.session(engine) as session:
-                payments.append(session.exec(select(Payment).order_by(Payment.id.desc())).first())
+        payments = await bank_transfer_payments(app, 3)
 
         work = [(p.id, p.amount_cents) for p in payments]
         run_together(_apply_words, [(settings.database_url, work, word) for word in ("authorized", "paid")])

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shop.countries import codes_of, country_list
+from shop.countries import addresses_outside, codes_of, country_list
 from shop.i18n import N_
 from shop.i18n import gettext as _
 from shop.money import Money
@@ -177,8 +177,7 @@ class SecupayPlugin(PluginBase):
         if order.currency not in CURRENCIES:
             return _("secupay takes payments in euro only.")
         countries = codes_of(self.settings.countries)
-        addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
-        if countries and any(code and code.upper() not in countries for code in addresses):
+        if addresses_outside(order, countries):
             return _("Only for addresses in %(countries)s.") % {"countries": country_list(countries)}
         return ""
 

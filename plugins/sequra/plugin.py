@@ -24,7 +24,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shop.countries import codes_of, country_list
+from shop.countries import addresses_outside, codes_of, country_list
 from shop.i18n import N_
 from shop.i18n import gettext as _
 from shop.money import Money
@@ -200,8 +200,7 @@ class SequraPlugin(PluginBase):
         if order.currency != "EUR":
             return _("SeQura takes payments in euro only.")
         countries = codes_of(self.settings.countries)
-        addresses = (order.delivery_address.country_code, order.invoice_address.country_code)
-        if countries and any(code and code.upper() not in countries for code in addresses):
+        if addresses_outside(order, countries):
             return (_("Only for delivery and invoice addresses in %(countries)s.")
                     % {"countries": country_list(countries)})
         return ""
