@@ -16,6 +16,9 @@ from shop.testing.contract import ContractKit
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT_CHECKS = sum(1 for name in dir(ContractKit) if name.startswith("test_"))
+# The template's own tests beside the kit (its sandbox's control API).
+TEMPLATE_TESTS = sum(text.count("\ndef test_") + text.count("\nasync def test_")
+                     for text in (path.read_text() for path in (ROOT / "shop/plugin_template/tests").glob("test_*.py")))
 
 
 def _uv() -> str:
@@ -57,7 +60,7 @@ def test_a_new_plugin_in_three_commands_passes_the_contract_kit(tmp_path):
 
     kit = _run([str(project / ".venv/bin/pytest"), "plugins/acmepay", "-q", "-p", "no:randomly"], project, 300)
     assert kit.returncode == 0, kit.stdout[-4000:]
-    assert f"{KIT_CHECKS} passed" in kit.stdout, kit.stdout[-1000:]
+    assert f"{KIT_CHECKS + TEMPLATE_TESTS} passed" in kit.stdout, kit.stdout[-1000:]  # none skipped
 
     built = _run([_uv(), "build", "--offline", "--package", "cartwheel-acmepay", "--wheel", "-o", str(tmp_path / "dist")],
                  project, 300)

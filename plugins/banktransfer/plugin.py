@@ -14,12 +14,12 @@ from plugins.banktransfer.status import to_status
 from shop.i18n import N_, format_date, ngettext
 from shop.i18n import gettext as _
 from shop.money import Money
-from shop.payments.base import PluginBase
 from shop.payments.contract import (
     AdminAction,
     CallbackClaim,
     CallbackRejected,
     Capability,
+    CheckoutPlugin,
     DemoFlow,
     Instructions,
     Observation,
@@ -36,7 +36,7 @@ from shop.qr import girocode_payload
 SIGNATURE_HEADER = "x-bank-signature"
 
 
-class BankTransferPlugin(PluginBase):
+class BankTransferPlugin(CheckoutPlugin):
     id = "banktransfer"
     name = N_("Bank transfer")  # translated where shown: the shop calls it by a name in each language
     capabilities = frozenset({Capability.CANCEL, Capability.STATUS_PUSH})

@@ -13,12 +13,13 @@ from shop.i18n import N_
 from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.answers import UnexpectedAnswer, parse
-from shop.payments.base import PLAIN_REPLIES, PluginBase
 from shop.payments.contract import (
+    PLAIN_REPLIES,
     CallbackClaim,
     CallbackOutcome,
     CallbackRejected,
     Capability,
+    CheckoutPlugin,
     DemoFlow,
     Instructions,
     Observation,
@@ -109,7 +110,7 @@ def transfer_step(transfer: dict, amount: Money, method: str) -> Instructions:
                         qr_payload=epc_payload(transfer, amount), note=note)
 
 
-class SecupayPlugin(PluginBase):
+class SecupayPlugin(CheckoutPlugin):
     id = "secupay"
     name = "secupay"
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,

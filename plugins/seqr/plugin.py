@@ -29,12 +29,12 @@ from shop.countries import codes_of, or_list
 from shop.i18n import N_, install_in, use_locale
 from shop.i18n import gettext as _
 from shop.money import Money
-from shop.payments.base import PluginBase
 from shop.payments.contract import (
     AdminAction,
     CallbackClaim,
     CallbackRejected,
     Capability,
+    CheckoutPlugin,
     DemoFlow,
     Observation,
     OrderSnapshot,
@@ -73,7 +73,7 @@ _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).pa
 install_in(_templates)
 
 
-class SeqrPlugin(PluginBase):
+class SeqrPlugin(CheckoutPlugin):
     id = "seqr"
     name = "SEQR"
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,

@@ -30,7 +30,6 @@ from shop.i18n import gettext as _
 from shop.money import Money
 from shop.payments.answers import UnexpectedAnswer
 from shop.payments.attempts import ActionRefused
-from shop.payments.base import PluginBase
 from shop.payments.contract import (
     AdminAction,
     CallbackClaim,
@@ -38,6 +37,7 @@ from shop.payments.contract import (
     CallbackRejected,
     Capability,
     Channel,
+    CheckoutPlugin,
     DemoFlow,
     Embed,
     Instructions,
@@ -89,7 +89,7 @@ def split_option(option: str) -> tuple[str, str | None]:
     return product, campaign or None
 
 
-class SequraPlugin(PluginBase):
+class SequraPlugin(CheckoutPlugin):
     id = "sequra"
     name = "SeQura"
     capabilities = frozenset({Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL})

@@ -18,6 +18,7 @@ from shop.payments.contract import (
     CallbackRejected,
     Capability,
     CheckoutPlugin,
+    DemoFlow,
     Observation,
     OrderSnapshot,
     PaymentAttempt,
@@ -47,12 +48,16 @@ class TemplatepayPlugin(CheckoutPlugin):
     settings_model = TemplatepaySettings
     # What the shopper or the presenter reads is marked for translation: _() where it is said,
     # N_() where it is defined and said later. `make messages` then asks for its es, de and sv.
+    # The demo guide's flows: "Try it" fills the cart and checkout as the persona (shop/personas.py)
+    # and sets the sandbox's scenario (the fields of its control page's form).
     demo_flows = (
-        (N_("Pay on the hosted page"), N_("Check out with Templatepay and press Pay on its page: the order is paid.")),
-        (N_("A declined payment"),
-         N_("On the hosted page press Decline: the shopper can choose another way to pay.")),
-        (N_("A lost notification"),
-         N_("On the sandbox's control page set notifications to 'lose': the reconciler reads the payment back.")),
+        DemoFlow(N_("Pay on the hosted page"),
+                 N_("Check out with Templatepay and press Pay on its page: the order is paid."), persona="max"),
+        DemoFlow(N_("A declined payment"),
+                 N_("On the hosted page press Decline: the shopper can choose another way to pay."), persona="max"),
+        DemoFlow(N_("A lost notification"),
+                 N_("Pay on the hosted page: no notification comes (scenario 'lose'); the reconciler reads the "
+                    "payment back."), persona="max", scenario={"notify_mode": "lose"}),
     )
 
     def __init__(self, settings: TemplatepaySettings, runtime: PluginRuntime) -> None:

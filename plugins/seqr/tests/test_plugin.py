@@ -16,7 +16,6 @@ from plugins.seqr.plugin import SeqrPlugin
 from plugins.seqr.sandbox.state import TEST_PIN
 from plugins.seqr.settings import SeqrSettings
 from shop.money import Money
-from shop.payments.base import PluginBase
 from shop.payments.contract import (
     CallbackOutcome,
     CallbackRejected,
@@ -55,7 +54,7 @@ def request() -> Request:
 
 def test_declarations():
     assert isinstance(SeqrPlugin.__new__(SeqrPlugin), CheckoutPlugin)
-    assert issubclass(SeqrPlugin, PluginBase)
+    assert issubclass(SeqrPlugin, CheckoutPlugin)
     assert (SeqrPlugin.id, SeqrPlugin.name, SeqrPlugin.has_read_back) == ("seqr", "SEQR", True)
     assert SeqrPlugin.capabilities == {Capability.REFUND, Capability.PARTIAL_REFUND, Capability.CANCEL,
                                        Capability.STATUS_PUSH, Capability.INSTANT_CHECKOUT}

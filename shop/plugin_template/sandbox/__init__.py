@@ -148,19 +148,40 @@ async def control(request: Request) -> Response:
 
 
 async def set_scenarios(request: Request) -> Response:
-    sandbox = _sandbox(request)
-    form = await request.form()
+    _apply_scenario(_sandbox(request), await request.form())
+    return RedirectResponse(str(request.base_url), status_code=303)
+
+
+def _apply_scenario(sandbox: Sandbox, form) -> None:
     mode = form.get("notify_mode")
     if mode in NOTIFY_MODES:
         sandbox.notify_mode = str(mode)
     sandbox.api_down = form.get("api_down") == "on"
-    return RedirectResponse(str(request.base_url), status_code=303)
+
+
+# --------------------------------------------------------------------------- the control API
+# What the store calls in demo mode (shop/sandbox_control.py): "Reset the demo", and a demo flow's
+# "Try it" setting the scenario it needs (the switches of the control page's own form).
+
+
+async def reset(request: Request) -> Response:
+    _sandbox(request).reset()
+    return Response(status_code=204)
+
+
+async def demo_scenario(request: Request) -> Response:
+    sandbox = _sandbox(request)
+    sandbox.reset_scenario()
+    _apply_scenario(sandbox, await request.form())
+    return Response(status_code=204)
 
 
 def create_sandbox(outbound: httpx.AsyncClient | None, *, api_key: str, webhook_secret: str) -> Starlette:
     app = Starlette(routes=[
         Route("/", control),
         Route("/scenarios", set_scenarios, methods=["POST"]),
+        Route("/control/reset", reset, methods=["POST"]),
+        Route("/control/demo-scenario", demo_scenario, methods=["POST"]),
         Route("/api/payments", create_payment, methods=["POST"]),
         Route("/api/payments/{payment_id}", read_payment),
         Route("/api/payments/{payment_id}/cancel", cancel_payment, methods=["POST"]),

@@ -57,6 +57,19 @@ class Sandbox:
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
 
+    def reset(self) -> None:
+        """The control API's reset ("Reset the demo"): no payments, no scenario; ids keep counting,
+        so an id the shop saw before is never handed out again."""
+        for task in self._tasks:
+            task.cancel()
+        self.payments.clear()
+        self.held.clear()
+        self.reset_scenario()
+
+    def reset_scenario(self) -> None:
+        self.notify_mode = "send"
+        self.api_down = False
+
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{len(self.payments) + 1:04d}{next(self._ids):04d}"
 
