@@ -38,6 +38,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shop.cli import seed, upgrade  # noqa: E402
 from shop.settings import Settings  # noqa: E402
-from shop.testing.server import ROOT, SANDBOXES_SERVING, SHOP, ServerProcess, free_port, served_url  # noqa: E402
+from shop.testing.server import ROOT, SANDBOXES_SERVING, SHOP, ServerProcess, served_url  # noqa: E402
 from shop.testing.services import PostgresServer, RedisServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -183,9 +184,13 @@ class Stack:
         env = dict(STORE_ENV)
         if self.postgres is not None:
             env.update(DATABASE_URL=self.postgres.url, REDIS_URL=self.redis.url)
-        # The store's port is chosen before it starts (the one free_port() race left): the sandbox
+        # The store's port is chosen before it starts: the sandbox
         # process, started first so that it outlives the store's kills, calls only the shop's address.
-        self.store = ServerProcess(self.workdir, env, workers=1 if self.sqlite else 2, port=free_port())
+        # The port stays bound (not listening) until the store starts, so that no other process
+        # binding port 0 meanwhile is given it.
+        reserved = socket.socket()
+        reserved.bind(("127.0.0.1", 0))
+        self.store = ServerProcess(self.workdir, env, workers=1 if self.sqlite else 2, port=reserved.getsockname()[1])
         # The sandboxes start while the database servers start and the database is prepared:
         # each takes seconds on a busy machine. They bind any free port and say which.
         log = self.workdir / "sandboxes.log"
@@ -197,6 +202,7 @@ class Stack:
         self.prepare()
         self.store.env["SANDBOX_URL"] = served_url(self.sandboxes, log, SANDBOXES_SERVING)
         wait_for_http(f"{self.store.env['SANDBOX_URL']}/health", 90, self.sandboxes, log)
+        reserved.close()
         self.store.start("--no-sandboxes")
 
     def prepare(self) -> None:
