@@ -38,7 +38,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shop.cli import seed, upgrade  # noqa: E402
 from shop.settings import Settings  # noqa: E402
-from shop.testing.server import ROOT, SANDBOXES_SERVING, SHOP, ServerProcess, served_url  # noqa: E402
+from shop.testing.server import ROOT, SANDBOXES_SERVING, SHOP, ServerProcess, reserved_port, served_url  # noqa: E402
 from shop.testing.services import PostgresServer, RedisServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -188,8 +187,7 @@ class Stack:
         # process, started first so that it outlives the store's kills, calls only the shop's address.
         # The port stays bound (not listening) until the store starts, so that no other process
         # binding port 0 meanwhile is given it.
-        reserved = socket.socket()
-        reserved.bind(("127.0.0.1", 0))
+        reserved = reserved_port()
         self.store = ServerProcess(self.workdir, env, workers=1 if self.sqlite else 2, port=reserved.getsockname()[1])
         # The sandboxes start while the database servers start and the database is prepared:
         # each takes seconds on a busy machine. They bind any free port and say which.

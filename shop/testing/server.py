@@ -31,6 +31,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def reserved_port() -> socket.socket:
+    """A port bound, not listening, until the caller closes it just before its server binds it:
+    no process binding port 0 meanwhile is handed it. For a server whose port must be known
+    before it starts (a provider started first must know the shop's address)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 def served_url(process: subprocess.Popen, log_path: Path, pattern: re.Pattern, seconds: float = START_SECONDS) -> str:
     """The address a `shop` process prints once it listens: it bound port 0, only it knows the port."""
     deadline = time.monotonic() + seconds

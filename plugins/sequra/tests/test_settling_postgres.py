@@ -21,7 +21,7 @@ from shop.cli import seed, upgrade
 from shop.models import Order, Payment, PaymentEvent
 from shop.payments.contract import PaymentStatus
 from shop.settings import Settings
-from shop.testing.server import ROOT, SANDBOXES_SERVING, SHOP, ServerProcess, free_port, served_url
+from shop.testing.server import ROOT, SANDBOXES_SERVING, SHOP, ServerProcess, reserved_port, served_url
 from shop.testing.services import PostgresServer
 from shop.testing.shopper import CUSTOMER
 
@@ -69,8 +69,9 @@ async def test_a_failed_confirm_is_retried_and_flagged_once_on_postgres(postgres
 def test_a_store_killed_after_seqUra_confirmed_finishes_it_once_restarted(postgres, tmp_path):
     # The store's port is chosen before it starts: SeQura's sandbox, started first so that it outlives
     # the store, calls only the shop's own address. The sandboxes bind any free port and say which.
+    reserved = reserved_port()  # bound until the store starts: no parallel test is handed it
     store = ServerProcess(tmp_path, {"DATABASE_URL": postgres.url, "RECONCILE_EVERY_SECONDS": "1"},
-                          port=free_port())
+                          port=reserved.getsockname()[1])
     settings = Settings.from_env(store.env)
     upgrade(settings)  # what `shop db upgrade` and `shop seed` do, without two more interpreters
     seed(settings)
@@ -83,6 +84,7 @@ def test_a_store_killed_after_seqUra_confirmed_finishes_it_once_restarted(postgr
     sequra = f"{store.env['SANDBOX_URL']}/sandbox/sequra"
     try:
         wait_for("the sandboxes", lambda: _answers(f"{store.env['SANDBOX_URL']}/health"))
+        reserved.close()
         store.start("--no-sandboxes")
         with httpx.Client(base_url=store.url, timeout=10) as shop, httpx.Client(timeout=10) as outside:
             token = CSRF.search(shop.get("/").text).group(1)
