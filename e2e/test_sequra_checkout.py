@@ -42,6 +42,16 @@ def returned_to_the_shop(page: Page):
     return SequraForm(page).returned_to_the_shop()
 
 
+def back_to_the_checkout_rejected(page: Page) -> None:
+    """SeQura's form says no; its button takes the shopper back to the checkout, cart as it was."""
+    form = sequra_form(page)
+    expect(form).to_have_attribute("data-sq-step", "reject")
+    expect(form).to_contain_text("SeQura cannot offer this payment method for this purchase.")
+    form.get_by_role("button", name="Elegir otro método de pago").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.get_by_text("Your cart is as you left it")).to_be_visible()
+
+
 def pay_down_payment(page: Page) -> None:
     form = sequra_form(page)
     SequraForm(page).expect_step("card")
@@ -128,12 +138,7 @@ def test_a_rejection_sends_the_shopper_back_to_choose_another_way(page: Page):
     add_to_cart(page, "TEA-SENCHA")
     check_out_with_sequra(page, "Pay later")
     identify(page, surnames="Reject Test")
-    form = sequra_form(page)
-    expect(form).to_have_attribute("data-sq-step", "reject")
-    expect(form).to_contain_text("SeQura cannot offer this payment method for this purchase.")
-    form.get_by_role("button", name="Elegir otro método de pago").click()
-    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
-    expect(page.get_by_text("Your cart is as you left it")).to_be_visible()
+    back_to_the_checkout_rejected(page)
     expect(page.get_by_text("You left the payment page")).to_have_count(0)  # the shopper was refused, not gone
     expect(page.get_by_label(re.compile("SeQura: Paga Después"))).to_be_visible()
 

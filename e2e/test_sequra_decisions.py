@@ -12,7 +12,13 @@ from playwright.sync_api import Page, expect
 
 from e2e.steps import add_to_cart, order_number
 from e2e.store import sandbox_page
-from e2e.test_sequra_checkout import FORM_FRAME, check_out_with_sequra, identify, returned_to_the_shop, sequra_form
+from e2e.test_sequra_checkout import (
+    FORM_FRAME,
+    back_to_the_checkout_rejected,
+    check_out_with_sequra,
+    identify,
+    returned_to_the_shop,
+)
 
 pytestmark = pytest.mark.destructive  # they switch SeQura's decision for everyone
 
@@ -49,12 +55,7 @@ def test_sequra_rejecting_sends_the_shopper_back_and_its_order_stays_rejected(pa
     check_out_with_sequra(page, "Pay later")
     number = order_number(page)
     identify(page)  # a name SeQura's own test data would approve: the switch decides
-    form = sequra_form(page)
-    expect(form).to_have_attribute("data-sq-step", "reject")
-    expect(form).to_contain_text("SeQura cannot offer this payment method for this purchase.")
-    form.get_by_role("button", name="Elegir otro método de pago").click()
-    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
-    expect(page.get_by_text("Your cart is as you left it")).to_be_visible()
+    back_to_the_checkout_rejected(page)
     # A rejected order never gets the shop's order number at SeQura: it is SeQura's newest order.
     control.goto(sandbox_page("sequra/"))
     newest = control.locator("tr:has(td)").first
