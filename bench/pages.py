@@ -52,6 +52,7 @@ def cart_cookie(url: str) -> str:
         token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
         for sku in ("PEN-BLUE", "MUG-ENAMEL"):
             client.post("/cart/add", data={"sku": sku, "quantity": "1", "csrf_token": token})
+        client.get("/cart")  # where the browser is sent: it shows and so clears the "Added" message
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import bindparam
+from sqlalchemy import Row, bindparam
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from shop.models import Cart, CartLine, Product, utcnow
 from shop.payments.contract import LineKind, OrderLine
 from shop.pricing import basket_lines, find_discount, total_of
 from shop.security import checked_form
-from shop.web import flash, is_htmx, render
+from shop.web import flash, forget_cart_count, is_htmx, remember_cart_count, render
 
 MAX_QUANTITY = 99
 
@@ -39,6 +39,7 @@ def cart_id(request: Request, *, create: bool = False) -> str | None:
         session.add(Cart(id=new_id))
         session.commit()
     request.session["cart"] = new_id
+    remember_cart_count(request, 0)
     return new_id
 
 
@@ -54,6 +55,19 @@ def items_of(session: Session, cart: str | None) -> list[tuple[Product, int]]:
 _FINGERPRINTED = (select(Product.sku, CartLine.quantity, Product.price_cents)
                   .join(CartLine, CartLine.product_id == Product.id).where(CartLine.cart_id == bindparam("cart")))
 _DISCOUNT_CODE = select(Cart.discount_code).where(Cart.id == bindparam("cart"))
+# What the cart page and the checkout show: product columns as plain rows, no ORM session.
+_SHOWN_ITEMS = (select(Product.__table__, CartLine.quantity).join(CartLine, CartLine.product_id == Product.id)
+                .where(CartLine.cart_id == bindparam("cart")).order_by(CartLine.id))
+
+
+def shown_basket(engine, cart: str | None) -> tuple[list[tuple[Row, int]], str]:
+    """(items, discount code) of a cart for showing it: rows that read like Products."""
+    if not cart:
+        return [], ""
+    with engine.connect() as connection:
+        rows = connection.execute(_SHOWN_ITEMS, {"cart": cart}).all()
+        code = connection.execute(_DISCOUNT_CODE, {"cart": cart}).scalar()
+    return [(row, row.quantity) for row in rows], code or ""
 
 
 def cart_hash_of(session: Session, cart: str) -> str:
@@ -65,11 +79,9 @@ def cart_hash_of(session: Session, cart: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def priced_lines(session: Session, cart: str | None, settings) -> tuple[OrderLine, ...]:
-    code = ""
-    if cart and (row := session.get(Cart, cart)):
-        code = row.discount_code
-    return basket_lines(items_of(session, cart), code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
+def priced_lines(engine, cart: str | None, settings) -> tuple[OrderLine, ...]:
+    items, code = shown_basket(engine, cart)
+    return basket_lines(items, code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
 
 
 def parse_quantity(raw: object, *, allow_zero: bool = False) -> int:
@@ -131,11 +143,7 @@ def set_quantity(session: Session, cart: str, product: Product, quantity: int) -
 
 def cart_context(request: Request) -> dict:
     settings = request.app.state.settings
-    cart = cart_id(request)
-    with request.app.state.db() as session:
-        items = items_of(session, cart)
-        row = session.get(Cart, cart) if cart else None
-    code = row.discount_code if row else ""
+    items, code = shown_basket(request.app.state.engine, cart_id(request))
     lines = basket_lines(items, code, settings.shipping_fee_cents, settings.free_shipping_from_cents)
     return {"items": items, "lines": lines, "total": total_of(lines, settings.currency),
             "extra_lines": [line for line in lines if line.kind != LineKind.PRODUCT],
@@ -193,6 +201,7 @@ async def add(request: Request) -> Response:
         product = await request.app.state.db.write(_add, request, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
+    forget_cart_count(request)
     message = _("Added %(quantity)s × %(product)s to your cart.") % {"quantity": quantity, "product": product.name}
     if is_htmx(request):
         context = await request.app.state.db.run(cart_context, request)
@@ -221,6 +230,7 @@ async def _change(request: Request, *, remove: bool) -> Response:
         product = await request.app.state.db.write(_set, request.app.state.db, cart, form.get("sku"), quantity)
     except CartError as exc:
         return await _cart_error(request, exc)
+    forget_cart_count(request)
     message = _("Removed %(product)s.") % {"product": product.name} if quantity == 0 else _("Cart updated.")
     return await _after_change(request, message)
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from shop.i18n import gettext as _
 from shop.models import Product
+from shop.shared_pages import SharedPage
 from shop.web import render
 
 LISTING_LIFETIME_SECONDS = 1.0
@@ -32,6 +33,7 @@ class Listing:
         self._lifetime = lifetime
         self._rows: list = []
         self._read_at = -math.inf
+        self.version = 0  # counts the reads: pages made from the listing are kept while it holds
         self._reading = asyncio.Lock()
 
     async def products(self) -> list:
@@ -40,6 +42,7 @@ class Listing:
                 if not self._fresh():  # another request may have read it while this one waited
                     self._rows = await self._db.run(_products, self._db.engine)
                     self._read_at = time.monotonic()
+                    self.version += 1
         return self._rows
 
     def forget(self) -> None:
@@ -50,11 +53,20 @@ class Listing:
         return time.monotonic() - self._read_at < self._lifetime
 
 
+_CATALOG = SharedPage("catalog.html")
+
+
 async def product_list(request: Request) -> Response:
-    products = await request.app.state.listing.products()
-    # Plugins may add a line to each product's card (SeQura's "from €x/month").
-    extras = {product.sku: await plugin_snippets(request, "listing_extra", product) for product in products}
-    return await render(request, "catalog.html", {"products": products, "extras": extras})
+    listing = request.app.state.listing
+    products = await listing.products()
+
+    async def context() -> dict:
+        # Plugins may add a line to each product's card (SeQura's "from €x/month").
+        extras = {product.sku: await plugin_snippets(request, "listing_extra", product) for product in products}
+        return {"products": products, "extras": extras}
+
+    # Rendered again with each read of the listing (a second at most), so stock and teasers stay fresh.
+    return await _CATALOG.serve(request, (id(request.app), listing.version), context)
 
 
 def _products(engine) -> list:

@@ -150,6 +150,7 @@ async def show_checkout(request: Request, form: CheckoutForm | None = None, stat
     options = await options_for_form(request, lines, values)
     return await render(request, "checkout.html", {
         "lines": lines, "total": total_of(lines, settings.currency), "options": options,
+        "count": sum(line.quantity for line in lines if line.kind == LineKind.PRODUCT),
         "countries": {code: country_name(code) for code in COUNTRIES},
         "values": values, "errors": form.errors if form else {}, "error": error,
         "same_invoice": form.same_invoice if form else values.get("invoice_same", "on") == "on"},
@@ -176,8 +177,7 @@ def unavailable_choice(options, plugin_id: str, option_id: str) -> str:
 
 
 def _priced_cart(db, cart: str | None, settings) -> tuple:
-    with db() as session:
-        return priced_lines(session, cart, settings)
+    return priced_lines(db.engine, cart, settings)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from shop.personas import PERSONAS, Persona
 from shop.sandbox_control import SandboxControlError, reset_sandboxes, set_demo_scenario
 from shop.security import checked_form
 from shop.seed import reset
-from shop.web import flash, render
+from shop.web import flash, forget_cart_count, render
 
 
 def _in_sandbox_mode(state, plugin_id: str) -> bool:
@@ -71,6 +71,7 @@ async def demo_reset(request: Request) -> Response:
     await state.db.write(_reset, state.db)
     state.listing.forget()
     request.session.pop("cart", None)
+    forget_cart_count(request)
     request.session.pop("orders", None)
     request.session.pop("checkout_details", None)
     flash(request, _("The demo is reset: catalog and stock restored, orders and carts cleared, every sandbox "
@@ -121,6 +122,7 @@ def _fill_cart(request: Request, persona: Persona) -> None:
         for sku, quantity in persona.cart:
             add_to_cart(session, cart, product_by_sku(session, sku), quantity)
         session.commit()
+    forget_cart_count(request)
 
 
 routes = [

@@ -26,7 +26,7 @@ from shop.payments.ledger import OPEN
 from shop.payments.steps import next_step_from_dict
 from shop.qr import qr_svg
 from shop.security import allow_in_csp, checked_form
-from shop.web import flash, render, start_context
+from shop.web import flash, recount_cart, render, start_context
 
 MAX_REMEMBERED_ORDERS = 20
 RETRYABLE = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED})
@@ -109,7 +109,8 @@ async def order_page(request: Request) -> Response:
     if isinstance(context["step"], Embed):
         allow_in_csp(request, dict(context["step"].csp))
     _status, panel_html = await panel(request, order, context)
-    return await render(request, "order.html", {**context, "panel_html": panel_html,
+    # The payment may have emptied the cart (in a callback, maybe another worker's): count it again.
+    return await render(request, "order.html", {**context, "panel_html": panel_html, "count": await recount_cart(request),
                                                 "total": Money(order.total_cents, order.currency)})
 
 

@@ -55,16 +55,42 @@ def make_templates(plugin_dirs: dict[str, Path]) -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+CART_COUNT_KEY = "count"
+
+
 async def cart_count(request: Request) -> int:
-    """How many items the shopper's cart holds, for the header on every page."""
-    cart = request.session.get("cart") if "session" in request.scope else None
-    if not cart:
+    """How many items the shopper's cart holds, for the header on every page. Kept in the session
+    by every request that reads or changes the cart (``remember_cart_count``), so that a page
+    which shows only the header's count asks no database for it."""
+    session = request.session if "session" in request.scope else {}
+    if not session.get("cart"):
         return 0
-    return await request.app.state.db.run(_count_in_cart, request.app.state.engine, cart)
+    if CART_COUNT_KEY not in session:  # a session from before counts were kept
+        return await recount_cart(request)
+    return session[CART_COUNT_KEY]
+
+
+async def recount_cart(request: Request) -> int:
+    """The cart's size read from the database and remembered: for pages shown after the cart may
+    have changed outside this shopper's requests (a payment confirmed in a callback empties it)."""
+    cart = request.session.get("cart") if "session" in request.scope else None
+    count = await request.app.state.db.run(_count_in_cart, request.app.state.engine, cart) if cart else 0
+    remember_cart_count(request, count)
+    return count
+
+
+def remember_cart_count(request: Request, count: int) -> None:
+    if "session" in request.scope and request.session.get(CART_COUNT_KEY) != count:
+        request.session[CART_COUNT_KEY] = count
+
+
+def forget_cart_count(request: Request) -> None:
+    """The cart changed: the next page counts it again (a page that shows the cart counts it anyway)."""
+    request.session.pop(CART_COUNT_KEY, None)
 
 
 def _count_in_cart(engine, cart: str) -> int:
-    # A plain Core query: this runs on every page, and the ORM session would triple its cost.
+    # A plain Core query: the ORM session would triple its cost.
     with engine.connect() as connection:
         return connection.execute(_CART_COUNT, {"cart": cart}).scalar() or 0
 
@@ -75,7 +101,9 @@ _CART_COUNT = sa.text("SELECT SUM(quantity) FROM cartline WHERE cart_id = :cart"
 async def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:
     context = dict(context or {})
     context.setdefault("flashes", pop_flashes(request))
-    if "count" not in context:  # the header's count, unless the page counted the cart itself
+    if "count" in context:  # the page counted the cart itself: the header keeps that count
+        remember_cart_count(request, context["count"])
+    else:
         context["count"] = await cart_count(request)
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
 
