@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from shop.i18n import gettext as _
 from shop.models import Product
-from shop.shared_pages import SharedPage
+from shop.page_memo import PageMemo
 from shop.web import render
 
 LISTING_LIFETIME_SECONDS = 1.0
@@ -53,7 +53,7 @@ class Listing:
         return time.monotonic() - self._read_at < self._lifetime
 
 
-_CATALOG = SharedPage("catalog.html")
+_CATALOG = PageMemo("catalog.html")
 
 
 async def product_list(request: Request) -> Response:
@@ -65,7 +65,7 @@ async def product_list(request: Request) -> Response:
         extras = {product.sku: await plugin_snippets(request, "listing_extra", product) for product in products}
         return {"products": products, "extras": extras}
 
-    # Rendered again with each read of the listing (a second at most), so stock and teasers stay fresh.
+    # Rendered again with each read of the listing (a second at most): stock and teasers stay fresh.
     return await _CATALOG.serve(request, (id(request.app), listing.version), context)
 
 

@@ -541,7 +541,7 @@ class CheckoutPlugin:
 
     async def listing_extra(self, product: Any, request: Request | None = None) -> Markup | str:
         """A line on the product's card in the catalog's listing. The listing is one page for every
-        shopper, kept up to a second (shop.shared_pages): the line may depend on the language, the
+        shopper, kept up to a second (shop.page_memo): the line may depend on the language, the
         product and the plugin's own data, not on who asks (``request`` is the first who did)."""
         return ""
 
