@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from shop.catalog import plugin_snippets
 from shop.i18n import gettext as _
-from shop.page_memo import PageMemo
 from shop.models import Cart, CartLine, Product, utcnow
+from shop.page_memo import PageMemo
 from shop.payments.contract import LineKind, OrderLine
 from shop.pricing import basket_lines, find_discount, total_of
 from shop.security import checked_form
