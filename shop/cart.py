@@ -57,8 +57,10 @@ _FINGERPRINTED = (select(Product.sku, CartLine.quantity, Product.price_cents)
                   .join(CartLine, CartLine.product_id == Product.id).where(CartLine.cart_id == bindparam("cart")))
 _DISCOUNT_CODE = select(Cart.discount_code).where(Cart.id == bindparam("cart"))
 # What the cart page and the checkout show: product columns as plain rows, no ORM session.
-_SHOWN_ITEMS = (select(Product.__table__, CartLine.quantity).join(CartLine, CartLine.product_id == Product.id)
-                .where(CartLine.cart_id == bindparam("cart")).order_by(CartLine.id))
+# One row per line (one with no product for an empty cart), each with the cart's discount code.
+_SHOWN_BASKET = (select(Cart.discount_code, Product.__table__, CartLine.quantity).select_from(Cart)
+                 .outerjoin(CartLine, CartLine.cart_id == Cart.id).outerjoin(Product, Product.id == CartLine.product_id)
+                 .where(Cart.id == bindparam("cart")).order_by(CartLine.id))
 
 
 def shown_basket(engine, cart: str | None) -> tuple[list[tuple[Row, int]], str]:
@@ -66,9 +68,9 @@ def shown_basket(engine, cart: str | None) -> tuple[list[tuple[Row, int]], str]:
     if not cart:
         return [], ""
     with engine.connect() as connection:
-        rows = connection.execute(_SHOWN_ITEMS, {"cart": cart}).all()
-        code = connection.execute(_DISCOUNT_CODE, {"cart": cart}).scalar()
-    return [(row, row.quantity) for row in rows], code or ""
+        rows = connection.execute(_SHOWN_BASKET, {"cart": cart}).all()
+    code = rows[0].discount_code if rows else ""
+    return [(row, row.quantity) for row in rows if row.sku is not None], code or ""
 
 
 def cart_hash_of(session: Session, cart: str) -> str:
