@@ -129,17 +129,15 @@ async def order_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     bus = websocket.app.state.bus
     async with bus.subscribe(order.public_id) as queue:
-        status, html = await panel(websocket, order)  # after subscribing: no change can slip between
-        await websocket.send_json({"status": status, "html": html})
+        # After subscribing: no change can slip between. Only the status is kept while the page
+        # waits: a panel's HTML (a QR code's SVG) times two thousand waiting pages is memory.
+        first = await _send_panel(websocket, order)
 
         async def push() -> None:
-            last = status
+            last = first
             while True:
                 await queue.get()
-                new_status, new_html = await panel(websocket, order)
-                if new_status != last:
-                    last = new_status
-                    await websocket.send_json({"status": new_status, "html": new_html})
+                last = await _send_panel(websocket, order, unless=last)
 
         async def until_closed() -> None:
             with contextlib.suppress(WebSocketDisconnect):
@@ -155,6 +153,14 @@ async def order_socket(websocket: WebSocket) -> None:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                     await task
+
+
+async def _send_panel(websocket: WebSocket, order: Order, unless: str = "") -> str:
+    """Render the panel and send it, unless its status is ``unless`` (already on the page)."""
+    status, html = await panel(websocket, order)
+    if status != unless:
+        await websocket.send_json({"status": status, "html": html})
+    return status
 
 
 def failed_field_errors(state, payment: Payment) -> dict[str, str]:
