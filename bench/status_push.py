@@ -43,6 +43,7 @@ from shop.testing.server import ServerProcess  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import percentile  # noqa: E402
 from shoppers import CSRF, SEQR_INVOICE, pay_seqr_invoice  # noqa: E402
+from summary import record  # noqa: E402
 
 from shop.testing.shopper import CUSTOMER  # noqa: E402
 
@@ -315,8 +316,22 @@ def report(name: str, result: dict) -> None:
           f"{result['rss_peak']:.0f} MB peak while paying{extra}")
 
 
+GOAL_PUSH_P99_MS = 50.0
+GOAL_RSS_MB = 200.0
+
+
+def summarize(path: str, result: dict, rate: float) -> None:
+    latencies = [o.latency_ms for o in result["paid"] if o.latency_ms is not None]
+    p99, missed = percentile(latencies, 99), len(result["paid"]) - len(latencies)
+    record(path, f"status push: notification to socket, {len(result['orders'])} pages open, {rate:g}/s",
+           f"p99 {p99:.1f} ms, {missed} missed", f"p99 ≤ {GOAL_PUSH_P99_MS:g} ms", p99 <= GOAL_PUSH_P99_MS and not missed)
+    rss = max(result["rss_idle"], result["rss_peak"])
+    record(path, f"status push: server memory, {len(result['orders'])} pages open", f"{rss:.0f} MB",
+           f"< {GOAL_RSS_MB:g} MB", rss < GOAL_RSS_MB)
+
+
 async def run(url: str, pid: int, orders: int, poll_orders: int, pay: int, rate: float, poll_pay: int,
-              sandbox_url: str) -> None:
+              sandbox_url: str, summary: str = "") -> None:
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=60, limits=httpx.Limits(max_connections=64)) as control:
         await set_notifications(control, "lost", commit_window_seconds=600)  # the bench POSTs them itself, timed
         started = time.perf_counter()
@@ -324,6 +339,7 @@ async def run(url: str, pid: int, orders: int, poll_orders: int, pay: int, rate:
         print(f"{orders} orders waiting on SEQR, one websocket each; {pay} of them paid, their notifications "
               f"POSTed at {rate:g}/s; one uvicorn process, SQLite, loopback")
         report("websocket push", sockets)
+        summarize(summary, sockets, rate)
         if poll_orders:
             polled = await run_polling(url, pid, poll_orders, poll_pay, rate, control)
             print(f"{poll_orders} other orders waiting, each page polling every second; {poll_pay} of them paid "
@@ -331,7 +347,7 @@ async def run(url: str, pid: int, orders: int, poll_orders: int, pay: int, rate:
             report("1 s poll", polled)
         await set_notifications(control, "deliver")
     print(f"{time.perf_counter() - started:.0f} s in all")
-    print("goal: websocket p99 <= 50 ms, server RSS < 200 MB")
+    print(f"goal: websocket p99 <= {GOAL_PUSH_P99_MS:g} ms, server RSS < {GOAL_RSS_MB:g} MB")
 
 
 def main() -> None:
@@ -347,12 +363,13 @@ def main() -> None:
     parser.add_argument("--url", default="", help="bench a store already running here (its stock must suffice)")
     parser.add_argument("--pid", type=int, default=0, help="that store's process id, for its memory")
     parser.add_argument("--sandbox-url", default="", help="where that store's sandboxes are served (SANDBOX_URL)")
+    parser.add_argument("--summary", default="", help="add the headline figures to this file (bench/summary.py)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8192)), hard))  # the server inherits it
     if args.url:
         asyncio.run(asyncio.wait_for(run(args.url.rstrip("/"), args.pid, args.orders, args.poll_orders, args.pay,
-                                         args.rate, args.poll_pay, args.sandbox_url or args.url), 900))
+                                         args.rate, args.poll_pay, args.sandbox_url or args.url, args.summary), 900))
         return
     with tempfile.TemporaryDirectory() as workdir:
         store = ServerProcess(Path(workdir), {
@@ -364,7 +381,8 @@ def main() -> None:
         store.start()
         try:
             asyncio.run(asyncio.wait_for(run(store.url, store.process.pid, args.orders, args.poll_orders,
-                                             args.pay, args.rate, args.poll_pay, store.sandbox_url), 900))
+                                             args.pay, args.rate, args.poll_pay, store.sandbox_url, args.summary),
+                                         900))
         finally:
             store.stop()
             if args.keep_log:
