@@ -9,7 +9,7 @@ import pytest
 import qrcode
 from qrcode import util
 
-from shop.qr import QuickMaskQRCode, girocode_payload, penalty, qr_svg
+from shop.qr import QuickMaskQRCode, girocode_payload, pack, penalty, qr_svg
 
 ALPHABET = "abcXYZ0123456789 \n.-/€ü"
 GIROCODE = girocode_payload(bic="GENODEF1XXX", name="Cartwheel Demo Shop GmbH", iban="DE02 1203 0000 0000 2020 51",
@@ -22,10 +22,6 @@ def payloads(count: int) -> list[str]:
         "".join(pick.choice(ALPHABET) for _ in range(pick.choice((3, 40, 125, 300)))) for _ in range(count)]
 
 
-def as_rows(modules) -> list[int]:
-    return [int("".join("1" if module else "0" for module in row), 2) for row in modules]
-
-
 @pytest.mark.parametrize("error_correction", [qrcode.constants.ERROR_CORRECT_L, qrcode.constants.ERROR_CORRECT_M,
                                               qrcode.constants.ERROR_CORRECT_H])
 def test_every_mask_scores_as_qrcode_scores_it_and_the_same_mask_is_chosen(error_correction):
@@ -35,7 +31,8 @@ def test_every_mask_scores_as_qrcode_scores_it_and_the_same_mask_is_chosen(error
         reference.make(fit=True)
         for mask in range(8):
             reference.makeImpl(True, mask)
-            assert penalty(as_rows(reference.modules), reference.modules_count) == util.lost_point(reference.modules)
+            rows, columns = pack(reference.modules), pack(zip(*reference.modules, strict=True))
+            assert penalty(rows, columns, reference.modules_count) == util.lost_point(reference.modules)
         reference.makeImpl(False, reference.best_mask_pattern())
         quick = QuickMaskQRCode(error_correction=error_correction)
         quick.add_data(payload)
