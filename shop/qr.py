@@ -4,8 +4,8 @@ A QR code is drawn with the one of its eight masks that scores the fewest penalt
 18004). qrcode finds it by drawing the code eight times and scoring each module by module:
 some 15 ms for a bank transfer's GiroCode, the largest part of what the order page of a
 transfer or a SEQR payment costs the store. ``QuickMaskQRCode`` finds the same mask, scored by
-the same rules, with each row as an integer: the data is placed once, and each mask is XORed
-onto it row by row. The SVG is one path with a rectangle per run of dark modules in a row
+the same rules, over the whole code packed into an integer: the data is placed once, each mask
+is XORed onto it, and each rule is a few shifts and ANDs. The SVG is one path with a rectangle per run of dark modules in a row
 (qrcode's SVG image draws each module on its own, through an XML tree: as long again).
 Together about a quarter of what qrcode takes."""
 
