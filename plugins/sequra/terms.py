@@ -49,9 +49,14 @@ class Terms:
         call = self._inflight.get(key)
         if call is None:
             call = self._inflight[key] = asyncio.ensure_future(self._ask_and_keep(key, ask))
-            call.add_done_callback(lambda _: self._inflight.pop(key, None))
+            call.add_done_callback(lambda done: self._done(key, done))
         # Shielded: a shopper who leaves does not cancel the answer the others wait for.
         return await asyncio.shield(call)
+
+    def _done(self, key: tuple, call: asyncio.Future) -> None:
+        self._inflight.pop(key, None)
+        if not call.cancelled():
+            call.exception()  # seen here: every shopper who waited for it may have left
 
     async def _ask_and_keep(self, key: tuple, ask: Callable[[], Awaitable[T]]) -> T:
         answer = await ask()  # an error is raised to every waiter and not kept
