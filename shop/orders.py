@@ -1,7 +1,9 @@
 """The shopper's order page: lines, totals, the payment's next step and its live status.
 
 The status reaches the browser two ways, both rendered by ``panel``: pushed over a websocket
-as the ledger publishes a change, or fetched every second when the socket cannot be used.
+as the ledger publishes a change, or fetched every second when the socket cannot be used. A
+fetch that names the status the page shows already (If-None-Match) is answered 304 from two
+small reads, without rendering the panel: the page would not swap it in anyway.
 The sync functions here read the database: the handlers run them in a database thread."""
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ RETRYABLE = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentSta
 # Built once: every status poll and every pushed change runs these.
 _ORDER_BY_PUBLIC_ID = select(Order).where(Order.public_id == bindparam("public_id"))
 _PAYMENTS_LATEST_FIRST = select(Payment).where(Payment.order_id == bindparam("order_id")).order_by(Payment.id.desc())
+_LATEST_PAYMENT_STATUS = (select(Payment.status).where(Payment.order_id == bindparam("order_id"))
+                          .order_by(Payment.id.desc()).limit(1))
 _REFUNDS_OF = select(Refund).where(Refund.payment_id.in_(bindparam("payment_ids", expanding=True)))
 
 
@@ -52,6 +56,19 @@ def owned_order(conn: HTTPConnection) -> Order:
     if order is None:
         raise HTTPException(404, _("There is no such order."))
     return order
+
+
+def status_key(status: PaymentStatus, order: Order) -> str:
+    """What the panel's data-status and the X-Status header say: the latest payment's status
+    and the order's ("pending:awaiting_payment"). The page swaps its panel only when it changes."""
+    return f"{status}:{order.status}"
+
+
+def _status_now(conn: HTTPConnection) -> tuple[Order, str]:
+    order = owned_order(conn)
+    with conn.app.state.db() as session:
+        latest = session.exec(_LATEST_PAYMENT_STATUS, params={"order_id": order.id}).first()
+    return order, status_key(PaymentStatus(latest) if latest else PaymentStatus.CREATED, order)
 
 
 def panel_context(conn: HTTPConnection, order: Order) -> dict:
@@ -92,7 +109,7 @@ async def panel(conn: HTTPConnection, order: Order, context: dict | None = None)
         context["options"] = await retry_options(conn, order)
     template = conn.app.state.templates.env.get_template("payment_panel.html")
     html = template.render({**context, "request": conn})
-    return f"{context['status']}:{order.status}", html
+    return status_key(context["status"], order), html
 
 
 def _page_context(request: Request, order: Order) -> dict:
@@ -115,9 +132,19 @@ async def order_page(request: Request) -> Response:
 
 
 async def order_status(request: Request) -> Response:
-    order = await request.app.state.db.run(owned_order, request)
+    order, status = await request.app.state.db.run(_status_now, request)
+    if request.headers.get("if-none-match") == _etag(status):
+        return Response(status_code=304, headers=_status_headers(status))
     status, html = await panel(request, order)
-    return HTMLResponse(html, headers={"X-Status": status, "Cache-Control": "no-store"})
+    return HTMLResponse(html, headers=_status_headers(status))
+
+
+def _etag(status: str) -> str:
+    return f'"{status}"'
+
+
+def _status_headers(status: str) -> dict[str, str]:
+    return {"X-Status": status, "ETag": _etag(status), "Cache-Control": "no-store"}
 
 
 async def order_socket(websocket: WebSocket) -> None:

@@ -35,8 +35,10 @@
   async function check() {
     const swapsBefore = swaps;
     try {
-      const response = await fetch(`/orders/${order}/status`, { headers: { Accept: "text/html" }, cache: "no-store" });
-      if (!response.ok) return;
+      // Naming the status shown: the store answers 304, no panel, while it has not changed.
+      const headers = { Accept: "text/html", "If-None-Match": `"${current()?.dataset.status ?? ""}"` };
+      const response = await fetch(`/orders/${order}/status`, { headers, cache: "no-store" });
+      if (!response.ok) return;  // 304 too: nothing new
       const html = await response.text();
       // A push that landed while this request was out may be newer: keep it, the next check asks again.
       if (swaps === swapsBefore) swap(response.headers.get("X-Status"), html);

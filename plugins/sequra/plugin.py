@@ -75,6 +75,7 @@ from .settings import SequraSettings
 from .settling import APPROVED_NOTE, ATTENTION, KEY, PROBE_NOTE, Intent, backoff, checking_step, confirming_step
 from .status import CONFIRM_STATE, EVENTS, IPN_STATES, STATUS
 from .teasers import Teasers
+from .terms import Terms
 
 HOLD_NOTE = {"on_hold": "SeQura is reviewing your order; you will get an e-mail within minutes."}
 # What the order page shows while SeQura reviews: no form any more (it would open again), a sentence.
@@ -132,6 +133,7 @@ class SequraPlugin(CheckoutPlugin):
             account_key=settings.account_key, secret=settings.secret, merchant_ref=settings.merchant_ref,
             timeout=settings.timeout, connect_timeout=settings.connect_timeout)
         self.platform = Platform(settings.platform_name, settings.platform_version)
+        self.terms = Terms(lambda: self.client, settings.terms_lifetime)
         self.teasers = Teasers(settings.teaser_product, settings.teaser_lifetime, self.client.merchant_payment_methods,
                                self.client.credit_agreements)
         secret = runtime.services.secret_key if runtime.services is not None else settings.secret
@@ -172,7 +174,7 @@ class SequraPlugin(CheckoutPlugin):
         if order.total.minor <= 0:
             return []
         try:
-            methods = await self.client.merchant_payment_methods()
+            methods = await self.terms.payment_methods()
         except UnexpectedAnswer as exc:  # said, not hidden: the merchant finds it in the log
             return [PaymentOption(self.id, self.id, self.name, unavailable=exc.reason)]
         except ProviderError:
@@ -186,7 +188,7 @@ class SequraPlugin(CheckoutPlugin):
         agreements, unreadable = None, False
         try:
             if order.currency == "EUR":
-                agreements = await self.client.credit_agreements(order.total, locale=_locale(order), country=country)
+                agreements = await self.terms.credit_agreements(order.total, locale=_locale(order), country=country)
         except UnexpectedAnswer:
             unreadable = True  # credit is not offered without its terms
         except ProviderError:

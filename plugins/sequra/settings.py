@@ -24,6 +24,9 @@ class SequraSettings:
     checking_after_seconds: int = 60
     probe_for_seconds: int = 3600  # how long the shop keeps asking about an order no IPN told it of
     connect_timeout: float = 5.0
+    # How long the checkout keeps SeQura's payment methods and credit agreements (seconds) rather
+    # than asking on every view; 0: asked every time. SeQura checks the order when it is solicited.
+    terms_lifetime: float = 60.0
     # Promotional teasers ("from 29,67 €/month"): where they show (any of product, cart, listing;
     # empty: nowhere), which product they promote, how long a computed teaser is kept (seconds)
     # and how long a teaser loading after the page may wait for SeQura.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -57,6 +58,8 @@ class AccessLogTokenFilter(logging.Filter):
         return True
 
 
+# Providers use the same few hundred field names in every answer: each is looked at once per worker.
+@functools.lru_cache(maxsize=4096)
 def is_sensitive(name: str) -> bool:
     return bool(_SENSITIVE.search(name)) and not _NOT_SENSITIVE.match(name)
 
@@ -67,6 +70,16 @@ _PERSONAL_CONTAINER = re.compile(r"contact|customer|address|private|payment_data
                                  re.IGNORECASE)
 _KEEP_INSIDE_PERSONAL = re.compile(r"^(country|country_code|countrycode|language|salutation|type|object|id)$",
                                    re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _holds_personal(name: str) -> bool:
+    return bool(_PERSONAL_CONTAINER.search(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_inside_personal(name: str) -> bool:
+    return bool(_KEEP_INSIDE_PERSONAL.match(name))
 
 
 # Deeper than this, a value is masked whole rather than walked: no body can make redaction recurse
@@ -82,9 +95,8 @@ def _redact_json(value, personal: bool = False, depth: int = 0):
         for key, item in value.items():
             name = str(key)
             if isinstance(item, (dict, list)):
-                masked[key] = _redact_json(item, personal or bool(_PERSONAL_CONTAINER.search(name)), depth + 1)
-            elif is_sensitive(name) or (personal and isinstance(item, str) and item
-                                        and not _KEEP_INSIDE_PERSONAL.match(name)):
+                masked[key] = _redact_json(item, personal or _holds_personal(name), depth + 1)
+            elif is_sensitive(name) or (personal and isinstance(item, str) and item and not _kept_inside_personal(name)):
                 masked[key] = MASK
             else:
                 masked[key] = item
