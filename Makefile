@@ -69,10 +69,13 @@ bench-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 # Short runs of the benchmarks that print the README's figures (see each script for longer ones).
+# Each prints its own detail; the last table gathers their headline figures beside the goals.
 bench: $(BIN)/pytest system-packages bench-packages
-	$(BIN)/python bench/pages.py --seconds 3
-	$(BIN)/python bench/checkout_cost.py --orders 20
-	$(BIN)/python bench/status_push.py --orders 2000 --pay 200 --rate 20 --poll-orders 0
+	@summary=$$(mktemp); trap 'rm -f $$summary' EXIT; set -e; \
+	$(BIN)/python bench/pages.py --seconds 3 --summary $$summary; \
+	$(BIN)/python bench/checkout_cost.py --orders 20 --summary $$summary; \
+	$(BIN)/python bench/status_push.py --orders 2000 --pay 200 --rate 20 --poll-orders 0 --summary $$summary; \
+	$(BIN)/python bench/summary.py $$summary
 
 lint: | $(UV)
 	$(UV) tool run ruff@0.14.0 check shop plugins tests e2e bench

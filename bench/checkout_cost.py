@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import shoppers  # noqa: E402
 from shoppers import JOURNEYS, Browser, Journey  # noqa: E402
 from soak import LABELS, Stack, descendants, read_only_url  # noqa: E402
+from summary import record  # noqa: E402
 
 METHODS = ("banktransfer:banktransfer", "secupay:creditcard", "seqr:seqr", "sequra:i1")
 SKUS = ("PEN-BLUE", "TEA-SENCHA", "NOTEBOOK-A5")  # plenty in stock: this bench is about cost, not races
@@ -123,6 +124,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=40, help="shoppers per payment method")
     parser.add_argument("--setups", default="sqlite,postgres", help="sqlite (1 worker), postgres (2 workers + Redis)")
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds per method at most")
+    parser.add_argument("--summary", default="", help="add the headline figures to this file (bench/summary.py)")
     args = parser.parse_args()
     names = {"sqlite": "1 worker, SQLite", "postgres": "2 workers, PostgreSQL + Redis"}
     results = {setup: run_setup(setup, args.orders, args.timeout) for setup in args.setups.split(",")}
@@ -135,6 +137,9 @@ def main() -> None:
     for setup, costs in results.items():
         for cost in costs:
             print(cost.row(names[setup]))
+        each = ", ".join(f"{LABELS[cost.method]} {cost.ms_per_checkout:.0f}" for cost in costs)
+        record(args.summary, f"store CPU per checkout, {names[setup]}", f"{each} ms", f"≤ {GOAL_CPU_MS:g} ms each",
+               all(cost.paid == cost.shoppers and cost.ms_per_checkout <= GOAL_CPU_MS for cost in costs))
 
 
 if __name__ == "__main__":
