@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.steps import add_to_cart
+from e2e.steps import add_to_cart, order_number
 from e2e.test_sequra_checkout import FORM_FRAME, check_out_with_sequra, expect_paid, identify, sequra_form
+from e2e.test_sequra_decisions import order_at_sequra
+from e2e.test_sequra_ipn import ipns_for
 
 pytestmark = pytest.mark.own_store  # its settings make the reconciler and SeQura quick
 # A bounded time of 4 s instead of a minute, a 3 s API timeout, and a reconciler that wakes each second.
@@ -24,16 +26,21 @@ def scenario(page: Page, delivery: str = "normal", confirm_answer_delay: str = "
     expect(page.get_by_role("heading", name="SeQura sandbox")).to_be_visible()
 
 
-def test_an_ipn_that_never_arrives(page: Page):
+def test_an_ipn_that_never_arrives(page: Page, new_context):
     scenario(page, delivery="lost")
     try:
         add_to_cart(page, "LAMP-DESK")
         check_out_with_sequra(page, "Pay later")
+        number = order_number(page)
         identify(page)
         expect(sequra_form(page)).to_have_attribute("data-sq-step", "wait_for_confirmation")
         # No IPN: once the bounded time is up the shop asks SeQura, confirms, and the form moves on.
         expect(sequra_form(page)).to_contain_text("¡Aprobado!", timeout=15_000)
         expect_paid(page)
+        # SeQura's side: the order confirmed by the shop's own PUT, no IPN ever delivered for it.
+        control = new_context().new_page()
+        expect(order_at_sequra(control, number)).to_contain_text("confirmed")
+        expect(ipns_for(control, number)).to_have_count(0)
     finally:
         scenario(page)
 
@@ -56,3 +63,4 @@ def test_a_confirm_without_an_answer_is_finished_by_the_shop(page: Page, new_con
     scenario(sales)  # SeQura answers in time again: the shop's next retry goes through
     expect_paid(page)
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
+    expect(order_at_sequra(sales, order_number(page))).to_contain_text("confirmed")  # SeQura's side too
