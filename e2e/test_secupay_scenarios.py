@@ -82,12 +82,12 @@ def test_a_push_sent_again_for_a_paid_order_changes_nothing(page: Page, new_cont
         "tr", has=control.locator("code", has_text=stx))
     before = pushes.count()
     row.get_by_role("button", name="push again").click()
-    # secupay sends in the background: the control page, reloaded until the new push has left.
+    # secupay sends in the background: the control page (newest push first), reloaded until it has left.
     deadline = time.monotonic() + 10
-    while (pushes.count() <= before or "delivered" not in pushes.last.inner_text()) and time.monotonic() < deadline:
+    while (pushes.count() <= before or "delivered" not in pushes.first.inner_text()) and time.monotonic() < deadline:
         control.wait_for_timeout(200)
         control.reload()
-    expect(pushes.last).to_contain_text("delivered")
+    expect(pushes.first).to_contain_text("delivered")
     merchant = new_context().new_page()
     back_office(merchant).open_order(number)
     expect(merchant.locator("#order-status")).to_have_text("paid")
