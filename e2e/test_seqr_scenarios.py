@@ -1,6 +1,6 @@
 """SEQR from its own side: what a sales person does on the sandbox's control page (the payer pays
-or cancels there, SEQR notifies again), and what the merchant does with a SEQR invoice in the back
-office (updates a waiting invoice, sends the receipt to the payer's app). Each is checked on the
+or cancels there, SEQR notifies again, SEQR refuses refunds), and what the merchant does with a
+SEQR invoice in the back office (updates a waiting invoice, sends the receipt to the payer's app). Each is checked on the
 shop's pages and on SEQR's own view of the invoice."""
 
 from __future__ import annotations
@@ -8,15 +8,19 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.pages.order import OrderPage
 from e2e.seqr_steps import (
     check_out_with_seqr,
     invoice_at_seqr,
+    invoice_paid_with,
     invoice_reference,
     notification_at_seqr,
+    pay_by_scanning,
     pay_in_app,
+    set_scenarios,
 )
 from e2e.steps import back_office, shot
 
@@ -104,3 +108,22 @@ def test_the_merchant_renames_a_waiting_invoice_and_sends_the_receipt_once_paid(
     row, history = invoice_at_seqr(control, reference)
     expect(history).to_contain_text(re.compile(r"receipt .*attached"))
     expect(row).to_contain_text(receipt)
+
+
+@pytest.mark.destructive  # it switches SEQR's refunds off for everyone
+def test_seqr_refusing_a_refund_leaves_the_order_paid_and_nothing_refunded_at_seqr(page: Page, new_context):
+    number, receipt = pay_by_scanning(page, name="refund-denied")
+    control = new_context().new_page()
+    set_scenarios(control, refunds="deny")  # SEQR answers 99: the payer's account cannot take it
+    try:
+        merchant = new_context().new_page()
+        back_office(merchant).open_order(number).refund("5.00", reason="scuffed cover")
+        expect(merchant.locator(".flash.error")).to_have_text(
+            "The provider refused: The payer's account does not accept refunds.")
+        expect(merchant.locator("#order-status")).to_have_text("paid")
+        expect(merchant.locator(".payment")).not_to_contain_text("refunded")
+        row, history = invoice_paid_with(control, receipt)
+        expect(row.locator("td").nth(7)).to_have_text("")  # the Refunded column: nothing
+        expect(history).not_to_contain_text("refunded")
+    finally:
+        set_scenarios(control, refunds="allow")
