@@ -1,7 +1,7 @@
 """SEQR from its own side: what a sales person does on the sandbox's control page (the payer pays
 or cancels there, SEQR notifies again, SEQR refuses refunds), and what the merchant does with a
-SEQR invoice in the back office (updates a waiting invoice, sends the receipt to the payer's app). Each is checked on the
-shop's pages and on SEQR's own view of the invoice."""
+SEQR invoice in the back office (updates a waiting invoice, sends the receipt to the payer's app).
+Each is checked on the shop's pages and on SEQR's own view of the invoice."""
 
 from __future__ import annotations
 
