@@ -16,8 +16,11 @@ from e2e.test_sequra_decisions import order_at_sequra
 from e2e.test_sequra_faults import scenario
 
 pytestmark = [pytest.mark.own_store, pytest.mark.destructive]  # its settings; SeQura's scenario
-# The shop waits 3 s for SeQura's answer (15 s by default); its own retries keep their default pace.
-SERVER_ENV = {"SEQURA_TIMEOUT": "3"}
+# The shop waits 3 s for SeQura's answer (15 s by default), and its reconciler wakes only every 5
+# minutes here (once at the start): the shop's own retry of the confirmation (due 10 s after it
+# failed) does not come inside a journey, so what finishes the sale is the merchant's button.
+SERVER_ENV = {"SEQURA_TIMEOUT": "3", "RECONCILE_EVERY_SECONDS": "300", "RECONCILE_AFTER_SECONDS": "600",
+              "SEQR_READ_BACK_AFTER_SECONDS": "600"}
 
 
 def test_check_again_with_sequra_finishes_a_sale_whose_confirmation_got_no_answer(page: Page, new_context):
