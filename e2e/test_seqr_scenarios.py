@@ -1,5 +1,6 @@
 """SEQR from its own side: what a sales person does on the sandbox's control page (the payer pays
-or cancels there, SEQR notifies again, SEQR refuses refunds), and what the merchant does with a
+or cancels there, SEQR notifies again, SEQR refuses refunds, or a cancel while the payer has the
+invoice open in the app), and what the merchant does with a
 SEQR invoice in the back office (updates a waiting invoice, sends the receipt to the payer's app).
 Each is checked on the shop's pages and on SEQR's own view of the invoice."""
 
@@ -127,3 +128,23 @@ def test_seqr_refusing_a_refund_leaves_the_order_paid_and_nothing_refunded_at_se
         expect(history).not_to_contain_text("refunded")
     finally:
         set_scenarios(control, refunds="allow")
+
+
+def test_the_merchant_cannot_cancel_an_invoice_the_payer_has_open_in_the_app(page: Page, new_context):
+    number = check_out_with_seqr(page, "TEA-SENCHA")
+    reference = invoice_reference(page)
+    order = OrderPage(page)
+    app = order.open_seqr_app()  # the payer has scanned it: SEQR holds it for the payer
+    merchant = new_context().new_page()
+    office = back_office(merchant).open_order(number)
+    office.say_yes()
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.locator(".flash.error")).to_contain_text(
+        "The payer is paying this invoice right now; it cannot be cancelled.")
+    expect(office.status()).to_have_text("awaiting payment")
+    row, _ = invoice_at_seqr(new_context().new_page(), reference)
+    expect(row.locator("td.status")).to_have_text(re.compile(r"^ISSUED\s+\(payer in app\)$"))
+    # The payer goes on and pays: the order is paid as if the merchant had never tried.
+    receipt = pay_in_app(app)
+    order.expect_paid(timeout=15_000)
+    expect(page.locator("#receipt")).to_contain_text(receipt)
