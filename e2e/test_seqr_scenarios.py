@@ -1,8 +1,8 @@
 """SEQR from its own side: what a sales person does on the sandbox's control page (the payer pays
-or cancels there, SEQR notifies again, SEQR refuses refunds, or a cancel while the payer has the
-invoice open in the app), and what the merchant does with a
-SEQR invoice in the back office (updates a waiting invoice, sends the receipt to the payer's app).
-Each is checked on the shop's pages and on SEQR's own view of the invoice."""
+or cancels there, SEQR notifies again, SEQR refuses refunds), and what the merchant does with a
+SEQR invoice in the back office (updates a waiting invoice, sends the receipt to the payer's app,
+tries to cancel one the payer has open in the app). Each is checked on the shop's pages and on
+SEQR's own view of the invoice."""
 
 from __future__ import annotations
 
