@@ -1,6 +1,7 @@
 """secupay beyond the card form: PayPal approved, declined or left on PayPal's own page; a push
 secupay sends again for a payment the shop already has; a refund made in secupay's own back office
-(secuOffice), its push sent again; a waiting payment secupay fails. Checked on the shop's pages and
+(secuOffice), its push sent again; a waiting payment secupay fails; 3-D Secure cancelled and
+another choice made on secupay's page. Checked on the shop's pages and
 on secupay's own view of the transaction (the sandbox's control page)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from playwright.sync_api import Locator, Page, expect
 
 from e2e.pages.order import OrderPage
-from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
+from e2e.secupay_steps import CARD_3DS, CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
 from e2e.steps import back_office, open_admin_order, order_number
 from e2e.store import sandbox_page
 
@@ -155,3 +156,24 @@ def test_secupay_failing_a_waiting_prepayment_reaches_the_order_page_live(page: 
     row = transaction_at_secupay(control, order.number)
     expect(row.locator("td").nth(STATUS)).to_have_text("failed")
     expect(row.get_by_role("button", name="transfer received")).to_have_count(0)
+
+
+def test_the_shopper_cancels_3d_secure_then_chooses_again_and_pays(page: Page, new_context):
+    check_out_with_secupay(page)  # secupay's own page, to choose how to pay
+    expect(page.get_by_role("heading", name="Choose how to pay")).to_be_visible()
+    page.get_by_role("link", name="Credit card").click()
+    pay_by_card(page, CARD_3DS)
+    expect(page.get_by_role("heading", name="3-D Secure")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    # Back on the card form, told why; nothing was paid.
+    expect(page.get_by_text("The 3-D Secure check failed.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Credit card")).to_be_visible()
+    page.get_by_role("link", name="Choose another payment method").click()
+    expect(page.get_by_role("heading", name="Choose how to pay")).to_be_visible()
+    page.get_by_role("link", name="Credit card").click()
+    pay_by_card(page, CARD_OK)
+    back_to_the_shop(page, "Payment successful")
+    expect_paid(page)
+    row = transaction_at_secupay(new_context().new_page(), order_number(page))  # one transaction, paid by card
+    expect(row.locator("td").nth(METHOD)).to_have_text("creditcard")
+    expect(row.locator("td").nth(STATUS)).to_have_text("ok")
