@@ -1,5 +1,5 @@
 """SEQR when time runs out on one side: SEQR answers sendInvoice slower than the shop waits (the
-shopper gets a clear retry, nothing is charged, and the invoice SEQR made late is never paid), and
+shopper gets a clear retry, nothing is charged, and SEQR holds no invoice for that attempt), and
 the shop does not read a payment inside SEQR's commit window (SEQR reverses it, the order is not
 paid). Each is checked on the shop's page and on SEQR's own invoice list."""
 
