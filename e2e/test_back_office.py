@@ -71,3 +71,26 @@ def test_the_demo_page_lists_every_provider_and_resets_the_shop(page: Page, new_
     expect(sales.get_by_text("No orders yet.")).to_be_visible()
     page.goto("/products/POSTER-MAP")
     expect(page.get_by_text("3 in stock")).to_be_visible()
+
+
+def test_without_javascript_the_back_office_asks_on_a_page_and_no_goes_back(page: Page, new_context):
+    number = place_transfer_order(page, "MUG-ENAMEL")
+    merchant = new_context(java_script_enabled=False).new_page()
+    log_in(merchant)
+    # The provider filter: a bank transfer order under its provider, not under another's.
+    merchant.get_by_label("Provider").select_option(label="SEQR")
+    merchant.get_by_role("button", name="Filter").click()
+    expect(merchant.get_by_role("link", name=number)).to_have_count(0)
+    merchant.get_by_label("Provider").select_option(label="Bank transfer")
+    merchant.get_by_role("button", name="Filter").click()
+    merchant.get_by_role("link", name=number).click()
+    # No script to ask in a dialog: the question comes as a page of its own.
+    merchant.get_by_role("button", name="Mark transfer received").click()
+    expect(merchant.get_by_role("heading", name="Please confirm")).to_be_visible()
+    expect(merchant.get_by_text("Has the full amount arrived on the account?")).to_be_visible()
+    merchant.get_by_role("link", name="No, back to the order").click()
+    expect(merchant.get_by_role("heading", name=re.compile(f"Order {number}"))).to_be_visible()
+    expect(merchant.locator("#order-status")).not_to_have_text("paid")  # nothing happened
+    merchant.get_by_role("button", name="Mark transfer received").click()
+    merchant.get_by_role("button", name="Mark transfer received").click()  # yes, on the question's page
+    expect(merchant.locator("#order-status")).to_have_text("paid")

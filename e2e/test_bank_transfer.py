@@ -1,7 +1,7 @@
 """The first journey: browse, fill a cart, check out, pay by bank transfer, watched live. The
 money arrives the way a bank tells the shop, by its signed webhook: sent from the shopper's online
 banking, or booked on the bank's control page. A payment the merchant cancels is cancelled at the
-bank too."""
+bank too. With the bank's API down, the shopper is offered to try again and the bank expects nothing."""
 
 import re
 
@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.bank_steps import book_transfer, expected_credit, send_transfer, transfer_details
-from e2e.steps import fill_details, open_admin_order, order_number, say_yes
+from e2e.steps import add_to_cart, fill_details, open_admin_order, order_number, place_order, say_yes
+from e2e.store import sandbox_page
 
 
 def fill_cart(page: Page) -> None:
@@ -113,3 +114,37 @@ def test_a_cancelled_payment_offers_a_new_attempt_on_the_same_order(page: Page, 
     assert page.url == order_url
     second_reference = page.locator(".instructions tr", has_text="Reference").locator("td").inner_text()
     assert second_reference.startswith(number) and second_reference != first_reference
+
+
+def set_bank_api(control: Page, mode: str) -> None:
+    """The bank's control page: how its API answers the shop from now on (ok, error, slow)."""
+    control.goto(sandbox_page("banktransfer/"))
+    control.locator("select[name=read]").select_option(mode)
+    control.get_by_role("button", name="Set").click()
+    expect(control.locator("select[name=read]")).to_have_value(mode)
+
+
+@pytest.mark.destructive  # it takes the bank's API down for everyone
+def test_with_the_banks_api_down_the_shopper_gets_a_retry_and_the_bank_expects_nothing(page: Page, new_context):
+    control = new_context().new_page()
+    set_bank_api(control, "error")
+    try:
+        add_to_cart(page, "PEN-BLUE")
+        place_order(page, "Bank transfer")
+        expect(page.get_by_role("heading", name="Payment failed")).to_be_visible()
+        expect(page.locator("#payment")).to_contain_text("cannot be reached right now. Please try again in a moment.")
+        expect(page.locator(".instructions")).to_have_count(0)  # no account to pay to: nothing asked of the shopper
+        number = order_number(page)
+        control.goto(sandbox_page("banktransfer/"))
+        expect(control.locator("tr", has_text=number)).to_have_count(0)  # the bank expects no money for it
+    finally:
+        set_bank_api(control, "ok")
+    # The bank answers again: the same order, retried from its page, waits for a transfer, which pays it.
+    page.get_by_label(re.compile("Bank transfer")).check()
+    page.get_by_role("button", name=re.compile(r"^Pay €")).click()
+    expect(page.get_by_role("heading", name=re.compile("Waiting for your transfer"))).to_be_visible()
+    assert order_number(page) == number
+    page.evaluate("window.__sameDocument = true")
+    amount, reference = transfer_details(page)
+    send_transfer(new_context().new_page(), amount, reference)
+    expect_paid_live(page)

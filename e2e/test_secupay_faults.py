@@ -1,6 +1,6 @@
 """secupay's scenario families a sales person switches on its control page: the payment rejected,
 the payment held for review and then accepted by secupay's back office, pushes lost, every OAuth
-token expired, a chargeback on a paid order. Each is checked on the shop's pages and on secupay's
+token expired (refused with 403 or 401), secupay's API failing, a chargeback on a paid order. Each is checked on the shop's pages and on secupay's
 own view of the transaction (the sandbox's control page)."""
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.pages.checkout import CheckoutPage
 from e2e.pages.order import OrderPage
+from e2e.pages.secupay_hosted import SecupayHostedPage
 from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
-from e2e.steps import back_office, order_number
+from e2e.steps import add_to_cart, back_office, order_number
 from e2e.store import sandbox_page
 from e2e.test_secupay_scenarios import STATUS, transaction_at_secupay
 
@@ -25,10 +27,10 @@ LIVE = 20_000  # live updates on a busy 2-core machine
 
 @pytest.fixture
 def control(new_context) -> Iterator[Page]:
-    """secupay's control page, in a browser of its own; the outcome is put back to normal after."""
+    """secupay's control page, in a browser of its own; its scenarios are put back to normal after."""
     control = new_context().new_page()
     yield control
-    set_scenarios(control, outcome="normal", push="normal")
+    set_scenarios(control, outcome="normal", push="normal", api="normal", token_refusal="403")
 
 
 def set_scenarios(control: Page, **choices: str) -> None:
@@ -111,8 +113,10 @@ def test_with_every_push_lost_the_return_to_the_shop_still_ends_paid(page: Page,
     expect(transaction_at_secupay(control, number).locator("td").nth(STATUS)).to_have_text("ok")
 
 
+@pytest.mark.parametrize("refusal", ["403", "401"])  # how secupay answers an expired token: both are understood
 def test_after_secupay_expires_every_token_the_shop_takes_a_new_one_and_the_checkout_works(
-        page: Page, control: Page, new_context):
+        page: Page, control: Page, new_context, refusal):
+    set_scenarios(control, token_refusal=refusal)
     pay_with_card_and_return(page)  # the shop holds a token now
     before = token_requests(control)
     control.get_by_role("button", name="Expire all tokens").click()
@@ -138,3 +142,34 @@ def test_a_chargeback_on_a_paid_order_shows_in_the_back_office(page: Page, contr
     expect(issue).to_be_visible()
     expect(merchant.locator("#order-status")).to_have_text("paid")  # the money stays, the merchant must look
     expect(pushes_for(control, number).first).to_contain_text("delivered")
+
+
+def test_with_secupays_api_failing_the_shopper_gets_a_retry_and_secupay_no_transaction(page: Page, control: Page):
+    control.goto(sandbox_page("secupay/"))
+    transactions = control.locator(".card", has=control.get_by_role("heading", name="Smart Transactions")).locator(
+        "tr:has(td code)")
+    before = transactions.count()
+    set_scenarios(control, api="error")
+    add_to_cart(page, "NOTEBOOK-A5")
+    # secupay's general page: offered whether or not the shop knows the contract's methods yet.
+    general = page.locator("input[name=method][value='secupay:general']")
+    CheckoutPage(page).open().fill_details()
+    general.check()
+    CheckoutPage(page).place_order()
+    expect(page.get_by_role("heading", name="Payment failed")).to_be_visible()
+    expect(page.locator("#payment")).to_contain_text("secupay cannot be reached right now. Please try again in a moment.")
+    expect(page.locator("#receipt")).to_have_count(0)
+    control.goto(sandbox_page("secupay/"))
+    expect(transactions).to_have_count(before)  # secupay never made one
+    # secupay answers again: the same order, retried from its page, is paid.
+    set_scenarios(control, api="normal")
+    number = order_number(page)
+    general.check()
+    page.get_by_role("button", name=re.compile(r"^Pay €")).click()
+    SecupayHostedPage(page).expect_open()
+    page.get_by_role("link", name="Credit card").click()
+    pay_by_card(page, CARD_OK)
+    back_to_the_shop(page, "Payment successful")
+    expect_paid(page)
+    assert order_number(page) == number
+    expect(transaction_at_secupay(control, number).locator("td").nth(STATUS)).to_have_text("ok")

@@ -1,22 +1,27 @@
 """SEQR from its own side: what a sales person does on the sandbox's control page (the payer pays
-or cancels there, SEQR notifies again), and what the merchant does with a SEQR invoice in the back
-office (updates a waiting invoice, sends the receipt to the payer's app). Each is checked on the
-shop's pages and on SEQR's own view of the invoice."""
+or cancels there, SEQR notifies again, SEQR refuses refunds), and what the merchant does with a
+SEQR invoice in the back office (updates a waiting invoice, sends the receipt to the payer's app,
+tries to cancel one the payer has open in the app). Each is checked on the shop's pages and on
+SEQR's own view of the invoice."""
 
 from __future__ import annotations
 
 import re
 import time
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.pages.order import OrderPage
 from e2e.seqr_steps import (
     check_out_with_seqr,
     invoice_at_seqr,
+    invoice_paid_with,
     invoice_reference,
     notification_at_seqr,
+    pay_by_scanning,
     pay_in_app,
+    set_scenarios,
 )
 from e2e.steps import back_office, shot
 
@@ -104,3 +109,42 @@ def test_the_merchant_renames_a_waiting_invoice_and_sends_the_receipt_once_paid(
     row, history = invoice_at_seqr(control, reference)
     expect(history).to_contain_text(re.compile(r"receipt .*attached"))
     expect(row).to_contain_text(receipt)
+
+
+@pytest.mark.destructive  # it switches SEQR's refunds off for everyone
+def test_seqr_refusing_a_refund_leaves_the_order_paid_and_nothing_refunded_at_seqr(page: Page, new_context):
+    number, receipt = pay_by_scanning(page, name="refund-denied")
+    control = new_context().new_page()
+    set_scenarios(control, refunds="deny")  # SEQR answers 99: the payer's account cannot take it
+    try:
+        merchant = new_context().new_page()
+        back_office(merchant).open_order(number).refund("5.00", reason="scuffed cover")
+        expect(merchant.locator(".flash.error")).to_have_text(
+            "The provider refused: The payer's account does not accept refunds.")
+        expect(merchant.locator("#order-status")).to_have_text("paid")
+        expect(merchant.locator(".payment")).not_to_contain_text("refunded")
+        row, history = invoice_paid_with(control, receipt)
+        expect(row.locator("td").nth(7)).to_have_text("")  # the Refunded column: nothing
+        expect(history).not_to_contain_text("refunded")
+    finally:
+        set_scenarios(control, refunds="allow")
+
+
+def test_the_merchant_cannot_cancel_an_invoice_the_payer_has_open_in_the_app(page: Page, new_context):
+    number = check_out_with_seqr(page, "TEA-SENCHA")
+    reference = invoice_reference(page)
+    order = OrderPage(page)
+    app = order.open_seqr_app()  # the payer has scanned it: SEQR holds it for the payer
+    merchant = new_context().new_page()
+    office = back_office(merchant).open_order(number)
+    office.say_yes()
+    merchant.get_by_role("button", name="Cancel payment").click()
+    expect(merchant.locator(".flash.error")).to_contain_text(
+        "The payer is paying this invoice right now; it cannot be cancelled.")
+    expect(office.status()).to_have_text("awaiting payment")
+    row, _ = invoice_at_seqr(new_context().new_page(), reference)
+    expect(row.locator("td.status")).to_have_text(re.compile(r"^ISSUED\s+\(payer in app\)$"))
+    # The payer goes on and pays: the order is paid as if the merchant had never tried.
+    receipt = pay_in_app(app)
+    order.expect_paid(timeout=15_000)
+    expect(page.locator("#receipt")).to_contain_text(receipt)
