@@ -59,9 +59,10 @@ unit: $(BIN)/pytest
 e2e: $(BIN)/pytest system-packages
 	$(BIN)/pytest e2e -q $(PARALLEL)
 
+# The slowest tests are named at the end of each run: where the suite's time goes, for whoever makes it faster.
 test: $(BIN)/pytest system-packages
-	$(BIN)/pytest tests plugins -q $(PARALLEL)
-	$(BIN)/pytest e2e -q $(PARALLEL)
+	$(BIN)/pytest tests plugins -q $(PARALLEL) --durations=15
+	$(BIN)/pytest e2e -q $(PARALLEL) --durations=15
 
 # The page benchmark's load generator: wrk (Debian), since a Python client tops out below the store.
 bench-packages:

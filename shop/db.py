@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _immediate = contextvars.ContextVar("immediate_transaction", default=False)
 CONNECT_TIMEOUT_SECONDS = 5
+SQLITE_CONNECTIONS = 4
 
 
 def make_engine(database_url: str) -> Engine:
@@ -38,7 +39,11 @@ def make_engine(database_url: str) -> Engine:
         path = database_url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        # SQLite writes one transaction at a time and reads in microseconds: more connections (and
+        # so database threads) than this only contend for the GIL. At 16 concurrent cart views,
+        # 15 threads cost 1.5 ms of CPU per page against 0.9 ms with 4.
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=SQLITE_CONNECTIONS, max_overflow=0)
         _make_sqlite_transactions_explicit(engine)
         return engine
     # A server that does not answer fails a connection in seconds rather than holding a thread
