@@ -13,6 +13,7 @@ from playwright.sync_api import Frame, Page
 
 AXE_SOURCE = Path(__file__).with_name("vendor") / "axe.min.js"
 BLOCKING = ("serious", "critical")
+AXE_TIMEOUT_MS = 60_000  # one page's check takes well under a second
 # WCAG 2.0-2.2 A and AA, and axe's best practices (landmarks, one h1, skip links, unique names).
 RULE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
@@ -35,8 +36,11 @@ def _violations_in(frame: Frame) -> list[dict]:
         # Evaluated through the browser's devtools, not a <script>: the pages' Content-Security-Policy
         # (script-src 'self') stays as it is in production and still applies to everything else.
         frame.evaluate(AXE_SOURCE.read_text() + "\n;undefined")
-    return frame.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false})"
-                          ".then(result => result.violations)", RULE_TAGS)
+    # Bounded in the page: Playwright's evaluate waits for a promise without a timeout of its own.
+    return frame.evaluate("""([tags, ms]) => Promise.race([
+        axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false}).then(result => result.violations),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`axe did not finish in ${ms} ms`)), ms)),
+    ])""", [RULE_TAGS, AXE_TIMEOUT_MS])
 
 
 def describe(violations: list[dict]) -> str:

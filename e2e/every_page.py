@@ -11,6 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from e2e.bank_steps import book_transfer, transfer_details
+from e2e.pages.seqr_app import SeqrApp
 from e2e.pages.sequra_form import SequraForm
 from e2e.secupay_steps import CARD_OK, pay_by_card
 from e2e.seqr_steps import invoice_reference, pay_in_app
@@ -80,7 +81,7 @@ def order_cancelled_with_retry(page: Page) -> None:
     order_show_code(page)
     app = page.context.new_page()
     app.goto(sandbox_page(f"seqr/app/invoice/{invoice_reference(page)}"))
-    app.get_by_role("button", name="Cancel").click()
+    SeqrApp(app).cancel()  # closed once SEQR says cancelled, not while its form is still on its way
     app.close()
     expect(page.get_by_role("heading", name="Payment cancelled")).to_be_visible(timeout=10_000)
 

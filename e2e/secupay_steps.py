@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from e2e.pages.secupay_hosted import CARD_3DS, CARD_DECLINED, CARD_FAILS, CARD_OK, SecupayHostedPage
-from e2e.steps import add_to_cart, place_order
+from e2e.steps import add_to_cart, order_number, place_order
 
 __all__ = ["CARD_3DS", "CARD_DECLINED", "CARD_FAILS", "CARD_OK", "IBAN"]  # the sandbox's, for the journeys
 
@@ -39,3 +39,19 @@ def expect_paid(page: Page, timeout: float = 10_000) -> None:
     expect(page.locator("#receipt")).to_contain_text(re.compile(r"Payment reference: STX_"))
 
 
+
+
+def paid_by_card(page: Page, sku: str = "NOTEBOOK-A5") -> str:
+    """A card payment through secupay's page and back to the shop, paid; the order's number."""
+    check_out_with_secupay(page, "Credit card", sku=sku)
+    pay_by_card(page, CARD_OK)
+    back_to_the_shop(page, "Payment successful")
+    expect_paid(page)
+    return order_number(page)
+
+
+def pushes_of(control: Page, row: Locator) -> Locator:
+    """secupay's pushes for one transaction (its row on the control page), newest first."""
+    stx = row.locator("code").first.inner_text()
+    return control.locator(".card", has=control.get_by_role("heading", name="Pushes")).locator(
+        "tr", has=control.locator("code", has_text=stx))

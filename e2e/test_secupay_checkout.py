@@ -20,6 +20,7 @@ from e2e.secupay_steps import (
     back_to_the_shop,
     check_out_with_secupay,
     expect_paid,
+    paid_by_card,
     pay_by_card,
 )
 from e2e.steps import add_to_cart, merchant_cancels_live, open_admin_order, order_number, say_yes, shot
@@ -162,11 +163,7 @@ def test_abort_goes_back_to_the_checkout_with_the_cart_intact(page: Page):
 
 
 def test_the_merchant_refunds_part_of_a_card_payment(page: Page, new_context):
-    check_out_with_secupay(page, "Credit card", sku="LAMP-DESK")
-    pay_by_card(page, CARD_OK)
-    back_to_the_shop(page, "Payment successful")
-    expect_paid(page)
-    number = order_number(page)
+    number = paid_by_card(page, sku="LAMP-DESK")
     merchant = new_context().new_page()
     open_admin_order(merchant, number)
     expect(merchant.locator("#order-status")).to_have_text("paid")

@@ -15,7 +15,15 @@ from playwright.sync_api import Page, expect
 from e2e.pages.checkout import CheckoutPage
 from e2e.pages.order import OrderPage
 from e2e.pages.secupay_hosted import SecupayHostedPage
-from e2e.secupay_steps import CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
+from e2e.secupay_steps import (
+    CARD_OK,
+    back_to_the_shop,
+    check_out_with_secupay,
+    expect_paid,
+    paid_by_card,
+    pay_by_card,
+    pushes_of,
+)
 from e2e.steps import add_to_cart, back_office, order_number
 from e2e.store import sandbox_page
 from e2e.test_secupay_scenarios import STATUS, transaction_at_secupay
@@ -44,21 +52,6 @@ def set_scenarios(control: Page, **choices: str) -> None:
 
 def set_outcome(control: Page, outcome: str) -> None:
     set_scenarios(control, outcome=outcome)
-
-
-def pushes_for(control: Page, number: str):
-    """The rows of secupay's push log for the transaction of one order."""
-    stx = transaction_at_secupay(control, number).locator("code").first.inner_text()
-    return control.locator(".card", has=control.get_by_role("heading", name="Pushes")).locator(
-        "tr", has=control.locator("code", has_text=stx))
-
-
-def pay_with_card_and_return(page: Page) -> str:
-    check_out_with_secupay(page, "Credit card")
-    pay_by_card(page, CARD_OK)
-    back_to_the_shop(page, "Payment successful")
-    expect_paid(page)
-    return order_number(page)
 
 
 def token_requests(control: Page) -> int:
@@ -105,8 +98,8 @@ def test_a_payment_under_review_turns_paid_live_when_secupay_accepts_it(page: Pa
 
 def test_with_every_push_lost_the_return_to_the_shop_still_ends_paid(page: Page, control: Page):
     set_scenarios(control, push="lost")
-    number = pay_with_card_and_return(page)  # the shop reads the transaction back on the return URL
-    pushes = pushes_for(control, number)
+    number = paid_by_card(page)  # the shop reads the transaction back on the return URL
+    pushes = pushes_of(control, transaction_at_secupay(control, number))
     expect(pushes.first).to_be_visible()
     for i in range(pushes.count()):
         expect(pushes.nth(i)).to_contain_text("lost")  # secupay never told the shop
@@ -117,17 +110,17 @@ def test_with_every_push_lost_the_return_to_the_shop_still_ends_paid(page: Page,
 def test_after_secupay_expires_every_token_the_shop_takes_a_new_one_and_the_checkout_works(
         page: Page, control: Page, new_context, refusal):
     set_scenarios(control, token_refusal=refusal)
-    pay_with_card_and_return(page)  # the shop holds a token now
+    paid_by_card(page)  # the shop holds a token now
     before = token_requests(control)
     control.get_by_role("button", name="Expire all tokens").click()
     shopper = new_context().new_page()
-    number = pay_with_card_and_return(shopper)
+    number = paid_by_card(shopper)
     assert token_requests(control) > before, "the shop kept using an expired token"
     expect(transaction_at_secupay(control, number).locator("td").nth(STATUS)).to_have_text("ok")
 
 
 def test_a_chargeback_on_a_paid_order_shows_in_the_back_office(page: Page, control: Page, new_context):
-    number = pay_with_card_and_return(page)
+    number = paid_by_card(page)
     row = transaction_at_secupay(control, number)
     row.get_by_role("button", name="chargeback").click()
     expect(control.get_by_text("chargeback done")).to_be_visible()
@@ -141,7 +134,7 @@ def test_a_chargeback_on_a_paid_order_shows_in_the_back_office(page: Page, contr
         merchant.reload()
     expect(issue).to_be_visible()
     expect(merchant.locator("#order-status")).to_have_text("paid")  # the money stays, the merchant must look
-    expect(pushes_for(control, number).first).to_contain_text("delivered")
+    expect(pushes_of(control, transaction_at_secupay(control, number)).first).to_contain_text("delivered")
 
 
 def test_with_secupays_api_failing_the_shopper_gets_a_retry_and_secupay_no_transaction(page: Page, control: Page):

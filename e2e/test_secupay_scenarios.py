@@ -12,7 +12,16 @@ import time
 from playwright.sync_api import Locator, Page, expect
 
 from e2e.pages.order import OrderPage
-from e2e.secupay_steps import CARD_3DS, CARD_OK, back_to_the_shop, check_out_with_secupay, expect_paid, pay_by_card
+from e2e.secupay_steps import (
+    CARD_3DS,
+    CARD_OK,
+    back_to_the_shop,
+    check_out_with_secupay,
+    expect_paid,
+    paid_by_card,
+    pay_by_card,
+    pushes_of,
+)
 from e2e.steps import back_office, open_admin_order, order_number
 from e2e.store import sandbox_page
 
@@ -71,16 +80,10 @@ def test_leaving_paypal_returns_to_secupays_page_where_the_shopper_pays_by_card(
 
 
 def test_a_push_sent_again_for_a_paid_order_changes_nothing(page: Page, new_context):
-    check_out_with_secupay(page, "Credit card")
-    pay_by_card(page, CARD_OK)
-    back_to_the_shop(page, "Payment successful")
-    expect_paid(page)
-    number = order_number(page)
+    number = paid_by_card(page)
     control = new_context().new_page()
     row = transaction_at_secupay(control, number)
-    stx = row.locator("code").first.inner_text()
-    pushes = control.locator(".card", has=control.get_by_role("heading", name="Pushes")).locator(
-        "tr", has=control.locator("code", has_text=stx))
+    pushes = pushes_of(control, row)
     before = pushes.count()
     row.get_by_role("button", name="push again").click()
     # secupay sends in the background: the control page (newest push first), reloaded until it has left.
@@ -95,19 +98,8 @@ def test_a_push_sent_again_for_a_paid_order_changes_nothing(page: Page, new_cont
     expect(merchant.locator(".payment")).to_have_count(1)
 
 
-def pushes_of(control: Page, row: Locator) -> Locator:
-    """secupay's pushes for one transaction, newest first (the control page's Pushes card)."""
-    stx = row.locator("code").first.inner_text()
-    return control.locator(".card", has=control.get_by_role("heading", name="Pushes")).locator(
-        "tr", has=control.locator("code", has_text=stx))
-
-
 def test_a_refund_made_in_secupays_back_office_reaches_the_shop_once(page: Page, new_context):
-    check_out_with_secupay(page, "Credit card", sku="LAMP-DESK")
-    pay_by_card(page, CARD_OK)
-    back_to_the_shop(page, "Payment successful")
-    expect_paid(page)
-    number = order_number(page)
+    number = paid_by_card(page, sku="LAMP-DESK")
     control = new_context().new_page()
     row = transaction_at_secupay(control, number)
     row.get_by_label("amount to refund or cancel").fill("5.00")
