@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from shop import admin, cart, catalog, checkout, demo, i18n, orders
 from shop.catalogs import compile_stale
 from shop.db import Database, checkpoint_wal_every, make_engine
+from shop.page_memo import PageMemo
 from shop.payments.attempts import Attempts
 from shop.payments.bus import make_bus
 from shop.payments.callbacks import UnknownCallbacks, plugin_mount
@@ -142,6 +143,9 @@ def create_app(settings: Settings, *, plugin_ids: list[str] | None = None, in_pr
     state.engine = engine
     state.db = db
     state.listing = catalog.Listing(db)
+    # Rendered pages kept by what they show (shop.page_memo): the catalog, and a cart seen again unchanged.
+    state.catalog_pages = PageMemo("catalog.html")
+    state.cart_pages = PageMemo("cart.html")
     state.bus = bus
     state.recorder = Recorder(db)
     state.attempts = Attempts(state)

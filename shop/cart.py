@@ -15,7 +15,6 @@ from starlette.routing import Route
 from shop.catalog import plugin_snippets
 from shop.i18n import gettext as _
 from shop.models import Cart, CartLine, Product, utcnow
-from shop.page_memo import PageMemo
 from shop.payments.contract import LineKind, OrderLine
 from shop.pricing import basket_lines, find_discount, total_of
 from shop.security import checked_form
@@ -153,9 +152,6 @@ def cart_context(request: Request) -> dict:
             "count": sum(q for _, q in items), "discount_code": code}
 
 
-_CART = PageMemo("cart.html")  # a cart looked at again, unchanged, is not rendered again
-
-
 async def show_cart(request: Request) -> Response:
     if request.query_params.get("count"):  # the header's item count, refreshed after an htmx change
         return await render(request, "cart_count.html")
@@ -166,7 +162,7 @@ async def show_cart(request: Request) -> Response:
     async def page_context() -> dict:
         return {**context, "extras": extras}
 
-    return await _CART.serve(request, shows, page_context, count=context["count"])
+    return await request.app.state.cart_pages.serve(request, shows, page_context, count=context["count"])
 
 
 async def _extras(request: Request, context: dict) -> list[str]:

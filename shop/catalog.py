@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from shop.i18n import gettext as _
 from shop.models import Product
-from shop.page_memo import PageMemo
 from shop.web import render
 
 LISTING_LIFETIME_SECONDS = 1.0
@@ -53,9 +52,6 @@ class Listing:
         return time.monotonic() - self._read_at < self._lifetime
 
 
-_CATALOG = PageMemo("catalog.html")
-
-
 async def product_list(request: Request) -> Response:
     listing = request.app.state.listing
     products = await listing.products()
@@ -66,7 +62,7 @@ async def product_list(request: Request) -> Response:
         return {"products": products, "extras": extras}
 
     # Rendered again with each read of the listing (a second at most): stock and teasers stay fresh.
-    return await _CATALOG.serve(request, (id(request.app), listing.version), context)
+    return await request.app.state.catalog_pages.serve(request, listing.version, context)
 
 
 def _products(engine) -> list:
