@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e.store import RunningStore, StoreNotAnswering, admin_password, use_sandbox_url
 from shop.testing.server import ServerProcess, start_two_stores
@@ -38,7 +39,13 @@ def external_url(config) -> str | None:
     return url.rstrip("/") if url else None
 
 
+# Playwright's 5 s for an expectation: too short for CI's two cores, each running a browser, a
+# store and its sandboxes, where a first checkout once took longer. A broken page still fails.
+EXPECT_TIMEOUT_MS = 10_000
+
+
 def pytest_configure(config):
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     if external_url(config) and config.getoption("--sandbox-url"):
         use_sandbox_url(config.getoption("--sandbox-url"))
 

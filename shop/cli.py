@@ -88,6 +88,17 @@ def serve(settings: Settings, workers: int, with_sandboxes: bool = True) -> None
         os.environ["SANDBOX_URL"] = settings.sandbox_url
     base = settings.base_url
     sandboxes = start_sandboxes(settings, sandbox_socket) if sandbox_socket is not None else None
+    try:
+        if workers == 1:
+            # This process is the worker: its app is built while the sandbox process starts, on
+            # the other core (uvicorn then finds the module imported).
+            import shop.asgi  # noqa: F401
+        if sandboxes is not None:
+            wait_for_sandboxes(settings, sandboxes)
+    except BaseException:
+        if sandboxes is not None:
+            stop_process(sandboxes)
+        raise
     print(f"Cartwheel is serving at {base}/", flush=True)
     # Printed only when it is the demo's, which anyone may know; a set one never goes to a log.
     shown = DEMO_ADMIN_PASSWORD if settings.admin_password == DEMO_ADMIN_PASSWORD else "as set in ADMIN_PASSWORD"
@@ -143,14 +154,12 @@ def sandbox_address(settings: Settings) -> tuple[str, int]:
 
 
 def start_sandboxes(settings: Settings, sock):
-    """``shop sandboxes`` as a child process serving ``sock``, started before the store's workers so
-    that their first provider call finds it. It dies with this process (Linux's parent-death signal)
-    so that a killed store never leaves a sandbox holding its port; its state is on disk."""
+    """``shop sandboxes`` as a child process serving ``sock``; the store waits for it
+    (``wait_for_sandboxes``) before it serves, so that its first provider call finds it. It dies
+    with this process (Linux's parent-death signal) so that a killed store never leaves a sandbox
+    holding its port; its state is on disk."""
     import signal
     import subprocess
-    import time
-
-    import httpx
 
     def die_with_parent() -> None:
         if sys.platform.startswith("linux"):
@@ -162,13 +171,21 @@ def start_sandboxes(settings: Settings, sock):
     process = subprocess.Popen([sys.executable, "-m", "shop.cli", "sandboxes", "--fd", str(sock.fileno())],
                                pass_fds=[sock.fileno()], preexec_fn=die_with_parent)
     sock.close()  # the child serves it; it is freed when the child exits
+    return process
+
+
+def wait_for_sandboxes(settings: Settings, process) -> None:
+    import time
+
+    import httpx
+
     deadline = time.monotonic() + SANDBOX_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SettingsError(f"SANDBOX_URL: the sandbox process exited ({process.returncode})")
         try:
             if httpx.get(f"{settings.sandbox_base_url}/health", timeout=1).status_code == 200:
-                return process
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)

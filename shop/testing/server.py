@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +23,11 @@ DEMO_ADMIN_PASSWORD = "demo-admin"
 STORE_SERVING = re.compile(r"^Cartwheel is serving at (\S+)/$", re.MULTILINE)
 SANDBOXES_SERVING = re.compile(r"^Sandboxes \(.*\) are serving at (\S+)/$", re.MULTILINE)
 ONE_SANDBOX_SERVING = re.compile(r"^The .* sandbox is serving at (\S+)/$", re.MULTILINE)
+
+
+# `db upgrade` and `seed` give every fresh SQLite store the same file: they run once per test
+# process, for its first store, and later stores start from a copy (two seconds saved per store).
+_seeded_template: Path | None = None
 
 
 def free_port() -> int:
@@ -79,15 +86,36 @@ class ServerProcess:
 
     def prepare(self) -> None:
         """``shop db upgrade`` and ``shop seed``: their output goes to the store's log too, and in the
-        error when one fails."""
-        for args in (["db", "upgrade"], ["seed"]):
-            done = subprocess.run([str(SHOP), *args], env=self.env, cwd=ROOT, capture_output=True, text=True,
-                                  timeout=120)
+        error when one fails. A store on its own fresh SQLite file starts from a copy of the first
+        such store's, made by the same two commands."""
+        global _seeded_template
+        database = self._own_sqlite_file()
+        if database is not None and _seeded_template is not None and not database.exists():
+            shutil.copyfile(_seeded_template, database)
             with self.log_path.open("a") as log:
-                log.write(f"--- shop {' '.join(args)} ({done.returncode})\n{done.stdout}{done.stderr}")
-            if done.returncode != 0:
-                raise RuntimeError(f"`shop {' '.join(args)}` failed ({done.returncode}):\n"
-                                   f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}")
+                log.write(f"--- shop db upgrade, shop seed: copied from {_seeded_template}\n")
+            return
+        for args in (["db", "upgrade"], ["seed"]):
+            self._run_shop(*args)
+        if database is not None and _seeded_template is None:
+            folder = tempfile.mkdtemp(prefix="seeded-store-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            _seeded_template = Path(folder) / "shop.db"
+            shutil.copyfile(database, _seeded_template)
+
+    def _own_sqlite_file(self) -> Path | None:
+        """The store's database file when it is a new SQLite file of its own (not PostgreSQL, not shared)."""
+        url = self.env["DATABASE_URL"]
+        return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+    def _run_shop(self, *args: str) -> None:
+        done = subprocess.run([str(SHOP), *args], env=self.env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        with self.log_path.open("a") as log:
+            log.write(f"--- shop {' '.join(args)} ({done.returncode})\n{done.stdout}{done.stderr}")
+        if done.returncode != 0:
+            raise RuntimeError(f"`shop {' '.join(args)}` failed ({done.returncode}):\n"
+                               f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}")
 
     def sandbox(self, path: str) -> str:
         """The address of a sandbox page: ``server.sandbox("seqr/")``."""
