@@ -9,6 +9,7 @@ makes the shop ask SeQura about amounts it never showed."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from decimal import Decimal
@@ -45,8 +46,14 @@ def render(teaser: Teaser | None, place: str, key: str) -> Markup:
     """The teaser's HTML, "" where there is none. ``key`` makes the dialog's id unique on the page."""
     if teaser is None:
         return Markup("")
+    return _rendered(teaser, place, key, current_locale())
+
+
+# A cart or listing shows the same few teasers again and again: rendered once per locale.
+@functools.lru_cache(maxsize=1024)
+def _rendered(teaser: Teaser, place: str, key: str, lang: str) -> Markup:
     return Markup(_templates.get_template("teaser.html").render(
-        teaser=teaser, place=place, key=key, lang=current_locale(), money=lambda cents: Money(cents, "EUR").display(),
+        teaser=teaser, place=place, key=key, lang=lang, money=lambda cents: Money(cents, "EUR").display(),
         percent=percent_text, script=f"{PREFIX}/teaser.js"))
 
 
