@@ -213,6 +213,8 @@ async def wait_until_seen(orders: list[Waiting], seconds: float) -> None:
 
 # --------------------------------------------------------------------------- the two channels
 
+SHOWN = "pending:awaiting_payment"  # the status an order page waiting on SEQR shows
+
 
 async def run_sockets(url: str, pid: int, count: int, pay: int, rate: float, control: httpx.AsyncClient) -> dict:
     orders = await make_orders(url, count)
@@ -225,10 +227,12 @@ async def run_sockets(url: str, pid: int, count: int, pay: int, rate: float, con
     async def watch(order: Waiting) -> None:
         nonlocal ready
         async with opened:
-            socket = await websockets.connect(f"{ws_url}/orders/{order.public_id}/ws", open_timeout=30,
+            # As the page does: it names the status it shows, and the store sends a panel only when
+            # that changes. The handshake ends once the socket is subscribed.
+            socket = await websockets.connect(f"{ws_url}/orders/{order.public_id}/ws?shown={SHOWN}",
+                                              open_timeout=30,
                                               additional_headers={"Cookie": f"cartwheel={order.session.cookie}"},
                                               max_size=2**20, ping_interval=None)
-            await socket.recv()  # the panel as it is now
         ready += 1
         if ready == len(orders):
             all_open.set()

@@ -153,12 +153,14 @@ async def order_socket(websocket: WebSocket) -> None:
     except HTTPException:
         await websocket.close(code=4404)
         return
-    await websocket.accept()
     bus = websocket.app.state.bus
     async with bus.subscribe(order.public_id) as queue:
-        # After subscribing: no change can slip between. Only the status is kept while the page
-        # waits: a panel's HTML (a QR code's SVG) times two thousand waiting pages is memory.
-        first = await _send_panel(websocket, order)
+        # Subscribed before the handshake ends: once the page's socket is open, no change can slip
+        # past it. Only the status is kept while the page waits: a panel's HTML (a QR code's SVG)
+        # times two thousand waiting pages is memory. The page names the status it shows, and the
+        # first panel goes out only when that is not the current one any more.
+        await websocket.accept()
+        first = await _send_panel(websocket, order, unless=websocket.query_params.get("shown", ""))
 
         async def push() -> None:
             last = first
@@ -183,9 +185,11 @@ async def order_socket(websocket: WebSocket) -> None:
 
 
 async def _send_panel(websocket: WebSocket, order: Order, unless: str = "") -> str:
-    """Render the panel and send it, unless its status is ``unless`` (already on the page)."""
-    status, html = await panel(websocket, order)
+    """Send the panel, unless its status is ``unless`` (already on the page): then nothing is rendered."""
+    context = await websocket.app.state.db.run(panel_context, websocket, order)
+    status = status_key(context["status"], order)
     if status != unless:
+        _, html = await panel(websocket, order, context)
         await websocket.send_json({"status": status, "html": html})
     return status
 

@@ -63,7 +63,9 @@
   let socket;
   try {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/orders/${order}/ws`);
+    // Naming the status shown: the store sends a panel only once it is another.
+    const shown = encodeURIComponent(current()?.dataset.status ?? "");
+    socket = new WebSocket(`${scheme}://${location.host}/orders/${order}/ws?shown=${shown}`);
   } catch (error) { poll(); return; }
   socket.addEventListener("open", () => {
     section.dataset.channel = "socket";
