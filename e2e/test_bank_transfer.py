@@ -85,7 +85,7 @@ def test_bank_transfer_sent_from_online_banking_turns_the_page_paid_over_the_web
 
 
 def test_bank_transfer_booked_by_the_bank_turns_the_page_paid_by_polling(page: Page, new_context):
-    page.route_web_socket(re.compile(r".*/ws$"), lambda ws: ws.close())
+    page.route_web_socket(re.compile(r".*/ws(\?.*)?$"), lambda ws: ws.close())
     _, reference = wait_for_the_money(page)
     book_transfer(new_context().new_page(), reference)
     expect_paid_live(page)

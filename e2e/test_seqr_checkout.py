@@ -34,7 +34,7 @@ def test_desktop_qr_payment_turns_the_page_paid_over_the_websocket(page: Page):
 
 
 def test_with_the_websocket_blocked_the_page_polls_and_still_turns_paid(page: Page):
-    page.route_web_socket(re.compile(r".*/ws$"), lambda ws: ws.close())
+    page.route_web_socket(re.compile(r".*/ws(\?.*)?$"), lambda ws: ws.close())
     pay_by_scanning(page, name="polling")
     assert page.locator("#payment").get_attribute("data-channel") == "poll"
 

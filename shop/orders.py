@@ -160,13 +160,15 @@ async def order_socket(websocket: WebSocket) -> None:
         # times two thousand waiting pages is memory. The page names the status it shows, and the
         # first panel goes out only when that is not the current one any more.
         await websocket.accept()
-        first = await _send_panel(websocket, order, unless=websocket.query_params.get("shown", ""))
+        order_id = order.id  # the order itself is read again for each push, not kept per socket
+        del order
+        first = await _send_panel(websocket, order_id, unless=websocket.query_params.get("shown", ""))
 
         async def push() -> None:
             last = first
             while True:
                 await queue.get()
-                last = await _send_panel(websocket, order, unless=last)
+                last = await _send_panel(websocket, order_id, unless=last)
 
         async def until_closed() -> None:
             with contextlib.suppress(WebSocketDisconnect):
@@ -184,12 +186,18 @@ async def order_socket(websocket: WebSocket) -> None:
                     await task
 
 
-async def _send_panel(websocket: WebSocket, order: Order, unless: str = "") -> str:
+def _panel_context_of(conn: HTTPConnection, order_id: int) -> dict:
+    with conn.app.state.db() as session:
+        order = session.get(Order, order_id)
+    return panel_context(conn, order)
+
+
+async def _send_panel(websocket: WebSocket, order_id: int, unless: str = "") -> str:
     """Send the panel, unless its status is ``unless`` (already on the page): then nothing is rendered."""
-    context = await websocket.app.state.db.run(panel_context, websocket, order)
-    status = status_key(context["status"], order)
+    context = await websocket.app.state.db.run(_panel_context_of, websocket, order_id)
+    status = status_key(context["status"], context["order"])
     if status != unless:
-        _, html = await panel(websocket, order, context)
+        _, html = await panel(websocket, context["order"], context)
         await websocket.send_json({"status": status, "html": html})
     return status
 
