@@ -27,7 +27,7 @@ from shop.payments.contract import Embed, PaymentStatus, Redirect, Started
 from shop.payments.ledger import OPEN
 from shop.payments.steps import next_step_from_dict
 from shop.qr import qr_svg
-from shop.security import allow_in_csp, checked_form
+from shop.security import allow_in_csp, checked_form, csrf_token
 from shop.web import flash, recount_cart, render, start_context
 
 MAX_REMEMBERED_ORDERS = 20
@@ -162,6 +162,9 @@ async def order_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         order_id = order.id  # the order itself is read again for each push, not kept per socket
         del order
+        # Of the session, a panel needs only its forms' CSRF token: the rest (the shopper's
+        # checkout details) is not kept once for every waiting page. A socket never writes it back.
+        websocket.scope["session"] = {"csrf": csrf_token(websocket)}
         first = await _send_panel(websocket, order_id, unless=websocket.query_params.get("shown", ""))
 
         async def push() -> None:
