@@ -104,7 +104,7 @@ class ServerProcess:
             shutil.copyfile(database, _seeded_template)
 
     def _own_sqlite_file(self) -> Path | None:
-        """The store's database file when it is a new SQLite file of its own (not PostgreSQL, not shared)."""
+        """The store's SQLite file (None on PostgreSQL)."""
         url = self.env["DATABASE_URL"]
         return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
