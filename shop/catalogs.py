@@ -69,7 +69,7 @@ def compile_stale(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     written = []
     for po in sorted(locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        if _compiled_after(mo, po):
             continue
         with po.open("rb") as handle:
             catalog = read_po(handle, locale=po.parent.parent.name)
@@ -84,6 +84,15 @@ def compile_stale(locale_dir: Path = LOCALE_DIR) -> list[Path]:
             raise
         written.append(mo)
     return written
+
+
+def _compiled_after(mo: Path, po: Path) -> bool:
+    """Whether ``mo`` is newer than ``po``; one stat, since another process may remove or replace
+    it at any moment (no exists-then-stat window)."""
+    try:
+        return mo.stat().st_mtime >= po.stat().st_mtime
+    except FileNotFoundError:
+        return False
 
 
 def _pybabel(*args: str) -> None:
